@@ -1,0 +1,1 @@
+"""Activities: methods of classes holding their dependencies, registered as bound methods."""

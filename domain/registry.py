@@ -1,0 +1,41 @@
+"""Case kinds by name: the one place the shells look a decider up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.decider import Decider
+
+_DECIDERS: dict[str, Decider[Any, Any, Any]] = {}
+
+
+def register(decider: Decider[Any, Any, Any]) -> None:
+    _DECIDERS[decider.kind] = decider
+
+
+def get_decider(kind: str) -> Decider[Any, Any, Any]:
+    if not _DECIDERS:
+        _load_builtin()
+    try:
+        return _DECIDERS[kind]
+    except KeyError:
+        raise KeyError(f"unknown case kind {kind!r}; known: {sorted(_DECIDERS)}") from None
+
+
+def kinds() -> list[str]:
+    if not _DECIDERS:
+        _load_builtin()
+    return sorted(_DECIDERS)
+
+
+def _load_builtin() -> None:
+    import importlib
+
+    for module, name in (("domain.hazard", "HAZARD"), ("domain.incident", "INCIDENT"), ("domain.tip", "TIP")):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+            continue
+        register(getattr(mod, name))

@@ -1,0 +1,1 @@
+"""The client side: settings, embedded servers, service facade, HTTP API and CLI."""

@@ -1,0 +1,87 @@
+"""`hazardloop`: run the stack and do what operators do. Every command has --help; --json for machines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from starter.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="hazardloop: 隐患整改闭环 workflow service")
+
+
+def _echo_json(data: object) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command()
+def dev() -> None:
+    """Run everything on the embedded default: Temporal dev server, PostgreSQL, worker and API."""
+    from starter.devserver import run_dev
+
+    sys.exit(run_dev(get_settings()))
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker against the configured Temporal and PostgreSQL."""
+    from starter.logging import configure_logging
+    from worker import run_worker
+
+    s = get_settings()
+    configure_logging(s.log_level, json=s.log_json)
+    asyncio.run(run_worker(s))
+
+
+@app.command()
+def api() -> None:
+    """Run the HTTP API against the configured Temporal and PostgreSQL."""
+    import uvicorn
+
+    from starter.api.app import create_app
+    from starter.logging import configure_logging
+
+    s = get_settings()
+    configure_logging(s.log_level, json=s.log_json)
+    uvicorn.run(create_app(s), host=s.api_host, port=s.api_port, log_config=None, access_log=False)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (Alembic) to the configured PostgreSQL."""
+    from store.migrate import migrate as do_migrate
+
+    asyncio.run(do_migrate(get_settings().resolved_database_url))
+    typer.echo("migrations applied")
+
+
+@app.command()
+def token(
+    sub: Annotated[str, typer.Option(help="user id")],
+    role: Annotated[str, typer.Option(help="enterprise|inspector|supervisor|expert|operator|auditor")],
+    region: Annotated[str, typer.Option(help="6-digit region code, e.g. 500107")],
+    enterprise_id: Annotated[str | None, typer.Option("--enterprise-id", help="for role enterprise")] = None,
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    ttl: Annotated[int, typer.Option(help="lifetime in seconds")] = 8 * 3600,
+) -> None:
+    """Mint a development token (HS256 with the configured or generated dev secret)."""
+    from starter.auth import mint_token
+
+    try:
+        typer.echo(mint_token(get_settings(), sub=sub, role=role, region=region,
+                              enterprise_id=enterprise_id, name=name, ttl_seconds=ttl))
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Configuration: environment variables with the HAZARDLOOP_ prefix, or a `.env` file.
+
+The embedded default needs none of them; pointing at an external Temporal and PostgreSQL (the
+docker-compose deployment) needs only HAZARDLOOP_TEMPORAL_ADDRESS and HAZARDLOOP_DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HAZARDLOOP_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path(".hazardloop")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    temporal_address: str | None = Field(default=None, description="host:port of an external Temporal")
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "hazardloop"
+    temporal_port: int = Field(default=7233, description="embedded dev server port; its UI is port + 1000")
+
+    database_url: str | None = Field(default=None, description="postgresql+asyncpg://… of an external DB")
+    postgres_port: int = Field(default=5433, description="embedded PostgreSQL port")
+
+    jwt_secret: str | None = None
+    jwt_jwks_url: str | None = None
+    jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+
+    policy: str = Field(default="cn-national", description="policy pack id (file in policies/) or path")
+    policy_dir: Path = REPO_ROOT / "policies"
+
+    seal_key: str | None = Field(default=None, description="base64 key(s) sealing tip reporter identity")
+    log_level: str = "INFO"
+    log_json: bool = True
+    tip_rate_limit_per_minute: int = 10
+
+    @property
+    def temporal_ui_port(self) -> int:
+        return self.temporal_port + 1000
+
+    @property
+    def resolved_temporal_address(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"postgresql+asyncpg://postgres@127.0.0.1:{self.postgres_port}/hazardloop"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def resolved_jwt_secret(self) -> str:
+        """The configured secret, or a dev secret generated once and kept in the data dir."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.ensure_data_dir() / "jwt-secret"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def resolved_seal_key(self) -> str:
+        """The configured sealing key(s) (comma-separated, newest first), or a dev key kept in the data dir."""
+        if self.seal_key:
+            return self.seal_key
+        path = self.ensure_data_dir() / "seal-key"
+        if not path.exists():
+            import base64
+
+            path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""PostgreSQL: the event store, the projections (read models), the notification outbox, migrations."""

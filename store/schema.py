@@ -1,0 +1,139 @@
+"""Table definitions (SQLAlchemy Core). Changes go through Alembic migrations in migrations/."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+events = Table(
+    "events",
+    metadata,
+    Column("global_position", BigInteger, Identity(always=True), nullable=False),
+    Column("stream_id", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("type", String(80), nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("actor", JSONB, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("policy_id", String(80), nullable=False),
+    Column("policy_version", String(40), nullable=False),
+    Column("command_id", String(200)),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    PrimaryKeyConstraint("stream_id", "version", name="events_pk"),
+    UniqueConstraint("global_position", name="events_global_position_key"),
+)
+
+# One projection table for every case kind: the shared columns lists and statistics filter on, the
+# folded state (to continue folding) and the API view (kind-specific parts).
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("level", String(40)),
+    Column("region", String(6), nullable=False),
+    Column("region_city", String(4), nullable=False),
+    Column("region_province", String(2), nullable=False),
+    Column("enterprise_id", String(100)),
+    Column("overdue", Boolean, nullable=False, server_default=text("false")),
+    Column("terminal", Boolean, nullable=False, server_default=text("false")),
+    Column("next_due_at", DateTime(timezone=True)),
+    Column("parent_id", String(100)),
+    Column("policy_id", String(80), nullable=False),
+    Column("policy_version", String(40), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("state", JSONB, nullable=False),
+    Column("view", JSONB, nullable=False),
+    Index("cases_kind_created", "kind", text("created_at DESC"), text("id DESC")),
+    Index("cases_kind_status_region", "kind", "status", "region", text("created_at DESC"), text("id DESC")),
+    Index("cases_kind_region", "kind", "region", text("created_at DESC"), text("id DESC")),
+    Index("cases_kind_city", "kind", "region_city", text("created_at DESC"), text("id DESC")),
+    Index("cases_kind_province", "kind", "region_province", text("created_at DESC"), text("id DESC")),
+    Index("cases_kind_enterprise", "kind", "enterprise_id", text("created_at DESC")),
+    Index("cases_overdue", "kind", "region", text("created_at DESC"), postgresql_where=text("overdue")),
+    Index("cases_parent", "parent_id", postgresql_where=text("parent_id IS NOT NULL")),
+)
+
+# The notification outbox: written in the same transaction as the events that caused it.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("case_id", String(100), nullable=False),
+    Column("case_kind", String(20), nullable=False),
+    Column("stream_version", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("recipient_role", String(60), nullable=False),
+    Column("recipient_party", String(100), nullable=False),
+    Column("due_at", DateTime(timezone=True)),
+    Column("subject", Text, nullable=False, server_default=""),
+    Column("data", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text),
+    Column("delivered_at", DateTime(timezone=True)),
+    UniqueConstraint("case_id", "stream_version", "seq", name="notifications_event_seq_key"),
+    Index("notifications_pending", "id", postgresql_where=text("status = 'pending'")),
+    Index("notifications_case", "case_id"),
+)
+
+# Tip reporters' sealed identities: encrypted at rest, read only through a logged reveal.
+sealed_identities = Table(
+    "sealed_identities",
+    metadata,
+    Column("tip_id", String(100), primary_key=True),
+    Column("key_id", String(40), nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+reveal_log = Table(
+    "reveal_log",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("tip_id", String(100), nullable=False),
+    Column("actor", JSONB, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("revealed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+history_archive = Table(
+    "history_archive",
+    metadata,
+    Column("workflow_id", String(100), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("workflow_type", String(80), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("archived_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("history", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("event_count", Integer, nullable=False),
+    PrimaryKeyConstraint("workflow_id", "run_id", name="history_archive_pk"),
+)

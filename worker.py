@@ -1,0 +1,72 @@
+"""The worker: connects with the pydantic data converter, registers workflows and activities, shuts down
+gracefully on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import timedelta
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.store import StoreActivities
+from starter.settings import Settings
+from starter.temporal_client import connect
+from store.db import make_engine
+
+log = structlog.get_logger(__name__)
+
+# pure modules shared by workflows: imported once, outside the sandbox
+PASSTHROUGH = ("domain", "activities.contracts", "workflows.contracts", "workflows.search_attributes", "pydantic",
+               "pydantic_core", "annotated_types")
+
+
+def workflow_runner(extra_passthrough: Sequence[str] = ()) -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH, *extra_passthrough))
+
+
+def workflow_classes() -> list[type]:
+    from workflows.kinds import WORKFLOW_BY_KIND
+
+    return list(WORKFLOW_BY_KIND.values())
+
+
+def activity_functions(store: StoreActivities, extra: Sequence[Any] = ()) -> list[Any]:
+    return [store.record_events, *extra]
+
+
+def build_worker(client: Client, task_queue: str, store: StoreActivities, *, max_cached_workflows: int = 2000,
+                 workflows: Sequence[type] | None = None, extra_activities: Sequence[Any] = (),
+                 extra_passthrough: Sequence[str] = ()) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(workflows) if workflows is not None else workflow_classes(),
+        activities=activity_functions(store, extra_activities),
+        workflow_runner=workflow_runner(extra_passthrough),
+        max_cached_workflows=max_cached_workflows,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    client = await connect(settings)
+    engine = make_engine(settings.resolved_database_url)
+    store = StoreActivities(engine)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    worker = build_worker(client, settings.temporal_task_queue, store)
+    log.info("worker starting", task_queue=settings.temporal_task_queue, temporal=settings.resolved_temporal_address)
+    async with worker:
+        await stop.wait()
+        log.info("worker stopping")
+    await engine.dispose()
+    log.info("worker stopped")

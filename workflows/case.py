@@ -1,0 +1,291 @@
+"""The one loop that runs any decider as a Temporal workflow (ARCHITECTURE.md, "Data flow of one command").
+
+- commands arrive as the `execute` update; its validator runs `decide` on the current state, so a
+  refused command never enters the history;
+- handlers are serialised by an asyncio.Lock; each accepted command's events are recorded by one
+  `record_events` activity (event store + projection, idempotent), then folded in;
+- the earliest deadline of `deadlines(state)` is awaited with `wait_condition(timeout=...)` and turned
+  into a `deadline_elapsed` system command through the same `decide`;
+- search attributes mirror `index(state)`; children are started as child workflows and report back
+  with the `child_updated` signal; continue-as-new carries the state when the server suggests it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
+    from activities.contracts import RECORD_EVENTS, EventData, RecordEventsInput, RecordEventsResult
+    from domain.actors import SYSTEM, Actor, Role
+    from domain.decider import SYSTEM_COMMAND_TYPES, ChildCaseUpdated, Context, DeadlineElapsed, Decider
+    from domain.errors import DomainError, Forbidden, InvalidCommand
+    from workflows import search_attributes as sa
+    from workflows.contracts import CaseInput, Carried, CommandRequest, CommandResult, EventOut, ParentRef
+
+RECORD_TIMEOUT = timedelta(seconds=30)
+RECORD_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), backoff_coefficient=2.0,
+                           maximum_interval=timedelta(seconds=10), non_retryable_error_types=["append_conflict"])
+MAX_CACHED_RESULTS = 64
+MAX_FIRES_PER_WAKE = 100
+
+
+def domain_failure(err: DomainError) -> ApplicationError:
+    return ApplicationError(err.detail, err.to_dict(), type=err.code, non_retryable=True)
+
+
+def validation_failure(err: ValidationError) -> ApplicationError:
+    problems = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in err.errors()]
+    detail = "; ".join(f"{p['field']}: {p['problem']}" for p in problems) or "invalid command"
+    return ApplicationError(detail, {"code": "invalid_command", "detail": detail, "errors": problems},
+                            type="invalid_command", non_retryable=True)
+
+
+class CaseWorkflow:
+    """Base of every case workflow.
+
+    A subclass is a @workflow.defn that sets `decider` and defines (the SDK wants them on the class itself):
+
+        @workflow.init
+        def __init__(self, inp: CaseInput) -> None:
+            super().__init__(inp)
+
+        @workflow.run
+        async def run(self, inp: CaseInput) -> dict[str, Any]:
+            return await self.run_case(inp)
+    """
+
+    decider: ClassVar[Decider[Any, Any, Any]]
+    # child kind → workflow type name, for children a decider asks for
+    child_workflows: ClassVar[dict[str, str]] = {
+        "hazard": "HazardWorkflow", "incident": "IncidentWorkflow", "tip": "TipWorkflow",
+    }
+
+    def __init__(self, inp: CaseInput) -> None:
+        self._inp = inp
+        self._lock = asyncio.Lock()
+        self._wake = False
+        self._results: dict[str, CommandResult] = {}
+        self._creation: CommandResult | None = None
+        if inp.carried is not None:
+            self._state = self.decider.parse_state(inp.carried.state)
+            self._version = inp.carried.version
+            self._results = dict(inp.carried.results)
+        else:
+            self._state = self.decider.initial_state()
+            self._version = 0
+
+    # ---- the loop -------------------------------------------------------------------------------------
+
+    async def run_case(self, inp: CaseInput) -> dict[str, Any]:
+        if inp.carried is None:
+            async with self._lock:
+                command = self._parse(inp.command, inp.actor)
+                self._creation = await self._apply(command, inp.actor, inp.command_id or "create")
+        while True:
+            await self._fire_due()
+            index = self.decider.index(self._state)
+            owed = sorted(self.decider.deadlines(self._state), key=lambda d: d.due_at)
+            if index.terminal and not owed:
+                break
+            if workflow.info().is_continue_as_new_suggested():
+                break
+            self._wake = False
+            if owed:
+                delay = (owed[0].due_at - workflow.now()).total_seconds()
+                if delay > 0:
+                    try:
+                        await workflow.wait_condition(self._woken, timeout=timedelta(seconds=delay),
+                                                      timeout_summary=f"deadline {owed[0].key}")
+                    except asyncio.TimeoutError:
+                        pass  # the deadline passed: _fire_due at the top of the loop handles it
+            else:
+                await workflow.wait_condition(self._woken)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if not self.decider.index(self._state).terminal:
+            workflow.continue_as_new(self._inp.model_copy(update={"carried": Carried(
+                state=self._state.model_dump(mode="json"), version=self._version,
+                results=self._recent_results())}))
+        return self._view()
+
+    def _woken(self) -> bool:
+        return self._wake or workflow.info().is_continue_as_new_suggested()
+
+    async def _fire_due(self) -> None:
+        for _ in range(MAX_FIRES_PER_WAKE):
+            now = workflow.now()
+            due = sorted((d for d in self.decider.deadlines(self._state) if d.due_at <= now),
+                         key=lambda d: d.due_at)
+            if not due:
+                return
+            async with self._lock:
+                d = due[0]
+                try:
+                    await self._apply(DeadlineElapsed(key=d.key, due_at=d.due_at), SYSTEM, None)
+                except ApplicationError as e:
+                    workflow.logger.error("deadline %s refused by the decider: %s", d.key, e)
+                    return
+        workflow.logger.error("more than %d deadlines fired at one instant; deferring", MAX_FIRES_PER_WAKE)
+
+    # ---- commands ---------------------------------------------------------------------------------------
+
+    @workflow.update
+    async def execute(self, req: CommandRequest) -> CommandResult:
+        if req.command_id and req.command_id in self._results:
+            return self._results[req.command_id]
+        await workflow.wait_condition(self._created)
+        async with self._lock:
+            if req.command_id and req.command_id in self._results:
+                return self._results[req.command_id]
+            command = self._parse(req.command, req.actor)
+            return await self._apply(command, req.actor, req.command_id)
+
+    @execute.validator
+    def _validate_execute(self, req: CommandRequest) -> None:
+        if req.command_id and req.command_id in self._results:
+            return
+        command = self._parse(req.command, req.actor)
+        if self._created():  # during the first milliseconds of a case the handler decides after creation
+            self._decide(command, req.actor)
+
+    @workflow.update
+    async def created(self) -> CommandResult:
+        """Waits until the creation command is recorded; answers the case as created (the API's 201)."""
+        await workflow.wait_condition(self._created)
+        return self._creation or CommandResult(case=self._view(), version=self._version, events=[])
+
+    def _created(self) -> bool:
+        return self._version > 0
+
+    @workflow.signal
+    async def child_updated(self, update: ChildCaseUpdated) -> None:
+        async with self._lock:
+            try:
+                await self._apply(update, SYSTEM, None)
+            except ApplicationError as e:
+                workflow.logger.warning("child update %s refused: %s", update.child_id, e)
+
+    @workflow.query
+    def state(self) -> dict[str, Any]:
+        return self._view()
+
+    # ---- internals ----------------------------------------------------------------------------------------
+
+    def _view(self) -> dict[str, Any]:
+        return {**self.decider.view(self._state), "version": self._version}
+
+    def _parse(self, data: dict[str, Any], actor: Actor) -> Any:
+        if data.get("type") in SYSTEM_COMMAND_TYPES and actor.role != Role.system:
+            raise domain_failure(Forbidden(f"{data.get('type')} is a system command: only the system sends it",
+                                           rule="system_command"))
+        try:
+            return self.decider.parse_command(data)
+        except ValidationError as e:
+            raise validation_failure(e) from None
+        except DomainError as e:
+            raise domain_failure(e) from None
+
+    def _ctx(self, actor: Actor) -> Context:
+        return Context(actor=actor, now=workflow.now(), policy=self._inp.policy, case_id=self._inp.case_id)
+
+    def _decide(self, command: Any, actor: Actor) -> list[Any]:
+        try:
+            return self.decider.decide(self._state, command, self._ctx(actor))
+        except DomainError as e:
+            raise domain_failure(e) from None
+        except ValidationError as e:
+            raise validation_failure(e) from None
+        except (ValueError, TypeError) as e:
+            raise domain_failure(InvalidCommand(str(e))) from None
+
+    async def _apply(self, command: Any, actor: Actor, command_id: str | None) -> CommandResult:
+        events = self._decide(command, actor)
+        if not events:
+            return CommandResult(case=self._view(), version=self._version, events=[])
+        now = workflow.now()
+        recorded: RecordEventsResult = await workflow.execute_activity(
+            RECORD_EVENTS,
+            RecordEventsInput(
+                stream_id=self._inp.case_id, kind=self.decider.kind, expected_version=self._version,
+                events=[EventData(type=e.type, data=e.model_dump(mode="json")) for e in events],
+                actor=actor, occurred_at=now, policy=self._inp.policy.ref, command_id=command_id,
+                parent_id=self._inp.parent.case_id if self._inp.parent else None,
+            ),
+            result_type=RecordEventsResult,
+            start_to_close_timeout=RECORD_TIMEOUT,
+            retry_policy=RECORD_RETRY,
+        )
+        children = []
+        summary_before = self.decider.summary(self._state)
+        for e in events:
+            before = self._state
+            self._state = self.decider.evolve(self._state, e)
+            children.extend(self.decider.children(before, e, self._state))
+        self._version = recorded.version
+        self._wake = True
+        self._upsert_search_attributes()
+        for child in children:
+            await self._start_child(child)
+        if self._inp.parent is not None:
+            summary = self.decider.summary(self._state)
+            if summary != summary_before:
+                await self._tell_parent(self._inp.parent, summary)
+        result = CommandResult(case=self._view(), version=self._version,
+                               events=[EventOut(version=r.version, type=r.type, data=r.data) for r in recorded.events])
+        if command_id:
+            self._results[command_id] = result
+            if len(self._results) > MAX_CACHED_RESULTS:
+                self._results.pop(next(iter(self._results)))
+        return result
+
+    def _recent_results(self) -> dict[str, CommandResult]:
+        return dict(list(self._results.items())[-MAX_CACHED_RESULTS:])
+
+    def _upsert_search_attributes(self) -> None:
+        idx = self.decider.index(self._state)
+        updates: list[SearchAttributeUpdate[Any]] = [
+            sa.CASE_KIND.value_set(self.decider.kind),
+            sa.CASE_STATUS.value_set(idx.status),
+            sa.REGION.value_set(idx.region),
+            sa.OVERDUE.value_set(idx.overdue),
+            sa.CASE_LEVEL.value_set(idx.level) if idx.level else sa.CASE_LEVEL.value_unset(),
+            sa.ENTERPRISE_ID.value_set(idx.enterprise_id) if idx.enterprise_id else sa.ENTERPRISE_ID.value_unset(),
+            sa.NEXT_DUE_AT.value_set(idx.next_due_at) if idx.next_due_at else sa.NEXT_DUE_AT.value_unset(),
+        ]
+        workflow.upsert_search_attributes(updates)
+
+    async def _start_child(self, child: Any) -> None:
+        from temporalio.workflow import ParentClosePolicy
+
+        child_input = CaseInput(
+            case_id=child.case_id, kind=child.kind, policy=self._inp.policy, command=child.command,
+            actor=SYSTEM, command_id="create",
+            parent=ParentRef(case_id=self._inp.case_id, kind=self.decider.kind, ref=child.ref),
+        )
+        try:
+            await workflow.start_child_workflow(
+                self.child_workflows[child.kind], child_input, id=child.case_id,
+                task_queue=workflow.info().task_queue, parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+        except workflow.ChildWorkflowError as e:  # pragma: no cover - reported, not fatal
+            workflow.logger.error("child %s could not start: %s", child.case_id, e)
+        except Exception as e:
+            if type(e).__name__ == "WorkflowAlreadyStartedError":
+                workflow.logger.info("child %s already exists", child.case_id)
+            else:
+                raise
+
+    async def _tell_parent(self, parent: ParentRef, summary: dict[str, Any]) -> None:
+        handle = workflow.get_external_workflow_handle(parent.case_id)
+        try:
+            await handle.signal("child_updated", ChildCaseUpdated(
+                child_id=self._inp.case_id, child_kind=self.decider.kind, ref=parent.ref, summary=summary))
+        except Exception as e:
+            workflow.logger.warning("parent %s not told of %s: %s", parent.case_id, self._inp.case_id, e)
