@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from datetime import timedelta
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -22,13 +22,21 @@ from store.db import make_engine
 log = structlog.get_logger(__name__)
 
 # pure modules shared by workflows: imported once, outside the sandbox
-PASSTHROUGH = ("domain", "activities.contracts", "workflows.contracts", "workflows.search_attributes", "pydantic",
-               "pydantic_core", "annotated_types")
+PASSTHROUGH = (
+    "domain",
+    "activities.contracts",
+    "workflows.contracts",
+    "workflows.search_attributes",
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+)
 
 
 def workflow_runner(extra_passthrough: Sequence[str] = ()) -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH, *extra_passthrough))
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH, *extra_passthrough)
+    )
 
 
 def workflow_classes() -> list[type]:
@@ -41,9 +49,16 @@ def activity_functions(store: StoreActivities, extra: Sequence[Any] = ()) -> lis
     return [store.record_events, *extra]
 
 
-def build_worker(client: Client, task_queue: str, store: StoreActivities, *, max_cached_workflows: int = 2000,
-                 workflows: Sequence[type] | None = None, extra_activities: Sequence[Any] = (),
-                 extra_passthrough: Sequence[str] = ()) -> Worker:
+def build_worker(
+    client: Client,
+    task_queue: str,
+    store: StoreActivities,
+    *,
+    max_cached_workflows: int = 2000,
+    workflows: Sequence[type] | None = None,
+    extra_activities: Sequence[Any] = (),
+    extra_passthrough: Sequence[str] = (),
+) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
@@ -64,7 +79,11 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     worker = build_worker(client, settings.temporal_task_queue, store)
-    log.info("worker starting", task_queue=settings.temporal_task_queue, temporal=settings.resolved_temporal_address)
+    log.info(
+        "worker starting",
+        task_queue=settings.temporal_task_queue,
+        temporal=settings.resolved_temporal_address,
+    )
     async with worker:
         await stop.wait()
         log.info("worker stopping")

@@ -7,7 +7,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.contracts import APPEND_CONFLICT, RECORD_EVENTS, RecordedEvent, RecordEventsInput, RecordEventsResult
+from activities.contracts import (
+    APPEND_CONFLICT,
+    RECORD_EVENTS,
+    RecordedEvent,
+    RecordEventsInput,
+    RecordEventsResult,
+)
 from store.events import AppendConflict, NewEvent, append
 from store.projector import ProjectionMismatch, project_append
 
@@ -24,20 +30,40 @@ class StoreActivities:
         try:
             async with self.engine.begin() as conn:
                 records, duplicate = await append(
-                    conn, stream_id=inp.stream_id, kind=inp.kind, expected_version=inp.expected_version, new=new,
-                    actor=inp.actor.model_dump(mode="json"), occurred_at=inp.occurred_at,
-                    policy_id=inp.policy.id, policy_version=inp.policy.version, command_id=inp.command_id,
+                    conn,
+                    stream_id=inp.stream_id,
+                    kind=inp.kind,
+                    expected_version=inp.expected_version,
+                    new=new,
+                    actor=inp.actor.model_dump(mode="json"),
+                    occurred_at=inp.occurred_at,
+                    policy_id=inp.policy.id,
+                    policy_version=inp.policy.version,
+                    command_id=inp.command_id,
                 )
                 if not duplicate:
-                    await project_append(conn, kind=inp.kind, stream_id=inp.stream_id,
-                                         expected_version=inp.expected_version, records=records,
-                                         parent_id=inp.parent_id)
+                    await project_append(
+                        conn,
+                        kind=inp.kind,
+                        stream_id=inp.stream_id,
+                        expected_version=inp.expected_version,
+                        records=records,
+                        parent_id=inp.parent_id,
+                    )
         except (AppendConflict, ProjectionMismatch) as e:
-            log.error("append refused", stream_id=inp.stream_id, expected_version=inp.expected_version, error=str(e))
+            log.error(
+                "append refused", stream_id=inp.stream_id, expected_version=inp.expected_version, error=str(e)
+            )
             raise ApplicationError(str(e), type=APPEND_CONFLICT, non_retryable=True) from e
-        log.info("events recorded", stream_id=inp.stream_id, kind=inp.kind, duplicate=duplicate,
-                 from_version=inp.expected_version + 1, count=len(records),
-                 types=[r.type for r in records])
+        log.info(
+            "events recorded",
+            stream_id=inp.stream_id,
+            kind=inp.kind,
+            duplicate=duplicate,
+            from_version=inp.expected_version + 1,
+            count=len(records),
+            types=[r.type for r in records],
+        )
         return RecordEventsResult(
             version=records[-1].version if records else inp.expected_version,
             duplicate=duplicate,

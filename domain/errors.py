@@ -51,7 +51,8 @@ class NotAllowedInState(DomainError):
     http_status = 409
 
     def __init__(self, detail: str, *, status: str, allowed: list[str], **extra: Any) -> None:
-        super().__init__(detail, status=status, allowed=sorted(allowed), **extra)
+        # `case_status`: a problem document's own `status` is the HTTP status (RFC 9457)
+        super().__init__(detail, case_status=status, allowed=sorted(allowed), **extra)
 
 
 class Conflict(DomainError):
@@ -72,3 +73,17 @@ def rebuild_error(code: str, detail: str, extra: dict[str, Any]) -> DomainError:
     err = DomainError.__new__(cls)
     DomainError.__init__(err, detail, **extra)
     return err
+
+
+def from_validation(err: Any, tag: object = None) -> InvalidCommand:
+    """A pydantic ValidationError as an InvalidCommand naming each field (the union's tag left out)."""
+    problems: list[dict[str, str]] = []
+    for e in err.errors():
+        loc = [str(p) for p in e["loc"]]
+        if tag is not None and loc and loc[0] == str(tag):
+            loc = loc[1:]
+        problems.append({"field": ".".join(loc) or "type", "problem": str(e["msg"])})
+    detail = "; ".join(f"{p['field']}: {p['problem']}" for p in problems) or "invalid body"
+    return InvalidCommand(
+        detail, field=problems[0]["field"] if problems else None, rule="schema", errors=problems
+    )

@@ -127,8 +127,9 @@ class PolicyPack(BaseModel):
         d = self.duration(key)
         if backwards:
             d.sign = -d.sign
-        return add_duration(start, d, working_days=self.values[key].unit == "working",
-                            calendar=self.work_calendar)
+        return add_duration(
+            start, d, working_days=self.values[key].unit == "working", calendar=self.work_calendar
+        )
 
     def add_iso(self, duration: IsoDuration, start: datetime, *, working_days: bool = False) -> datetime:
         return add_duration(start, duration, working_days=working_days, calendar=self.work_calendar)

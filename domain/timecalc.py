@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar as _cal
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 CN_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -74,11 +74,16 @@ class WorkCalendar:
             cur = cur + timedelta(days=step)
             if self.is_working_day(cur.date()):
                 remaining -= 1
-        return cur.astimezone(start.tzinfo or timezone.utc)
+        return cur.astimezone(start.tzinfo or UTC)
 
 
-def add_duration(start: datetime, duration: IsoDuration, *, working_days: bool = False,
-                 calendar: WorkCalendar | None = None) -> datetime:
+def add_duration(
+    start: datetime,
+    duration: IsoDuration,
+    *,
+    working_days: bool = False,
+    calendar: WorkCalendar | None = None,
+) -> datetime:
     """`start` + `duration`; with `working_days`, the day part counts working days only."""
     if start.tzinfo is None:
         raise ValueError("datetimes must carry an offset")

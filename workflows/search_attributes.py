@@ -13,11 +13,22 @@ NEXT_DUE_AT = SearchAttributeKey.for_datetime("NextDueAt")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
 
 ALL_KEYS: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-arg]
-    CASE_KIND, CASE_STATUS, CASE_LEVEL, REGION, ENTERPRISE_ID, NEXT_DUE_AT, OVERDUE,
+    CASE_KIND,
+    CASE_STATUS,
+    CASE_LEVEL,
+    REGION,
+    ENTERPRISE_ID,
+    NEXT_DUE_AT,
+    OVERDUE,
 )
 
 # name → type as the Temporal CLI and the operator service spell them
 CLI_TYPES: dict[str, str] = {
-    "CaseKind": "Keyword", "CaseStatus": "Keyword", "CaseLevel": "Keyword", "Region": "Keyword",
-    "EnterpriseId": "Keyword", "NextDueAt": "Datetime", "Overdue": "Bool",
+    "CaseKind": "Keyword",
+    "CaseStatus": "Keyword",
+    "CaseLevel": "Keyword",
+    "Region": "Keyword",
+    "EnterpriseId": "Keyword",
+    "NextDueAt": "Datetime",
+    "Overdue": "Bool",
 }

@@ -32,8 +32,13 @@ OUTSIDER = Actor(id="insp-2", role=Role.inspector, region="500108")
 async def harness(dev_env, db_url):
     engine = make_engine(db_url)
     queue = unique_queue()
-    worker = build_worker(dev_env.client, queue, StoreActivities(engine), workflows=[TicketWorkflow],
-                          extra_passthrough=["tests.support.ticket"])
+    worker = build_worker(
+        dev_env.client,
+        queue,
+        StoreActivities(engine),
+        workflows=[TicketWorkflow],
+        extra_passthrough=["tests.support.ticket"],
+    )
     async with worker:
         yield dev_env.client, queue, engine
     await engine.dispose()
@@ -43,9 +48,16 @@ async def start(client, queue, ttl: int = 3600, case_id: str | None = None):
     case_id = case_id or f"TK-{uuid.uuid4().hex[:10]}"
     handle = await client.start_workflow(
         TicketWorkflow.run,
-        CaseInput(case_id=case_id, kind="ticket", policy=POLICY, actor=INSPECTOR,
-                  command={"type": "open", "region": "500107", "title": "t", "ttl_seconds": ttl}),
-        id=case_id, task_queue=queue)
+        CaseInput(
+            case_id=case_id,
+            kind="ticket",
+            policy=POLICY,
+            actor=INSPECTOR,
+            command={"type": "open", "region": "500107", "title": "t", "ttl_seconds": ttl},
+        ),
+        id=case_id,
+        task_queue=queue,
+    )
     created = await handle.execute_update(TicketWorkflow.created)  # as the API does before answering 201
     assert created.version == 1
     return handle
@@ -56,7 +68,8 @@ async def update_count(handle) -> int:
     n = 0
     async for e in handle.fetch_history_events():
         if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED and (
-                e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name == "execute"):
+            e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name == "execute"
+        ):
             n += 1
     return n
 
@@ -64,8 +77,9 @@ async def update_count(handle) -> int:
 async def test_a_command_is_recorded_projected_and_answered(harness) -> None:
     client, queue, engine = harness
     handle = await start(client, queue)
-    result = await handle.execute_update(TicketWorkflow.execute,
-                                         CommandRequest(command={"type": "note", "text": "hello"}, actor=INSPECTOR))
+    result = await handle.execute_update(
+        TicketWorkflow.execute, CommandRequest(command={"type": "note", "text": "hello"}, actor=INSPECTOR)
+    )
     assert result.version == 2
     assert [e.type for e in result.events] == ["noted"]
     async with engine.connect() as conn:
@@ -79,14 +93,21 @@ async def test_a_command_is_recorded_projected_and_answered(harness) -> None:
     assert desc.typed_search_attributes is not None
 
 
-@pytest.mark.parametrize(("command", "actor", "code"), [
-    ({"type": "note", "text": "forbidden"}, INSPECTOR, "invalid_command"),
-    ({"type": "note"}, INSPECTOR, "invalid_command"),
-    ({"type": "bogus"}, INSPECTOR, "invalid_command"),
-    ({"type": "note", "text": "x"}, OUTSIDER, "forbidden"),
-    ({"type": "open", "region": "500107", "title": "again"}, INSPECTOR, "not_allowed_in_state"),
-    ({"type": "deadline_elapsed", "key": "expiry", "due_at": "2030-01-01T00:00:00Z"}, INSPECTOR, "forbidden"),
-])
+@pytest.mark.parametrize(
+    ("command", "actor", "code"),
+    [
+        ({"type": "note", "text": "forbidden"}, INSPECTOR, "invalid_command"),
+        ({"type": "note"}, INSPECTOR, "invalid_command"),
+        ({"type": "bogus"}, INSPECTOR, "invalid_command"),
+        ({"type": "note", "text": "x"}, OUTSIDER, "forbidden"),
+        ({"type": "open", "region": "500107", "title": "again"}, INSPECTOR, "not_allowed_in_state"),
+        (
+            {"type": "deadline_elapsed", "key": "expiry", "due_at": "2030-01-01T00:00:00Z"},
+            INSPECTOR,
+            "forbidden",
+        ),
+    ],
+)
 async def test_a_refused_command_never_reaches_the_history(harness, command, actor, code) -> None:
     client, queue, engine = harness
     handle = await start(client, queue)
@@ -117,8 +138,13 @@ async def test_deadlines_fire_through_decide_and_notify(harness) -> None:
     assert final["status"] == "closed" and final["reminded"] is True
     async with engine.connect() as conn:
         types = [e.type for e in await read_stream(conn, handle.id)]
-        notes = (await conn.execute(select(notifications.c.kind, notifications.c.recipient_role)
-                                    .where(notifications.c.case_id == handle.id))).all()
+        notes = (
+            await conn.execute(
+                select(notifications.c.kind, notifications.c.recipient_role).where(
+                    notifications.c.case_id == handle.id
+                )
+            )
+        ).all()
     assert types == ["opened", "reminded", "closed"]
     assert [tuple(n) for n in notes] == [("reminder", "supervisor")]
 
@@ -126,27 +152,29 @@ async def test_deadlines_fire_through_decide_and_notify(harness) -> None:
 async def test_a_child_case_reports_back_to_its_parent(harness) -> None:
     client, queue, engine = harness
     handle = await start(client, queue)
-    r = await handle.execute_update(TicketWorkflow.execute,
-                                    CommandRequest(command={"type": "spawn", "title": "child"}, actor=INSPECTOR))
+    r = await handle.execute_update(
+        TicketWorkflow.execute, CommandRequest(command={"type": "spawn", "title": "child"}, actor=INSPECTOR)
+    )
     child_id = r.case["children"] and next(iter(r.case["children"]))
     child = client.get_workflow_handle(child_id)
-    await child.execute_update(TicketWorkflow.execute,
-                               CommandRequest(command={"type": "close", "reason": "done"}, actor=INSPECTOR))
+    await child.execute_update(
+        TicketWorkflow.execute, CommandRequest(command={"type": "close", "reason": "done"}, actor=INSPECTOR)
+    )
     assert (await child.result())["status"] == "closed"
 
     async def parent_saw_it() -> bool:
         return (await handle.query(TicketWorkflow.state))["children"][child_id] == "closed"
 
-    await wait_until(parent_saw_it, timeout=timedelta(seconds=20))
+    await wait_until(parent_saw_it, within=timedelta(seconds=20))
     async with engine.connect() as conn:
         assert [e.type for e in await read_stream(conn, handle.id)][-1] == "child_closed"
 
 
-async def wait_until(predicate, timeout: timedelta) -> None:
+async def wait_until(predicate, within: timedelta) -> None:
     import asyncio
 
     loop = asyncio.get_running_loop()
-    end = loop.time() + timeout.total_seconds()
+    end = loop.time() + within.total_seconds()
     while not await predicate():
         if loop.time() > end:
             raise AssertionError("condition not reached in time")

@@ -18,9 +18,18 @@ ACTOR = {"id": "u1", "name": "", "role": "inspector", "region": "500107", "enter
 
 
 def opened(case_id: str) -> NewEvent:
-    return NewEvent(type="opened", data={"type": "opened", "id": case_id, "region": "500107", "title": "t",
-                                         "at": T0.isoformat(), "expires_at": (T0 + timedelta(hours=1)).isoformat(),
-                                         "by": "u1"})
+    return NewEvent(
+        type="opened",
+        data={
+            "type": "opened",
+            "id": case_id,
+            "region": "500107",
+            "title": "t",
+            "at": T0.isoformat(),
+            "expires_at": (T0 + timedelta(hours=1)).isoformat(),
+            "by": "u1",
+        },
+    )
 
 
 def noted(txt: str) -> NewEvent:
@@ -29,12 +38,27 @@ def noted(txt: str) -> NewEvent:
 
 async def record(engine, case_id: str, expected: int, new: list[NewEvent], command_id: str | None = None):
     async with engine.begin() as conn:
-        records, dup = await append(conn, stream_id=case_id, kind="ticket", expected_version=expected, new=new,
-                                    actor=ACTOR, occurred_at=T0 + timedelta(minutes=expected), policy_id="p",
-                                    policy_version="1", command_id=command_id)
+        records, dup = await append(
+            conn,
+            stream_id=case_id,
+            kind="ticket",
+            expected_version=expected,
+            new=new,
+            actor=ACTOR,
+            occurred_at=T0 + timedelta(minutes=expected),
+            policy_id="p",
+            policy_version="1",
+            command_id=command_id,
+        )
         if not dup:
-            await project_append(conn, kind="ticket", stream_id=case_id, expected_version=expected,
-                                 records=records, parent_id=None)
+            await project_append(
+                conn,
+                kind="ticket",
+                stream_id=case_id,
+                expected_version=expected,
+                records=records,
+                parent_id=None,
+            )
         return records, dup
 
 
@@ -76,12 +100,17 @@ async def test_chain_verification_names_the_tampered_row(engine) -> None:
     async with engine.connect() as conn:
         assert verify_chain(await read_stream(conn, "T-3")) == []
     async with engine.begin() as conn:
-        await conn.execute(text("UPDATE events SET data = jsonb_set(data, '{text}', '\"forged\"') "
-                                "WHERE stream_id = 'T-3' AND version = 2"))
+        await conn.execute(
+            text(
+                "UPDATE events SET data = jsonb_set(data, '{text}', '\"forged\"') "
+                "WHERE stream_id = 'T-3' AND version = 2"
+            )
+        )
     async with engine.connect() as conn:
         breaks = verify_chain(await read_stream(conn, "T-3"))
     assert [(b.stream_id, b.version, b.problem) for b in breaks] == [
-        ("T-3", 2, "hash does not match the event's content")]
+        ("T-3", 2, "hash does not match the event's content")
+    ]
 
 
 async def test_a_deleted_event_breaks_the_chain(engine) -> None:
@@ -99,8 +128,16 @@ async def test_projection_equals_a_rebuild_from_the_event_store(engine) -> None:
         await record(engine, cid, 0, [opened(cid)])
         for j in range(i):
             await record(engine, cid, 1 + j, [noted(f"n{j}")])
-    cols = [cases.c.id, cases.c.version, cases.c.status, cases.c.region, cases.c.state, cases.c.view,
-            cases.c.created_at, cases.c.updated_at]
+    cols = [
+        cases.c.id,
+        cases.c.version,
+        cases.c.status,
+        cases.c.region,
+        cases.c.state,
+        cases.c.view,
+        cases.c.created_at,
+        cases.c.updated_at,
+    ]
     async with engine.connect() as conn:
         before = (await conn.execute(select(*cols).order_by(cases.c.id))).all()
     async with engine.begin() as conn:  # damage the projection: a rebuild must restore it from the events

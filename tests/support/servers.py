@@ -32,7 +32,9 @@ def world_traversable_tmpdir(prefix: str) -> Path:
 class PgServer:
     def __init__(self) -> None:
         self.root = world_traversable_tmpdir("hazardloop-test-pg-")
-        self.server = EmbeddedPostgres(self.root / "data", free_port(), fast=True, log_path=self.root / "pg.log")
+        self.server = EmbeddedPostgres(
+            self.root / "data", free_port(), fast=True, log_path=self.root / "pg.log"
+        )
 
     async def start(self) -> None:
         await asyncio.to_thread(self.server.start)
@@ -60,25 +62,35 @@ async def start_dev_server() -> WorkflowEnvironment:
         search_attributes=ALL_KEYS,
         data_converter=data_converter(),
         dev_server_log_level="error",
-        dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"],
+        dev_server_extra_args=[
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+        ],
     )
 
 
 async def start_time_skipping() -> WorkflowEnvironment:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=venv_binary("temporal-test-server"), data_converter=data_converter())
+        test_server_existing_path=venv_binary("temporal-test-server"), data_converter=data_converter()
+    )
     await register_search_attributes(env.client)
     return env
 
 
 async def register_search_attributes(client: Client) -> None:
     """The Java test server knows no custom search attributes until registered via the operator service."""
-    types = {"Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-             "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-             "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL}
-    await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
-        namespace=client.namespace,
-        search_attributes={name: types[t] for name, t in CLI_TYPES.items()}))
+    types = {
+        "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+        "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    }
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace, search_attributes={name: types[t] for name, t in CLI_TYPES.items()}
+        )
+    )
 
 
 def unique_queue(prefix: str = "tq") -> str:

@@ -39,7 +39,9 @@ class Spawn(BaseModel):
     title: str
 
 
-Command = Annotated[Open | Note | Close | Spawn | DeadlineElapsed | ChildCaseUpdated, Field(discriminator="type")]
+Command = Annotated[
+    Open | Note | Close | Spawn | DeadlineElapsed | ChildCaseUpdated, Field(discriminator="type")
+]
 
 
 class Opened(BaseModel):
@@ -133,10 +135,20 @@ class TicketDecider:
                 raise NotAllowedInState("already open", status=s.status, allowed=self.allowed(s))
             if not ctx.actor.covers(c.region):
                 raise Forbidden(f"region {c.region} is outside {ctx.actor.region}", rule="jurisdiction")
-            return [Opened(id=ctx.case_id, region=c.region, title=c.title, at=ctx.now, by=ctx.actor.id,
-                           expires_at=ctx.now + timedelta(seconds=c.ttl_seconds))]
+            return [
+                Opened(
+                    id=ctx.case_id,
+                    region=c.region,
+                    title=c.title,
+                    at=ctx.now,
+                    by=ctx.actor.id,
+                    expires_at=ctx.now + timedelta(seconds=c.ttl_seconds),
+                )
+            ]
         if s.status != "open":
-            raise NotAllowedInState(f"a {s.status} ticket accepts nothing", status=s.status, allowed=self.allowed(s))
+            raise NotAllowedInState(
+                f"a {s.status} ticket accepts nothing", status=s.status, allowed=self.allowed(s)
+            )
         if not ctx.actor.covers(s.region):
             raise Forbidden(f"region {s.region} is outside {ctx.actor.region}", rule="jurisdiction")
         if isinstance(c, Note):
@@ -154,8 +166,16 @@ class TicketDecider:
 
     def evolve(self, s: TicketState, e: Any) -> TicketState:
         if isinstance(e, Opened):
-            return s.model_copy(update={"id": e.id, "status": "open", "region": e.region, "title": e.title,
-                                        "expires_at": e.expires_at, "created_at": e.at})
+            return s.model_copy(
+                update={
+                    "id": e.id,
+                    "status": "open",
+                    "region": e.region,
+                    "title": e.title,
+                    "expires_at": e.expires_at,
+                    "created_at": e.at,
+                }
+            )
         if isinstance(e, Noted):
             return s.model_copy(update={"notes": [*s.notes, e.text]})
         if isinstance(e, Reminded):
@@ -173,32 +193,57 @@ class TicketDecider:
             return []
         out = [Deadline(key="expiry", kind="expiry", due_at=s.expires_at)]
         if not s.reminded:
-            out.append(Deadline(key="reminder", kind="reminder", due_at=s.expires_at - timedelta(seconds=
-                                (s.expires_at - (s.created_at or s.expires_at)).total_seconds() / 2)))
+            out.append(
+                Deadline(
+                    key="reminder",
+                    kind="reminder",
+                    due_at=s.expires_at
+                    - timedelta(seconds=(s.expires_at - (s.created_at or s.expires_at)).total_seconds() / 2),
+                )
+            )
         return out
 
     def index(self, s: TicketState) -> CaseIndex:
         owed = self.deadlines(s)
-        return CaseIndex(status=s.status, region=s.region, terminal=s.status == "closed",
-                         next_due_at=min((d.due_at for d in owed), default=None))
+        return CaseIndex(
+            status=s.status,
+            region=s.region,
+            terminal=s.status == "closed",
+            next_due_at=min((d.due_at for d in owed), default=None),
+        )
 
     def view(self, s: TicketState) -> dict[str, Any]:
-        return {**s.model_dump(mode="json"),
-                "deadlines": [d.model_dump(mode="json") for d in self.deadlines(s)]}
+        return {
+            **s.model_dump(mode="json"),
+            "deadlines": [d.model_dump(mode="json") for d in self.deadlines(s)],
+        }
 
     def summary(self, s: TicketState) -> dict[str, Any]:
         return {"status": s.status, "terminal": s.status == "closed"}
 
     def notices(self, before: TicketState, e: Any, after: TicketState) -> list[Notice]:
         if isinstance(e, Reminded):
-            return [Notice(kind="reminder", recipient_role="supervisor", recipient_party=after.region,
-                           due_at=after.expires_at, subject=f"ticket {after.id} expires soon")]
+            return [
+                Notice(
+                    kind="reminder",
+                    recipient_role="supervisor",
+                    recipient_party=after.region,
+                    due_at=after.expires_at,
+                    subject=f"ticket {after.id} expires soon",
+                )
+            ]
         return []
 
     def children(self, before: TicketState, e: Any, after: TicketState) -> list[ChildSpec]:
         if isinstance(e, Spawned):
-            return [ChildSpec(kind="ticket", case_id=e.child_id, ref=e.child_id,
-                              command={"type": "open", "region": after.region, "title": e.title})]
+            return [
+                ChildSpec(
+                    kind="ticket",
+                    case_id=e.child_id,
+                    ref=e.child_id,
+                    command={"type": "open", "region": after.region, "title": e.title},
+                )
+            ]
         return []
 
 

@@ -1,0 +1,277 @@
+"""FastAPI application: /v1 case endpoints, health, readiness, metrics."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+import structlog
+from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from sqlalchemy import text
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from domain.actors import Actor
+from domain.registry import get_decider
+from starter.api import problems
+from starter.auth import TokenVerifier
+from starter.policies import load_policy
+from starter.service import PLURAL, CaseService, Unavailable
+from starter.settings import Settings
+from starter.temporal_client import connect
+from store.db import make_engine
+
+log = structlog.get_logger("hazardloop.api")
+
+CaseId = Annotated[str, Path(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
+REGION_Q = Query(pattern=r"^\d{6}$", description="6-digit region code; covers every code below it")
+
+
+async def current_actor(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor:
+    verifier: TokenVerifier = request.app.state.verifier
+    return verifier.verify(authorization)
+
+
+async def case_service(request: Request) -> CaseService:
+    st = request.app.state
+    return CaseService(await st.clients.get(), st.engine, st.settings.temporal_task_queue, st.policy)
+
+
+Who = Annotated[Actor, Depends(current_actor)]
+Svc = Annotated[CaseService, Depends(case_service)]
+
+
+class ClientHolder:
+    """Connects to Temporal lazily so the API starts (and /readyz answers 503) while Temporal is down."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Client:
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    try:
+                        self._client = await connect(self.settings)
+                    except RuntimeError as e:
+                        raise Unavailable(
+                            f"Temporal at {self.settings.resolved_temporal_address}: {e}"
+                        ) from e
+        return self._client
+
+
+def create_app(settings: Settings) -> FastAPI:
+    engine = make_engine(settings.resolved_database_url)
+    holder = ClientHolder(settings)
+    verifier = TokenVerifier(settings)
+    policy = load_policy(settings)
+    registry = CollectorRegistry()
+    requests_total = Counter(
+        "hazardloop_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry
+    )
+    latency = Histogram(
+        "hazardloop_http_request_seconds",
+        "HTTP request latency",
+        ["method", "route"],
+        registry=registry,
+        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        log.info("api starting", temporal=settings.resolved_temporal_address, policy=policy.ref.model_dump())
+        yield
+        await engine.dispose()
+        log.info("api stopped")
+
+    app = FastAPI(
+        title="hazardloop",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="隐患整改闭环 — hazard, incident and tip closed loops on Temporal. "
+        "Errors are RFC 9457 problem details.",
+    )
+    problems.install(app)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.clients = holder
+
+    @app.exception_handler(RPCError)
+    async def _rpc(_: Request, e: RPCError) -> JSONResponse:
+        log.warning("temporal error", status=str(e.status), error=e.message[:300])
+        return problems.problem(503, "unavailable", "the workflow service is unavailable, retry later")
+
+    @app.middleware("http")
+    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=rid)
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Request-ID"] = rid
+            return response
+        finally:
+            route = request.scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            elapsed = time.perf_counter() - start
+            requests_total.labels(request.method, path, str(status)).inc()
+            latency.labels(request.method, path).observe(elapsed)
+            log.info("request", method=request.method, route=path, status=status, ms=round(elapsed * 1000, 2))
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    app.state.verifier = verifier
+    app.state.policy = policy
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            async with asyncio.timeout(3):
+                async with engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+            checks["postgres"] = "ok"
+        except Exception as e:
+            checks["postgres"] = f"unavailable: {type(e).__name__}"
+        try:
+            async with asyncio.timeout(3):
+                client = await holder.get()
+                await client.workflow_service.get_system_info(GetSystemInfoRequest())
+            checks["temporal"] = "ok"
+        except Exception as e:
+            checks["temporal"] = f"unavailable: {type(e).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        if ok:
+            return JSONResponse({"status": "ready", "checks": checks})
+        return problems.problem(503, "not_ready", "a dependency is unavailable", checks=checks)
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    for plural, kind in PLURAL.items():
+        if kind == "tip":
+            continue  # tips have their own intake routes (starter/api/tips.py)
+        try:
+            get_decider(kind)
+        except KeyError:
+            log.warning("case kind not available", kind=kind)
+            continue
+        _case_routes(app, plural, kind)
+
+    from starter.api import tips
+
+    tips.install(app, settings)
+
+    @app.get("/v1/stats/{plural}", tags=["stats"])
+    async def case_stats(
+        plural: Annotated[str, Path(pattern="^[a-z]+$")],
+        who: Who,
+        svc: Svc,
+        group_by: Annotated[str, Query(pattern=r"^[a-z_]+(,[a-z_]+)*$")] = "status",
+        region: Annotated[str | None, REGION_Q] = None,
+    ) -> dict[str, Any]:
+        groups = group_by.split(",")
+        from store.queries import GROUPABLE
+
+        if plural not in PLURAL:
+            from starter.service import NotFound
+
+            raise NotFound(plural, "*")
+        unknown = [g for g in groups if g not in GROUPABLE]
+        if unknown:
+            from domain.errors import InvalidCommand
+
+            raise InvalidCommand(
+                f"cannot group by {unknown}; allowed: {sorted(GROUPABLE)}", field="group_by", rule="groupable"
+            )
+        return {
+            "kind": PLURAL[plural],
+            "group_by": groups,
+            "rows": await svc.stats(PLURAL[plural], who, groups, region=region),
+        }
+
+    return app
+
+
+def _case_routes(app: FastAPI, plural: str, kind: str) -> None:
+    tag = [plural]
+
+    @app.post(
+        f"/v1/{plural}",
+        status_code=201,
+        tags=tag,
+        name=f"report_{kind}",
+        summary=f"Report a {kind}: starts its workflow",
+    )
+    async def report(
+        body: Annotated[dict[str, Any], Body()],
+        who: Who,
+        svc: Svc,
+        response: Response,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> dict[str, Any]:
+        result, created = await svc.create(kind, body, who, idempotency_key)
+        if not created:
+            response.status_code = 200
+        response.headers["Location"] = f"/v1/{plural}/{result.case['id']}"
+        return result.case
+
+    @app.get(f"/v1/{plural}/{{case_id}}", tags=tag, name=f"get_{kind}")
+    async def get_case(
+        case_id: CaseId, who: Who, svc: Svc, consistent: bool = False, as_of: datetime | None = None
+    ) -> dict[str, Any]:
+        return await svc.view(kind, case_id, who, consistent=consistent, as_of=as_of)
+
+    @app.post(f"/v1/{plural}/{{case_id}}/commands", tags=tag, name=f"command_{kind}")
+    async def command(
+        case_id: CaseId,
+        body: Annotated[dict[str, Any], Body()],
+        who: Who,
+        svc: Svc,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> dict[str, Any]:
+        result = await svc.command(kind, case_id, body, who, idempotency_key)
+        return {"case": result.case, "events": [e.model_dump() for e in result.events]}
+
+    @app.get(f"/v1/{plural}", tags=tag, name=f"list_{kind}s")
+    async def list_cases(
+        who: Who,
+        svc: Svc,
+        status: Annotated[str | None, Query(max_length=40)] = None,
+        level: Annotated[str | None, Query(max_length=40)] = None,
+        region: Annotated[str | None, REGION_Q] = None,
+        enterprise_id: Annotated[str | None, Query(max_length=100)] = None,
+        overdue: bool | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        cursor: Annotated[str | None, Query(max_length=500)] = None,
+    ) -> dict[str, Any]:
+        items, nxt = await svc.list(
+            kind,
+            who,
+            region=region,
+            status=status,
+            level=level,
+            enterprise_id=enterprise_id,
+            overdue=overdue,
+            limit=limit,
+            cursor=cursor,
+        )
+        return {"items": items, "next_cursor": nxt}
+
+    @app.get(f"/v1/{plural}/{{case_id}}/events", tags=tag, name=f"events_{kind}")
+    async def events(case_id: CaseId, who: Who, svc: Svc) -> dict[str, Any]:
+        return {"id": case_id, "events": await svc.events(kind, case_id, who)}

@@ -1,0 +1,32 @@
+"""Resolve the policy pack for new cases (HAZARDLOOP_POLICY: an id in policies/ or a path)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from domain.policy import PolicyPack, parse_pack
+from starter.settings import Settings
+
+
+@lru_cache(maxsize=16)
+def _load(path: str) -> PolicyPack:
+    return parse_pack(Path(path).read_text(encoding="utf-8"))
+
+
+def pack_path(settings: Settings, name: str | None = None) -> Path:
+    name = name or settings.policy
+    p = Path(name)
+    if p.suffix == ".toml" or p.exists():
+        return p
+    candidate = settings.policy_dir / f"{name}.toml"
+    if not candidate.exists():
+        known = sorted(x.stem for x in settings.policy_dir.glob("*.toml"))
+        raise ValueError(
+            f"policy pack {name!r} not found; known packs: {known}, or give a path to a .toml file"
+        )
+    return candidate
+
+
+def load_policy(settings: Settings, name: str | None = None) -> PolicyPack:
+    return _load(str(pack_path(settings, name).resolve()))

@@ -1,0 +1,287 @@
+"""The service facade: what the HTTP API and the CLI do, over Temporal (writes) and PostgreSQL (reads).
+
+Rules live in the deciders: this layer parses, authenticates (the caller passes the Actor), routes,
+and translates failures into domain errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.access import check_read, list_scope
+from domain.actors import Actor
+from domain.decider import SYSTEM_COMMAND_TYPES, Context
+from domain.errors import (
+    DomainError,
+    Forbidden,
+    InvalidCommand,
+    NotAllowedInState,
+    from_validation,
+    rebuild_error,
+)
+from domain.policy import PolicyPack
+from domain.registry import get_decider
+from store.events import read_stream
+from store.projector import projection_values
+from store.queries import ListFilters, get_case, list_cases, stats
+from workflows.contracts import CaseInput, CommandRequest, CommandResult
+
+# case kinds the API serves: URL plural → kind, and per kind its id prefix, workflow type, creation command
+PLURAL = {"hazards": "hazard", "incidents": "incident", "tips": "tip"}
+PREFIX = {"hazard": "HZ", "incident": "IN", "tip": "TP"}
+WORKFLOW_TYPE = {"hazard": "HazardWorkflow", "incident": "IncidentWorkflow", "tip": "TipWorkflow"}
+CREATE_TYPE = {"hazard": "report", "incident": "report", "tip": "receive"}
+
+
+def register_kind(plural: str, kind: str, prefix: str, workflow_type: str, create_type: str) -> None:
+    """Serve another case kind (tests use a small `ticket` kind to exercise the shells)."""
+    PLURAL[plural] = kind
+    PREFIX[kind] = prefix
+    WORKFLOW_TYPE[kind] = workflow_type
+    CREATE_TYPE[kind] = create_type
+
+
+class NotFound(Exception):
+    def __init__(self, kind: str, case_id: str) -> None:
+        super().__init__(f"no {kind} with id {case_id}")
+        self.kind = kind
+        self.case_id = case_id
+
+
+class IdempotencyMismatch(DomainError):
+    code = "idempotency_key_reused"
+    http_status = 409
+
+
+class Unavailable(Exception):
+    """A dependency (Temporal or PostgreSQL) is down: 503, retry later."""
+
+
+def _from_update_failure(err: WorkflowUpdateFailedError) -> Exception:
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+        extra = {k: v for k, v in details.items() if k not in ("code", "detail")}
+        return rebuild_error(cause.type or "domain_error", details.get("detail", cause.message), extra)
+    return err
+
+
+def case_id_for(kind: str, actor: Actor, idempotency_key: str | None) -> str:
+    if idempotency_key:
+        digest = hashlib.sha256(f"{kind}\x00{actor.id}\x00{idempotency_key}".encode()).hexdigest()
+        return f"{PREFIX[kind]}-{digest[:20].upper()}"
+    return f"{PREFIX[kind]}-{uuid.uuid4().hex[:20].upper()}"
+
+
+class CaseService:
+    def __init__(self, client: Client, engine: AsyncEngine, task_queue: str, policy: PolicyPack) -> None:
+        self.client = client
+        self.engine = engine
+        self.task_queue = task_queue
+        self.policy = policy
+
+    # ---- writes ---------------------------------------------------------------------------------------
+
+    def parse_command(self, kind: str, body: dict[str, Any], *, creation: bool) -> Any:
+        decider = get_decider(kind)
+        ctype = body.get("type")
+        if not creation:
+            if ctype in SYSTEM_COMMAND_TYPES:
+                raise Forbidden(f"{ctype} is a system command: the API refuses it", rule="system_command")
+            if ctype == CREATE_TYPE[kind]:
+                raise InvalidCommand(
+                    f"{ctype} creates a case: POST /v1/{kind}s", field="type", rule="creation"
+                )
+        try:
+            return decider.parse_command(body)
+        except ValidationError as e:
+            raise from_validation(e, ctype) from None
+
+    async def create(
+        self,
+        kind: str,
+        body: dict[str, Any],
+        actor: Actor,
+        idempotency_key: str | None = None,
+        *,
+        case_id: str | None = None,
+    ) -> tuple[CommandResult, bool]:
+        """Start a case. Returns (result, created) — created is False when the idempotency key was seen."""
+        decider = get_decider(kind)
+        command_body = {**body, "type": CREATE_TYPE[kind]}
+        command = self.parse_command(kind, command_body, creation=True)
+        case_id = case_id or case_id_for(kind, actor, idempotency_key)
+        # the same rule the workflow will apply, checked before anything is started
+        decider.decide(
+            decider.initial_state(),
+            command,
+            Context(actor=actor, now=datetime.now(UTC), policy=self.policy, case_id=case_id),
+        )
+        request_sha = hashlib.sha256(
+            json.dumps(command_body, sort_keys=True, default=str).encode()
+        ).hexdigest()
+        created = True
+        try:
+            handle = await self.client.start_workflow(
+                WORKFLOW_TYPE[kind],
+                CaseInput(
+                    case_id=case_id,
+                    kind=kind,
+                    policy=self.policy,
+                    command=command_body,
+                    actor=actor,
+                    command_id=f"create:{idempotency_key}" if idempotency_key else "create",
+                ),
+                id=case_id,
+                task_queue=self.task_queue,
+                memo={"request_sha256": request_sha},
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            )
+        except WorkflowAlreadyStartedError:
+            handle = self.client.get_workflow_handle(case_id)
+            memo = await (await handle.describe()).memo()
+            if memo.get("request_sha256") != request_sha:
+                raise IdempotencyMismatch(
+                    "this Idempotency-Key was already used with a different body", case_id=case_id
+                ) from None
+            created = False
+        except RPCError as e:
+            raise Unavailable(f"Temporal: {e.message}") from e
+        try:
+            result: CommandResult = await handle.execute_update("created", result_type=CommandResult)
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND and not created:  # an old case that is already closed
+                row = await self._row(kind, case_id)
+                return CommandResult(
+                    case={**row.view, "version": row.version}, version=row.version, events=[]
+                ), False
+            raise
+        return result, created
+
+    async def command(
+        self, kind: str, case_id: str, body: dict[str, Any], actor: Actor, command_id: str | None = None
+    ) -> CommandResult:
+        self.parse_command(kind, body, creation=False)  # 422 before any round trip; the workflow parses again
+        row = await self._row(kind, case_id)
+        check_read(actor, row.region, row.enterprise_id)
+        if row.terminal:
+            raise NotAllowedInState(
+                f"this {kind} is {row.status}: it accepts no more commands", status=row.status, allowed=[]
+            )
+        handle = self.client.get_workflow_handle(case_id)
+        try:
+            return await handle.execute_update(
+                "execute",
+                CommandRequest(command=body, actor=actor, command_id=command_id),
+                id=f"cmd-{command_id}" if command_id else None,
+                result_type=CommandResult,
+            )
+        except WorkflowUpdateFailedError as e:
+            raise _from_update_failure(e) from None
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND:  # completed between our read and the update
+                row = await self._row(kind, case_id)
+                raise NotAllowedInState(
+                    f"this {kind} is {row.status}: it accepts no more commands", status=row.status, allowed=[]
+                ) from None
+            raise Unavailable(f"Temporal: {e.message}") from e
+
+    # ---- reads --------------------------------------------------------------------------------------------
+
+    async def _row(self, kind: str, case_id: str) -> Any:
+        async with self.engine.connect() as conn:
+            row = await get_case(conn, case_id)
+        if row is None or row.kind != kind:
+            raise NotFound(kind, case_id)
+        return row
+
+    async def view(
+        self,
+        kind: str,
+        case_id: str,
+        actor: Actor,
+        *,
+        consistent: bool = False,
+        as_of: datetime | None = None,
+    ) -> dict[str, Any]:
+        row = await self._row(kind, case_id)
+        check_read(actor, row.region, row.enterprise_id)
+        if as_of is not None:
+            async with self.engine.connect() as conn:
+                records = await read_stream(conn, case_id, until=as_of)
+            if not records:
+                raise NotFound(kind, case_id)
+            values = projection_values(kind, case_id, records)
+            return {**values["view"], "version": values["version"], "as_of": as_of.isoformat()}
+        if consistent and not row.terminal:
+            try:
+                return dict(await self.client.get_workflow_handle(case_id).query("state"))
+            except RPCError:
+                pass  # closed meanwhile: the projection is final
+        return {**row.view, "version": row.version}
+
+    async def events(self, kind: str, case_id: str, actor: Actor) -> list[dict[str, Any]]:
+        row = await self._row(kind, case_id)
+        check_read(actor, row.region, row.enterprise_id)
+        async with self.engine.connect() as conn:
+            stream = await read_stream(conn, case_id)
+        return [
+            {
+                "version": e.version,
+                "type": e.type,
+                "data": e.data,
+                "actor": e.actor,
+                "occurred_at": e.occurred_at,
+                "policy": {"id": e.policy_id, "version": e.policy_version},
+                "command_id": e.command_id,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            }
+            for e in stream
+        ]
+
+    async def list(
+        self,
+        kind: str,
+        actor: Actor,
+        *,
+        region: str | None = None,
+        status: str | None = None,
+        level: str | None = None,
+        enterprise_id: str | None = None,
+        overdue: bool | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        scope_region, scope_enterprise = list_scope(actor, region, enterprise_id)
+        f = ListFilters(
+            kind=kind,
+            region=scope_region,
+            status=status,
+            level=level,
+            enterprise_id=scope_enterprise,
+            overdue=overdue,
+        )
+        async with self.engine.connect() as conn:
+            rows, nxt = await list_cases(conn, f, limit=limit, cursor=cursor)
+        return [{**r.view, "version": r.version} for r in rows], nxt
+
+    async def stats(
+        self, kind: str, actor: Actor, group_by: list[str], *, region: str | None = None
+    ) -> list[dict[str, Any]]:
+        scope_region, scope_enterprise = list_scope(actor, region, None)
+        f = ListFilters(kind=kind, region=scope_region, enterprise_id=scope_enterprise)
+        async with self.engine.connect() as conn:
+            return await stats(conn, f, group_by)

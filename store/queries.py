@@ -1,0 +1,119 @@
+"""Read queries on the projection: one case, lists with keyset cursors, statistics, as-of folds."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.actors import region_prefix
+from store.schema import cases
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    kind: str
+    region: str = "000000"
+    status: str | None = None
+    level: str | None = None
+    enterprise_id: str | None = None
+    overdue: bool | None = None
+    parent_id: str | None = None
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(created_at: datetime, case_id: str) -> str:
+    return (
+        base64.urlsafe_b64encode(json.dumps([created_at.isoformat(), case_id]).encode()).decode().rstrip("=")
+    )
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        ts, cid = json.loads(raw)
+        return datetime.fromisoformat(ts), str(cid)
+    except Exception as e:
+        raise BadCursor("cursor is not one this API returned") from e
+
+
+def region_clause(region: str) -> Any:
+    prefix = region_prefix(region)
+    if prefix == "":
+        return None
+    if len(prefix) == 2:
+        return cases.c.region_province == prefix
+    if len(prefix) == 4:
+        return cases.c.region_city == prefix
+    return cases.c.region == prefix
+
+
+def _filtered(q: Select[Any], f: ListFilters) -> Select[Any]:
+    q = q.where(cases.c.kind == f.kind)
+    rc = region_clause(f.region)
+    if rc is not None:
+        q = q.where(rc)
+    if f.status:
+        q = q.where(cases.c.status == f.status)
+    if f.level:
+        q = q.where(cases.c.level == f.level)
+    if f.enterprise_id:
+        q = q.where(cases.c.enterprise_id == f.enterprise_id)
+    if f.overdue is not None:
+        q = q.where(cases.c.overdue.is_(f.overdue))
+    if f.parent_id:
+        q = q.where(cases.c.parent_id == f.parent_id)
+    return q
+
+
+async def get_case(conn: AsyncConnection, case_id: str) -> Any:
+    return (await conn.execute(select(cases).where(cases.c.id == case_id))).first()
+
+
+async def list_cases(
+    conn: AsyncConnection, f: ListFilters, *, limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    q = _filtered(select(cases.c.id, cases.c.view, cases.c.version, cases.c.created_at), f)
+    if cursor:
+        ts, cid = decode_cursor(cursor)
+        q = q.where(or_(cases.c.created_at < ts, and_(cases.c.created_at == ts, cases.c.id < cid)))
+    rows = (
+        await conn.execute(q.order_by(cases.c.created_at.desc(), cases.c.id.desc()).limit(limit + 1))
+    ).all()
+    nxt = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+    return list(rows[:limit]), nxt
+
+
+GROUPABLE = {
+    "region": cases.c.region,
+    "status": cases.c.status,
+    "level": cases.c.level,
+    "enterprise_id": cases.c.enterprise_id,
+    "city": cases.c.region_city,
+    "province": cases.c.region_province,
+}
+
+
+async def stats(conn: AsyncConnection, f: ListFilters, group_by: list[str]) -> list[dict[str, Any]]:
+    cols = [GROUPABLE[g].label(g) for g in group_by]
+    q = _filtered(
+        select(
+            *cols,
+            func.count().label("count"),
+            func.count().filter(cases.c.overdue).label("overdue"),
+            func.count().filter(cases.c.terminal).label("closed_or_cancelled"),
+        ),
+        f,
+    )
+    if cols:
+        q = q.group_by(*cols).order_by(*cols)
+    rows = (await conn.execute(q)).all()
+    return [dict(r._mapping) for r in rows]

@@ -1,0 +1,70 @@
+"""An in-process API (ASGI) + worker against the real dev server and a fresh database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+
+from activities.store import StoreActivities
+from starter.api.app import create_app
+from starter.auth import mint_token
+from starter.settings import REPO_ROOT, Settings
+from store.db import make_engine
+from tests.support.servers import unique_queue, world_traversable_tmpdir
+from worker import build_worker
+
+
+@dataclass
+class App:
+    http: httpx.AsyncClient
+    settings: Settings
+    engine: AsyncEngine
+    client: Client
+    queue: str
+
+    def token(
+        self, sub: str, role: str, region: str = "500107", enterprise_id: str | None = None
+    ) -> dict[str, str]:
+        tok = mint_token(self.settings, sub=sub, role=role, region=region, enterprise_id=enterprise_id)
+        return {"Authorization": f"Bearer {tok}"}
+
+
+@asynccontextmanager
+async def running_app(
+    client: Client,
+    db_url: str,
+    *,
+    workflows: Sequence[type] | None = None,
+    extra_passthrough: Sequence[str] = (),
+    policy: str = "test-fast",
+    data_dir: Path | None = None,
+) -> AsyncIterator[App]:
+    queue = unique_queue("api")
+    target = client.service_client.config.target_host
+    settings = Settings(
+        temporal_address=target,
+        database_url=db_url,
+        temporal_task_queue=queue,
+        jwt_secret="test-secret-0123456789-0123456789-abcdef",
+        policy=policy,
+        data_dir=data_dir or world_traversable_tmpdir("hazardloop-api-"),
+        policy_dir=REPO_ROOT / "policies",
+    )
+    engine = make_engine(db_url)
+    worker = build_worker(
+        client, queue, StoreActivities(engine), workflows=workflows, extra_passthrough=extra_passthrough
+    )
+    app = create_app(settings)
+    async with (
+        worker,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http,
+    ):
+        yield App(http=http, settings=settings, engine=engine, client=client, queue=queue)
+    await app.state.engine.dispose()
+    await engine.dispose()
