@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.outbox import OutboxDrainer
 from activities.store import StoreActivities
 from starter.settings import Settings
 from starter.temporal_client import connect
@@ -84,8 +85,11 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         task_queue=settings.temporal_task_queue,
         temporal=settings.resolved_temporal_address,
     )
+    drainer = OutboxDrainer(engine)
     async with worker:
+        drain_task = asyncio.create_task(drainer.run(stop))
         await stop.wait()
         log.info("worker stopping")
+        await drain_task
     await engine.dispose()
     log.info("worker stopped")

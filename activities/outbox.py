@@ -1,0 +1,111 @@
+"""The notification outbox drainer: delivers notification records written beside the events.
+
+Records are written in the same transaction as the events that caused them (store/projector.py), so
+nothing is lost and a command never waits for delivery. The drainer claims pending rows with
+`FOR UPDATE SKIP LOCKED` (several workers can drain side by side), hands each to its channels and
+records the outcome. The log channel writes one structured JSON line per notification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from store.schema import notifications
+
+log = structlog.get_logger("hazardloop.notify")
+
+
+class Channel(Protocol):
+    name: str
+
+    async def deliver(self, notification: dict[str, Any]) -> None: ...
+
+
+class LogChannel:
+    """Writes each notification as a JSON log line (the channel of record until real channels are set up)."""
+
+    name = "log"
+
+    async def deliver(self, notification: dict[str, Any]) -> None:
+        log.info(
+            "notification",
+            channel=self.name,
+            **{
+                k: notification[k]
+                for k in (
+                    "id",
+                    "case_id",
+                    "case_kind",
+                    "kind",
+                    "recipient_role",
+                    "recipient_party",
+                    "due_at",
+                    "subject",
+                )
+            },
+        )
+
+
+class OutboxDrainer:
+    def __init__(
+        self, engine: AsyncEngine, channels: Sequence[Channel] | None = None, batch: int = 200
+    ) -> None:
+        self.engine = engine
+        self.channels = list(channels or [LogChannel()])
+        self.batch = batch
+
+    async def drain_once(self) -> int:
+        """Deliver up to one batch of pending notifications; returns how many were handled."""
+        async with self.engine.begin() as conn:
+            rows = (
+                (
+                    await conn.execute(
+                        select(notifications)
+                        .where(notifications.c.status == "pending")
+                        .order_by(notifications.c.id)
+                        .limit(self.batch)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            for row in rows:
+                outcome, error = "delivered", None
+                for ch in self.channels:
+                    try:
+                        await ch.deliver(dict(row))
+                    except Exception as e:  # recorded and surfaced; other notifications go on
+                        outcome, error = "failed", f"{ch.name}: {e}"[:1000]
+                        log.warning("notification failed", id=row["id"], channel=ch.name, error=str(e)[:300])
+                await conn.execute(
+                    update(notifications)
+                    .where(notifications.c.id == row["id"])
+                    .values(
+                        status=outcome,
+                        attempts=notifications.c.attempts + 1,
+                        last_error=error,
+                        delivered_at=datetime.now(UTC) if outcome == "delivered" else None,
+                    )
+                )
+        return len(rows)
+
+    async def run(self, stop: asyncio.Event, idle_interval: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                handled = await self.drain_once()
+            except Exception as e:  # the database may be restarting: try again shortly
+                log.warning("outbox drain failed", error=str(e)[:300])
+                handled = 0
+            if handled == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), idle_interval)
+                except TimeoutError:
+                    pass
