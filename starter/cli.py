@@ -90,6 +90,16 @@ def token(
         raise typer.Exit(2) from e
 
 
+def _add_case_apps() -> None:
+    from starter.cli_cases import make_case_app
+
+    for plural, kind in (("hazards", "hazard"), ("incidents", "incident"), ("tips", "tip")):
+        app.add_typer(make_case_app(plural, kind), name=kind)
+
+
+_add_case_apps()
+
+
 def main() -> None:
     app()
 
