@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.archive import audit_components
 from activities.outbox import OutboxDrainer
 from activities.store import StoreActivities
 from starter.settings import Settings
@@ -79,7 +80,14 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    worker = build_worker(client, settings.temporal_task_queue, store)
+    audit_workflows, audit_activities = audit_components(client, engine)
+    worker = build_worker(
+        client,
+        settings.temporal_task_queue,
+        store,
+        workflows=[*workflow_classes(), *audit_workflows],
+        extra_activities=audit_activities,
+    )
     log.info(
         "worker starting",
         task_queue=settings.temporal_task_queue,

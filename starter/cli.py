@@ -95,6 +95,9 @@ def _add_case_apps() -> None:
 
     for plural, kind in (("hazards", "hazard"), ("incidents", "incident"), ("tips", "tip")):
         app.add_typer(make_case_app(plural, kind), name=kind)
+    from starter.cli_audit import app as audit_app
+
+    app.add_typer(audit_app, name="audit")
 
 
 _add_case_apps()

@@ -172,9 +172,10 @@ def create_app(settings: Settings) -> FastAPI:
             continue
         _case_routes(app, plural, kind)
 
-    from starter.api import tips
+    from starter.api import audit_routes, tips
 
     tips.install(app, settings)
+    audit_routes.install(app)
 
     @app.get("/v1/stats/{plural}", tags=["stats"])
     async def case_stats(
