@@ -261,11 +261,11 @@ def make_case_app(plural: str, kind: str) -> typer.Typer:
                 typer.echo(
                     f"{len(rows)} rows: {created} created, {existing} already imported, {failed} failed"
                 )
-                for r in report_rows:
-                    if r["outcome"] == "error":
+                for line in report_rows:
+                    if line["outcome"] == "error":
                         typer.echo(
-                            f"  line {r['line']}: {r['status']} {r['code']} "
-                            f"{r.get('field') or ''}: {r['detail']}"
+                            f"  line {line['line']}: {line['status']} {line['code']} "
+                            f"{line.get('field') or ''}: {line['detail']}"
                         )
             if failed:
                 raise typer.Exit(1)

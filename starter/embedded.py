@@ -125,18 +125,18 @@ class EmbeddedPostgres:
     def dsn(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
-    def _run_as(self) -> dict[str, int]:
+    def _run_as(self) -> tuple[int | None, int | None]:
         ids = _ensure_pg_user()
-        return {} if ids is None else {"user": ids[0], "group": ids[1]}
+        return (None, None) if ids is None else ids
 
     def init(self) -> None:
-        run_as = self._run_as()
+        user, group = self._run_as()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         if (self.data_dir / "PG_VERSION").exists():
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if run_as:
-            os.chown(self.data_dir, run_as["user"], run_as["group"])
+        if user is not None and group is not None:
+            os.chown(self.data_dir, user, group)
         self.data_dir.chmod(0o700)
         subprocess.run(
             [
@@ -151,13 +151,14 @@ class EmbeddedPostgres:
             ],
             check=True,
             capture_output=True,
-            **run_as,  # type: ignore[arg-type]
+            user=user,
+            group=group,
         )
 
     def start(self, timeout: float = 60) -> None:
         require_port(self.port, "the embedded PostgreSQL", "HAZARDLOOP_POSTGRES_PORT")
         self.init()
-        run_as = self._run_as()
+        user, group = self._run_as()
         pid_file = self.data_dir / "postmaster.pid"
         if pid_file.exists():  # a stale pid file from a killed run: the port check proved nobody serves
             pid_file.unlink()
@@ -180,8 +181,8 @@ class EmbeddedPostgres:
             args += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **run_as
-        )  # type: ignore[call-overload]
+            args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, user=user, group=group
+        )
         log.close()
         wait_tcp(self.port, timeout, self.proc, "PostgreSQL")
         self._wait_ready(timeout)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -15,7 +16,7 @@ import structlog
 _configured = False
 
 
-def _temporal_extra(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _temporal_extra(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     record = event_dict.get("_record")
     if record is not None:
         for attr in ("temporal_workflow", "temporal_activity"):

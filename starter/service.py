@@ -160,7 +160,7 @@ class CaseService:
         except RPCError as e:
             raise Unavailable(f"Temporal: {e.message}") from e
         try:
-            result: CommandResult = await handle.execute_update("created", result_type=CommandResult)
+            result = await handle.execute_update("created", result_type=CommandResult)
         except RPCError as e:
             if e.status == RPCStatusCode.NOT_FOUND and not created:  # an old case that is already closed
                 row = await self._row(kind, case_id)
@@ -182,12 +182,13 @@ class CaseService:
             )
         handle = self.client.get_workflow_handle(case_id)
         try:
-            return await handle.execute_update(
+            result: CommandResult = await handle.execute_update(
                 "execute",
                 CommandRequest(command=body, actor=actor, command_id=command_id),
                 id=f"cmd-{command_id}" if command_id else None,
                 result_type=CommandResult,
             )
+            return result
         except WorkflowUpdateFailedError as e:
             raise _from_update_failure(e) from None
         except RPCError as e:
@@ -252,7 +253,7 @@ class CaseService:
             for e in stream
         ]
 
-    async def list(
+    async def list_cases(
         self,
         kind: str,
         actor: Actor,

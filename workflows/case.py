@@ -309,8 +309,6 @@ class CaseWorkflow:
                 task_queue=workflow.info().task_queue,
                 parent_close_policy=ParentClosePolicy.ABANDON,
             )
-        except workflow.ChildWorkflowError as e:  # pragma: no cover - reported, not fatal
-            workflow.logger.error("child %s could not start: %s", child.case_id, e)
         except Exception as e:
             if type(e).__name__ == "WorkflowAlreadyStartedError":
                 workflow.logger.info("child %s already exists", child.case_id)

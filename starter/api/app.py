@@ -1,6 +1,7 @@
 """FastAPI application: /v1 case endpoints, health, readiness, metrics."""
 
 import asyncio
+from enum import Enum
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -209,7 +210,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _case_routes(app: FastAPI, plural: str, kind: str) -> None:
-    tag = [plural]
+    tag: list[str | Enum] = [plural]
 
     @app.post(
         f"/v1/{plural}",
@@ -260,7 +261,7 @@ def _case_routes(app: FastAPI, plural: str, kind: str) -> None:
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         cursor: Annotated[str | None, Query(max_length=500)] = None,
     ) -> dict[str, Any]:
-        items, nxt = await svc.list(
+        items, nxt = await svc.list_cases(
             kind,
             who,
             region=region,
