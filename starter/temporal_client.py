@@ -1,21 +1,29 @@
-"""Temporal client with the project's data converter."""
+"""Temporal client with the project's data converter: pydantic JSON, then the encryption codec."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
-from starter.settings import Settings
+from starter.codec import EncryptionCodec
+from starter.sealing import KeyRing
+from starter.settings import Settings, get_settings
 
 
-def data_converter() -> DataConverter:
-    return pydantic_data_converter
+def data_converter(settings: Settings | None = None) -> DataConverter:
+    """The converter every client, worker and replayer uses (settings default to the environment's)."""
+    s = settings or get_settings()
+    return dataclasses.replace(
+        pydantic_data_converter, payload_codec=EncryptionCodec(KeyRing(s.resolved_seal_key()))
+    )
 
 
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.resolved_temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=data_converter(),
+        data_converter=data_converter(settings),
     )

@@ -1,16 +1,16 @@
 """FastAPI application: /v1 case endpoints, health, readiness, metrics."""
 
 import asyncio
-from enum import Enum
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from enum import Enum
 from typing import Annotated, Any
 
 import structlog
-from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request, Response
+from fastapi import Body, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from sqlalchemy import text
@@ -18,12 +18,12 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from domain.actors import Actor
 from domain.registry import get_decider
 from starter.api import problems
+from starter.api.app_deps import Svc, Who
 from starter.auth import TokenVerifier
 from starter.policies import load_policy
-from starter.service import PLURAL, CaseService, Unavailable
+from starter.service import PLURAL, Unavailable
 from starter.settings import Settings
 from starter.temporal_client import connect
 from store.db import make_engine
@@ -32,20 +32,6 @@ log = structlog.get_logger("hazardloop.api")
 
 CaseId = Annotated[str, Path(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 REGION_Q = Query(pattern=r"^\d{6}$", description="6-digit region code; covers every code below it")
-
-
-async def current_actor(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor:
-    verifier: TokenVerifier = request.app.state.verifier
-    return verifier.verify(authorization)
-
-
-async def case_service(request: Request) -> CaseService:
-    st = request.app.state
-    return CaseService(await st.clients.get(), st.engine, st.settings.temporal_task_queue, st.policy)
-
-
-Who = Annotated[Actor, Depends(current_actor)]
-Svc = Annotated[CaseService, Depends(case_service)]
 
 
 class ClientHolder:
@@ -173,10 +159,11 @@ def create_app(settings: Settings) -> FastAPI:
             continue
         _case_routes(app, plural, kind)
 
-    from starter.api import audit_routes, tips
+    from starter.api import audit_routes, codec_routes, tips
 
     tips.install(app, settings)
     audit_routes.install(app)
+    codec_routes.install(app, settings)
 
     @app.get("/v1/stats/{plural}", tags=["stats"])
     async def case_stats(

@@ -184,3 +184,21 @@ async def test_forbidden_invalid_and_wrong_state_get_their_problem_and_change_no
     r = await app.http.post(url, json={"type": "note", "text": "late"}, headers=insp)
     assert r.status_code == 409
     assert r.json()["status"] == 409 and r.json()["case_status"] == "closed" and r.json()["allowed"] == []
+
+
+async def test_codec_endpoint_decodes_for_auditors_only(app) -> None:
+    from google.protobuf import json_format
+    from temporalio.api.common.v1 import Payload
+
+    from starter.temporal_client import data_converter
+
+    codec = data_converter(app.settings).payload_codec
+    assert codec is not None
+    [encrypted] = await codec.encode([Payload(metadata={"encoding": b"json/plain"}, data=b'"hello"')])
+    body = {"payloads": [json_format.MessageToDict(encrypted)]}
+    r = await app.http.post("/codec/decode", json=body, headers=app.token("a1", "auditor", "500000"))
+    assert r.status_code == 200, r.text
+    decoded = json_format.ParseDict(r.json()["payloads"][0], Payload())
+    assert decoded.data == b'"hello"'
+    r = await app.http.post("/codec/decode", json=body, headers=app.token("i1", "inspector"))
+    assert r.status_code == 403 and r.json()["rule"] == "role"

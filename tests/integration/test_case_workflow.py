@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
@@ -179,3 +181,21 @@ async def wait_until(predicate, within: timedelta) -> None:
         if loop.time() > end:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.05)
+
+
+async def test_history_payloads_are_encrypted_before_they_leave_the_process(harness) -> None:
+    client, queue, engine = harness
+    handle = await start(client, queue)
+    await handle.execute_update(
+        TicketWorkflow.execute,
+        CommandRequest(command={"type": "note", "text": "SECRET-MARKER"}, actor=INSPECTOR),
+    )
+    raw = await client.workflow_service.get_workflow_execution_history(
+        GetWorkflowExecutionHistoryRequest(
+            namespace=client.namespace, execution=WorkflowExecution(workflow_id=handle.id)
+        )
+    )
+    blob = raw.SerializeToString()
+    assert b"SECRET-MARKER" not in blob and b"insp-1" not in blob
+    assert b"binary/encrypted" in blob
+    assert (await handle.query(TicketWorkflow.state))["notes"] == ["SECRET-MARKER"]  # decoded with the key

@@ -20,6 +20,9 @@ from store.migrate import migrate
 from workflows.search_attributes import ALL_KEYS, CLI_TYPES
 
 TEMPLATE_DB = "hazardloop_template"
+# one fixed test key, so recorded histories (encrypted by the payload codec) replay in every run
+TEST_SEAL_KEY = "aGF6YXJkbG9vcC10ZXN0LWtleS0wMTIzNDU2Nzg5YWI="
+os.environ["HAZARDLOOP_SEAL_KEY"] = TEST_SEAL_KEY
 
 
 def world_traversable_tmpdir(prefix: str) -> Path:
@@ -95,6 +98,3 @@ async def register_search_attributes(client: Client) -> None:
 
 def unique_queue(prefix: str = "tq") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-os.environ.setdefault("HAZARDLOOP_LOG_JSON", "true")
