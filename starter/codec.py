@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-from starter.sealing import KeyRing, SealedBox
+from store.sealing import KeyRing, SealedBox
 
 ENCODING = b"binary/encrypted"
 

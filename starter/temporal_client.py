@@ -9,8 +9,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
 from starter.codec import EncryptionCodec
-from starter.sealing import KeyRing
 from starter.settings import Settings, get_settings
+from store.sealing import KeyRing
 
 
 def data_converter(settings: Settings | None = None) -> DataConverter:

@@ -12,8 +12,8 @@ from domain.actors import Role
 from domain.errors import Forbidden
 from starter.api.app_deps import Who
 from starter.codec import EncryptionCodec
-from starter.sealing import KeyRing
 from starter.settings import Settings
+from store.sealing import KeyRing
 
 log = structlog.get_logger("hazardloop.codec")
 DECODERS = (Role.auditor, Role.supervisor)
