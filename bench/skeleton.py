@@ -1,0 +1,84 @@
+"""The bare Temporal ceiling: the same number of updates, activities (one PostgreSQL INSERT each) and
+timers as a general hazard's lifecycle, with none of the service's code (no decider, no event store,
+no projection, no codec). Benchmarks report the service's figure as a ratio of this one."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio import activity, workflow
+
+
+class SkeletonStep(BaseModel):
+    case_id: str
+    step: int
+
+
+class SkeletonActivities:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @activity.defn(name="skeleton_insert")
+    async def insert(self, step: SkeletonStep) -> int:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                text("INSERT INTO bench_skeleton (case_id, step) VALUES (:c, :s) ON CONFLICT DO NOTHING"),
+                {"c": step.case_id, "s": step.step},
+            )
+        return step.step
+
+
+CREATE_TABLE = (
+    "CREATE TABLE IF NOT EXISTS bench_skeleton (case_id text, step int, PRIMARY KEY (case_id, step))"
+)
+
+
+@workflow.defn(name="SkeletonWorkflow")
+class SkeletonWorkflow:
+    """Start → INSERT; each update → INSERT; waits on a (far) timer between updates; ends after `steps`."""
+
+    @workflow.init
+    def __init__(self, case_id: str, steps: int) -> None:
+        self.case_id = case_id
+        self.steps = steps
+        self.done = 0
+        self.lock = asyncio.Lock()
+        self.created = False
+
+    @workflow.run
+    async def run(self, case_id: str, steps: int) -> int:
+        async with self.lock:
+            await self._insert()
+            self.created = True
+        while self.done < self.steps:
+            try:
+                await workflow.wait_condition(lambda: self.done >= self.steps, timeout=timedelta(days=7))
+            except TimeoutError:
+                pass
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.done
+
+    async def _insert(self) -> None:
+        await workflow.execute_activity(
+            "skeleton_insert",
+            SkeletonStep(case_id=self.case_id, step=self.done),
+            result_type=int,
+            start_to_close_timeout=timedelta(seconds=30),
+        )
+
+    @workflow.update
+    async def step(self) -> int:
+        await workflow.wait_condition(lambda: self.created)
+        async with self.lock:
+            self.done += 1
+            await self._insert()
+            return self.done
+
+    @step.validator
+    def _validate(self) -> None:
+        if self.done >= self.steps:
+            raise ValueError("no more steps")
