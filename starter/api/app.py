@@ -150,14 +150,13 @@ def create_app(settings: Settings) -> FastAPI:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     for plural, kind in PLURAL.items():
-        if kind == "tip":
-            continue  # tips have their own intake routes (starter/api/tips.py)
         try:
             get_decider(kind)
         except KeyError:
             log.warning("case kind not available", kind=kind)
             continue
-        _case_routes(app, plural, kind)
+        # tips have their own public intake (starter/api/tips.py); officers use the shared routes
+        _case_routes(app, plural, kind, with_create=kind != "tip")
 
     from starter.api import audit_routes, codec_routes, tips
 
@@ -196,28 +195,30 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-def _case_routes(app: FastAPI, plural: str, kind: str) -> None:
+def _case_routes(app: FastAPI, plural: str, kind: str, *, with_create: bool = True) -> None:
     tag: list[str | Enum] = [plural]
 
-    @app.post(
-        f"/v1/{plural}",
-        status_code=201,
-        tags=tag,
-        name=f"report_{kind}",
-        summary=f"Report a {kind}: starts its workflow",
-    )
-    async def report(
-        body: Annotated[dict[str, Any], Body()],
-        who: Who,
-        svc: Svc,
-        response: Response,
-        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-    ) -> dict[str, Any]:
-        result, created = await svc.create(kind, body, who, idempotency_key)
-        if not created:
-            response.status_code = 200
-        response.headers["Location"] = f"/v1/{plural}/{result.case['id']}"
-        return result.case
+    if with_create:
+
+        @app.post(
+            f"/v1/{plural}",
+            status_code=201,
+            tags=tag,
+            name=f"report_{kind}",
+            summary=f"Report a {kind}: starts its workflow",
+        )
+        async def report(
+            body: Annotated[dict[str, Any], Body()],
+            who: Who,
+            svc: Svc,
+            response: Response,
+            idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+        ) -> dict[str, Any]:
+            result, created = await svc.create(kind, body, who, idempotency_key)
+            if not created:
+                response.status_code = 200
+            response.headers["Location"] = f"/v1/{plural}/{result.case['id']}"
+            return result.case
 
     @app.get(f"/v1/{plural}/{{case_id}}", tags=tag, name=f"get_{kind}")
     async def get_case(

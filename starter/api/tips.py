@@ -1,9 +1,184 @@
-"""Tip routes (DOMAIN.md §3). Placeholder until the tip loop lands: officers use the generic routes."""
+"""Tip routes (DOMAIN.md §3): public intake without a token, claim-token status, sealed identity.
 
-from fastapi import FastAPI
+The reporter's name and contact never enter the workflow: they are sealed here (store/sealed.py) and
+the tip's command carries only `reporter_identified` and the claim token's hash.
+"""
 
+import hashlib
+import secrets
+import time
+from collections import defaultdict, deque
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, Header, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.actors import Actor, Role
+from domain.errors import DomainError, Forbidden
+from domain.registry import get_decider
+from starter.api.app_deps import Svc, Who
+from starter.api.problems import problem
+from starter.service import case_id_for
 from starter.settings import Settings
+from store.queries import get_case
+from store.sealed import reveal_identity, seal_identity
+from store.sealing import KeyRing
+
+MAX_CONTENT = 10_000
+
+
+class Reporter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    contact: str = Field(min_length=3, max_length=200)
+
+
+class Evidence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    uri: str = Field(min_length=1, max_length=2000)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class TipIntake(BaseModel):
+    """A tip as the public (or an operator taking a hotline call) gives it."""
+
+    model_config = ConfigDict(extra="forbid")
+    channel: Literal["hotline_12350", "letter", "email", "web", "visit"]
+    region: str = Field(pattern=r"^\d{6}$")
+    enterprise_id: str | None = Field(default=None, max_length=100)
+    content: str = Field(min_length=1, max_length=MAX_CONTENT)
+    evidence: list[Evidence] = Field(default_factory=list, max_length=20)
+    reporter: Reporter | None = None
+
+
+class Reveal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=5, max_length=1000)
+
+
+class ClaimTokenMismatch(DomainError):
+    code = "claim_token_mismatch"
+    http_status = 403
+
+
+class RateLimiter:
+    """Per-client sliding window (one process; behind several API replicas use the proxy's limiter too)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.hits: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        q = self.hits[key]
+        while q and now - q[0] > 60:
+            q.popleft()
+        if len(q) >= self.per_minute:
+            return False
+        q.append(now)
+        return True
+
+
+def claim_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+REVEALERS = (Role.operator, Role.supervisor)
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    return None
+    try:
+        decider: Any = get_decider("tip")
+    except KeyError:
+        return
+    limiter = RateLimiter(settings.tip_rate_limit_per_minute)
+    ring = KeyRing(settings.resolved_seal_key())
+
+    @app.post(
+        "/v1/tips", status_code=201, tags=["tips"], summary="Report a tip (no token needed; rate-limited)"
+    )
+    async def intake(
+        request: Request,
+        body: TipIntake,
+        response: Response,
+        authorization: Annotated[str | None, Header()] = None,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> Any:
+        client = request.client.host if request.client else "unknown"
+        if authorization:
+            actor: Actor = request.app.state.verifier.verify(authorization)
+            if actor.role != Role.operator:
+                raise Forbidden(
+                    "authenticated intake is for operators taking calls; the public needs no token",
+                    rule="role",
+                )
+            via = "operator"
+        else:
+            if not limiter.allow(client):
+                return problem(
+                    429,
+                    "rate_limited",
+                    f"at most {limiter.per_minute} tips a minute from one address",
+                    retry_after_seconds=60,
+                )
+            actor = Actor(id="public-intake", name="public", role=Role.operator, region=body.region)
+            via = "public"
+        from starter.api.app_deps import case_service
+
+        svc = await case_service(request)
+        token = secrets.token_urlsafe(24) if via == "public" else None
+        command = {
+            "channel": body.channel,
+            "region": body.region,
+            "enterprise_id": body.enterprise_id,
+            "content": body.content,
+            "evidence": [e.model_dump() for e in body.evidence],
+            "reporter_identified": body.reporter is not None,
+            "claim_token_hash": claim_hash(token) if token else None,
+            "received_via": via,
+        }
+        case_id = case_id_for(
+            "tip", actor if via == "operator" else actor.model_copy(update={"id": client}), idempotency_key
+        )
+        if body.reporter is not None:
+            async with svc.engine.begin() as conn:
+                await seal_identity(conn, ring, case_id, body.reporter.model_dump())
+        result, created = await svc.create("tip", command, actor, None, case_id=case_id)
+        if not created:
+            response.status_code = 200
+            token = None  # shown once
+        out: dict[str, Any] = {"id": result.case["id"], "status": result.case["status"]}
+        if token:
+            out["claim_token"] = token
+            out["note"] = (
+                "keep this token: it is shown once and is the only way to follow this tip anonymously"
+            )
+        return out
+
+    @app.get(
+        "/v1/tips/{case_id}/status", tags=["tips"], summary="A reporter follows a tip with the claim token"
+    )
+    async def status(case_id: str, svc: Svc, x_claim_token: Annotated[str, Header(min_length=10)]) -> Any:
+        async with svc.engine.connect() as conn:
+            row = await get_case(conn, case_id)
+        if row is None or row.kind != "tip":
+            raise ClaimTokenMismatch("no tip matches this id and claim token")
+        state = decider.parse_state(row.state)
+        if not state.claim_token_hash or not secrets.compare_digest(
+            state.claim_token_hash, claim_hash(x_claim_token)
+        ):
+            raise ClaimTokenMismatch("no tip matches this id and claim token")
+        return decider.public_status(state)
+
+    @app.post(
+        "/v1/tips/{case_id}/reveal",
+        tags=["tips"],
+        summary="Reveal the sealed reporter identity (intake/reward officers; logged)",
+    )
+    async def reveal(case_id: str, body: Reveal, who: Who, svc: Svc) -> Any:
+        if who.role not in REVEALERS:
+            raise Forbidden("only the intake or reward officer may reveal a reporter's identity", rule="role")
+        await svc.view("tip", case_id, who)  # 404 / jurisdiction
+        async with svc.engine.begin() as conn:
+            identity = await reveal_identity(conn, ring, case_id, who.model_dump(mode="json"), body.reason)
+        return {"id": case_id, "reporter": identity, "anonymous": identity is None}
