@@ -1,13 +1,355 @@
-"""History archive (closed cases' Temporal histories kept in PostgreSQL). Filled in by the audit work."""
+"""History archive: closed cases' Temporal histories kept in PostgreSQL (table `history_archive`).
+
+Temporal deletes a closed history after the namespace retention period; the archive keeps it for audit.
+Each run's history is stored as its JSON (`WorkflowHistory.to_json_dict()`, keys sorted) compressed
+with zlib, with the sha256 of the uncompressed bytes and the event count, keyed by (workflow_id,
+run_id). Archiving is idempotent: a second insert of the same run is a no-op (ON CONFLICT DO NOTHING),
+and the stored sha is checked against the fresh one.
+
+- `ArchiveActivities.archive_closed_histories`: the activity the scheduled `ArchiverWorkflow` calls;
+- `ensure_archive_schedule(client, task_queue)`: creates (or updates) the Temporal Schedule, idempotently;
+- `archive_run`, `read_archived`: used by the activity and by the audit (starter/audit.py).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import json
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.client import Client
+from temporalio import activity
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+    WorkflowHistory,
+)
+
+from store.schema import history_archive
+from workflows.archiver import (
+    ARCHIVE_CLOSED_HISTORIES,
+    ARCHIVER_WORKFLOW,
+    ArchiveFailure,
+    ArchiveInput,
+    ArchiveResult,
+    ArchiverWorkflow,
+)
+
+log = structlog.get_logger("hazardloop.archive")
+
+SCHEDULE_ID = "hazardloop-history-archiver"
+DEFAULT_EVERY = timedelta(minutes=5)
+CLOSED_CASES_QUERY = "CaseKind IS NOT NULL AND ExecutionStatus != 'Running'"
+
+Outcome = Literal["archived", "already_archived"]
+
+
+class ArchiveConflict(Exception):
+    """The archive already holds this run with different content (sha mismatch): someone edited it."""
+
+
+def compress(raw: bytes) -> bytes:
+    return zlib.compress(raw, 6)
+
+
+def decompress(blob: bytes) -> bytes:
+    return zlib.decompress(blob)
+
+
+def sha256_hex(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def history_bytes(history: WorkflowHistory) -> bytes:
+    """Canonical bytes of a history: its JSON (`to_json_dict`) with sorted keys. Protobuf map fields
+    (search attributes, memo…) come back from the server in varying order, so plain `to_json()` is not
+    stable between two fetches of the same closed history; sorted keys are."""
+    return json.dumps(
+        history.to_json_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+@dataclass(frozen=True)
+class ArchivedRun:
+    """One archived run as stored, with what a reader needs to trust it."""
+
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    closed_at: datetime | None
+    archived_at: datetime
+    sha256: str
+    event_count: int
+    raw: bytes | None  # the uncompressed bytes; None when they cannot be decompressed
+    problem: str | None  # why the stored row cannot be trusted, or None
+
+    @property
+    def actual_sha256(self) -> str | None:
+        return None if self.raw is None else sha256_hex(self.raw)
+
+    def history(self) -> WorkflowHistory:
+        if self.raw is None:
+            raise ValueError(self.problem or "no history bytes")
+        return WorkflowHistory.from_json(self.workflow_id, self.raw.decode())
+
+
+async def store_history(
+    engine: AsyncEngine,
+    *,
+    workflow_id: str,
+    run_id: str,
+    workflow_type: str,
+    closed_at: datetime | None,
+    history: WorkflowHistory,
+) -> Outcome:
+    """Insert one run's history. Idempotent; raises ArchiveConflict if a different copy is stored."""
+    raw = history_bytes(history)
+    sha = sha256_hex(raw)
+    async with engine.begin() as conn:
+        inserted = (
+            await conn.execute(
+                pg_insert(history_archive)
+                .values(
+                    workflow_id=workflow_id,
+                    run_id=run_id,
+                    workflow_type=workflow_type,
+                    closed_at=closed_at,
+                    history=compress(raw),
+                    sha256=sha,
+                    event_count=len(history.events),
+                )
+                .on_conflict_do_nothing(index_elements=["workflow_id", "run_id"])
+                .returning(history_archive.c.run_id)
+            )
+        ).first()
+        if inserted is not None:
+            return "archived"
+        stored = (
+            await conn.execute(
+                select(history_archive.c.sha256, history_archive.c.history).where(
+                    history_archive.c.workflow_id == workflow_id, history_archive.c.run_id == run_id
+                )
+            )
+        ).one()
+    try:
+        stored_raw_sha = sha256_hex(decompress(stored.history))
+    except zlib.error:
+        stored_raw_sha = "undecompressable"
+    if stored.sha256 != sha or stored_raw_sha != sha:
+        raise ArchiveConflict(
+            f"{workflow_id}/{run_id}: archived copy differs (stored sha {stored.sha256}, "
+            f"stored bytes hash {stored_raw_sha}, server history {sha})"
+        )
+    return "already_archived"
+
+
+async def read_archived(engine: AsyncEngine, workflow_id: str) -> list[ArchivedRun]:
+    """Every archived run of `workflow_id`, with an integrity verdict per run (sha and event count)."""
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(history_archive)
+                .where(history_archive.c.workflow_id == workflow_id)
+                .order_by(history_archive.c.closed_at, history_archive.c.archived_at)
+            )
+        ).all()
+    out: list[ArchivedRun] = []
+    for r in rows:
+        raw: bytes | None
+        problem: str | None = None
+        try:
+            raw = decompress(r.history)
+        except zlib.error as e:
+            raw = None
+            problem = f"archived history cannot be decompressed: {e}"
+        if raw is not None:
+            actual = sha256_hex(raw)
+            if actual != r.sha256:
+                problem = f"archived history sha256 mismatch: stored {r.sha256}, computed {actual}"
+            else:
+                try:
+                    n = len(WorkflowHistory.from_json(r.workflow_id, raw.decode()).events)
+                    if n != r.event_count:
+                        problem = f"archived history has {n} events, the row says {r.event_count}"
+                except Exception as e:
+                    problem = f"archived history does not parse: {e}"
+        out.append(
+            ArchivedRun(
+                workflow_id=r.workflow_id,
+                run_id=r.run_id,
+                workflow_type=r.workflow_type,
+                closed_at=r.closed_at,
+                archived_at=r.archived_at,
+                sha256=r.sha256,
+                event_count=r.event_count,
+                raw=raw,
+                problem=problem,
+            )
+        )
+    return out
+
+
+async def archive_run(
+    client: Client,
+    engine: AsyncEngine,
+    workflow_id: str,
+    run_id: str,
+    *,
+    workflow_type: str | None = None,
+    closed_at: datetime | None = None,
+) -> Outcome:
+    """Fetch one closed run's history from Temporal and archive it."""
+    handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+    if workflow_type is None or closed_at is None:
+        desc = await handle.describe()
+        workflow_type = workflow_type or desc.workflow_type
+        closed_at = closed_at or desc.close_time
+    history = await handle.fetch_history()
+    return await store_history(
+        engine,
+        workflow_id=workflow_id,
+        run_id=run_id,
+        workflow_type=workflow_type,
+        closed_at=closed_at,
+        history=history,
+    )
+
+
+def _rfc3339(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class ArchiveActivities:
+    """Holds the Temporal client and the engine; its bound method is registered on the worker."""
+
+    def __init__(self, client: Client, engine: AsyncEngine) -> None:
+        self.client = client
+        self.engine = engine
+
+    async def _watermark(self, inp: ArchiveInput) -> datetime | None:
+        if inp.full_scan:
+            return None
+        async with self.engine.connect() as conn:
+            newest = (await conn.execute(select(func.max(history_archive.c.closed_at)))).scalar()
+        return None if newest is None else newest - timedelta(seconds=inp.overlap_seconds)
+
+    async def _already(self, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        if not pairs:
+            return set()
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(history_archive.c.workflow_id, history_archive.c.run_id).where(
+                        history_archive.c.run_id.in_([r for _, r in pairs])
+                    )
+                )
+            ).all()
+        return {(r.workflow_id, r.run_id) for r in rows}
+
+    @activity.defn(name=ARCHIVE_CLOSED_HISTORIES)
+    async def archive_closed_histories(self, inp: ArchiveInput) -> ArchiveResult:
+        since = await self._watermark(inp)
+        query = CLOSED_CASES_QUERY + (f" AND CloseTime >= '{_rfc3339(since)}'" if since else "")
+        if inp.task_queue:
+            query += f" AND TaskQueue = '{inp.task_queue.replace(chr(39), '')}'"
+        result = ArchiveResult()
+        page: list[Any] = []
+
+        async def flush() -> None:
+            done = await self._already([(e.id, e.run_id) for e in page])
+            for e in page:
+                if (e.id, e.run_id) in done:
+                    result.already_archived += 1
+                    continue
+                if result.archived >= inp.max_histories:
+                    continue
+                try:
+                    outcome = await archive_run(
+                        self.client,
+                        self.engine,
+                        e.id,
+                        e.run_id,
+                        workflow_type=e.workflow_type,
+                        closed_at=e.close_time,
+                    )
+                except Exception as err:  # one bad run must not stop the others; reported in the result
+                    log.error("history not archived", workflow_id=e.id, run_id=e.run_id, error=str(err))
+                    result.failed.append(ArchiveFailure(workflow_id=e.id, run_id=e.run_id, error=str(err)))
+                    continue
+                if outcome == "archived":
+                    result.archived += 1
+                else:
+                    result.already_archived += 1
+                activity.heartbeat(result.archived)
+            page.clear()
+
+        async for e in self.client.list_workflows(query, page_size=200):
+            result.listed += 1
+            page.append(e)
+            if len(page) >= 200:
+                await flush()
+            if result.archived >= inp.max_histories:
+                break
+        await flush()
+        log.info(
+            "archiver pass",
+            since=since.isoformat() if since else None,
+            listed=result.listed,
+            archived=result.archived,
+            already_archived=result.already_archived,
+            failed=len(result.failed),
+        )
+        return result
+
+
+async def ensure_archive_schedule(
+    client: Client,
+    task_queue: str,
+    *,
+    every: timedelta = DEFAULT_EVERY,
+    schedule_id: str = SCHEDULE_ID,
+    inp: ArchiveInput | None = None,
+) -> str:
+    """Create the archiver's Temporal Schedule, or bring an existing one up to date. Returns its id."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            ARCHIVER_WORKFLOW,
+            inp or ArchiveInput(),
+            id=f"{schedule_id}-run",
+            task_queue=task_queue,
+            execution_timeout=timedelta(hours=1),
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=every),
+    )
+    try:
+        await client.create_schedule(schedule_id, schedule)
+        log.info("archive schedule created", schedule_id=schedule_id, task_queue=task_queue, every=str(every))
+    except ScheduleAlreadyRunningError:
+
+        def _update(_: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=schedule)
+
+        await client.get_schedule_handle(schedule_id).update(_update)
+        log.info("archive schedule updated", schedule_id=schedule_id, task_queue=task_queue, every=str(every))
+    return schedule_id
 
 
 def audit_components(client: Client, engine: AsyncEngine) -> tuple[list[type], list[Any]]:
     """(workflows, activities) the worker registers for auditing."""
-    return [], []
+    archiver = ArchiveActivities(client, engine)
+    return [ArchiverWorkflow], [archiver.archive_closed_histories]

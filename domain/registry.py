@@ -7,6 +7,7 @@ from typing import Any
 from domain.decider import Decider
 
 _DECIDERS: dict[str, Decider[Any, Any, Any]] = {}
+_BUILTIN_LOADED = False
 
 
 def register(decider: Decider[Any, Any, Any]) -> None:
@@ -14,7 +15,7 @@ def register(decider: Decider[Any, Any, Any]) -> None:
 
 
 def get_decider(kind: str) -> Decider[Any, Any, Any]:
-    if not _DECIDERS:
+    if kind not in _DECIDERS:
         _load_builtin()
     try:
         return _DECIDERS[kind]
@@ -23,12 +24,15 @@ def get_decider(kind: str) -> Decider[Any, Any, Any]:
 
 
 def kinds() -> list[str]:
-    if not _DECIDERS:
-        _load_builtin()
+    _load_builtin()
     return sorted(_DECIDERS)
 
 
 def _load_builtin() -> None:
+    global _BUILTIN_LOADED
+    if _BUILTIN_LOADED:
+        return
+    _BUILTIN_LOADED = True
     import importlib
 
     for module, name in (("domain.hazard", "HAZARD"), ("domain.incident", "INCIDENT"), ("domain.tip", "TIP")):

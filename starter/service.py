@@ -34,7 +34,7 @@ from domain.policy import PolicyPack
 from domain.registry import get_decider
 from store.events import read_stream
 from store.projector import projection_values
-from store.queries import ListFilters, get_case, list_cases, stats
+from store.queries import ListFilters, get_case, list_cases, list_cases_as_of, stats
 from workflows.contracts import CaseInput, CommandRequest, CommandResult
 
 # case kinds the API serves: URL plural → kind, and per kind its id prefix, workflow type, creation command
@@ -265,6 +265,7 @@ class CaseService:
         overdue: bool | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        as_of: datetime | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         scope_region, scope_enterprise = list_scope(actor, region, enterprise_id)
         f = ListFilters(
@@ -275,6 +276,10 @@ class CaseService:
             enterprise_id=scope_enterprise,
             overdue=overdue,
         )
+        if as_of is not None:  # folded from the event store, as the cases were at that moment
+            async with self.engine.connect() as conn:
+                folded, nxt = await list_cases_as_of(conn, f, as_of, limit=limit, cursor=cursor)
+            return [{**v["view"], "version": v["version"], "as_of": as_of.isoformat()} for v in folded], nxt
         async with self.engine.connect() as conn:
             rows, nxt = await list_cases(conn, f, limit=limit, cursor=cursor)
         return [{**r.view, "version": r.version} for r in rows], nxt

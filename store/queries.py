@@ -117,3 +117,74 @@ async def stats(conn: AsyncConnection, f: ListFilters, group_by: list[str]) -> l
         q = q.group_by(*cols).order_by(*cols)
     rows = (await conn.execute(q)).all()
     return [dict(r._mapping) for r in rows]
+
+
+def _matches(values: dict[str, Any], f: ListFilters) -> bool:
+    prefix = region_prefix(f.region)
+    if prefix and not str(values["region"]).startswith(prefix):
+        return False
+    if f.status and values["status"] != f.status:
+        return False
+    if f.level and values["level"] != f.level:
+        return False
+    if f.enterprise_id and values["enterprise_id"] != f.enterprise_id:
+        return False
+    if f.overdue is not None and bool(values["overdue"]) is not f.overdue:
+        return False
+    return not (f.parent_id and values["parent_id"] != f.parent_id)
+
+
+async def list_cases_as_of(
+    conn: AsyncConnection, f: ListFilters, as_of: datetime, *, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The cases as they were at `as_of`: every stream of the kind folded from the event store up to that
+    moment, then filtered like the live list (newest first, same cursor). Correct first, not fast: it
+    folds every case of the kind that existed at `as_of`."""
+    from store.events import _row_to_event
+    from store.projector import projection_values
+    from store.schema import events
+
+    started = (
+        select(events.c.stream_id)
+        .where(events.c.kind == f.kind, events.c.version == 1, events.c.occurred_at <= as_of)
+        .scalar_subquery()
+    )
+    q = (
+        select(events)
+        .where(events.c.stream_id.in_(started), events.c.occurred_at <= as_of)
+        .order_by(events.c.stream_id, events.c.version)
+    )
+    parents = dict(
+        (
+            await conn.execute(
+                select(cases.c.id, cases.c.parent_id).where(
+                    cases.c.kind == f.kind, cases.c.parent_id.is_not(None)
+                )
+            )
+        ).all()
+    )
+    folded: list[dict[str, Any]] = []
+    current: list[Any] = []
+
+    def flush() -> None:
+        if current:
+            sid = current[0].stream_id
+            values = projection_values(f.kind, sid, current, parents.get(sid))
+            if _matches(values, f):
+                folded.append(values)
+
+    result = await conn.stream(q.execution_options(yield_per=2000))
+    async for row in result:
+        rec = _row_to_event(row)
+        if current and rec.stream_id != current[0].stream_id:
+            flush()
+            current = []
+        current.append(rec)
+    flush()
+    folded.sort(key=lambda v: (v["created_at"], v["id"]), reverse=True)
+    if cursor:
+        ts, cid = decode_cursor(cursor)
+        folded = [v for v in folded if (v["created_at"], v["id"]) < (ts, cid)]
+    page = folded[:limit]
+    nxt = encode_cursor(page[-1]["created_at"], page[-1]["id"]) if len(folded) > limit else None
+    return page, nxt

@@ -248,6 +248,7 @@ def _case_routes(app: FastAPI, plural: str, kind: str, *, with_create: bool = Tr
         overdue: bool | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         cursor: Annotated[str | None, Query(max_length=500)] = None,
+        as_of: datetime | None = None,
     ) -> dict[str, Any]:
         items, nxt = await svc.list_cases(
             kind,
@@ -259,6 +260,7 @@ def _case_routes(app: FastAPI, plural: str, kind: str, *, with_create: bool = Tr
             overdue=overdue,
             limit=limit,
             cursor=cursor,
+            as_of=as_of,
         )
         return {"items": items, "next_cursor": nxt}
 

@@ -184,7 +184,7 @@ async def wait_until(predicate, within: timedelta) -> None:
 
 
 async def test_history_payloads_are_encrypted_before_they_leave_the_process(harness) -> None:
-    client, queue, engine = harness
+    client, queue, _engine = harness
     handle = await start(client, queue)
     await handle.execute_update(
         TicketWorkflow.execute,

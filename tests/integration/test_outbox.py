@@ -29,22 +29,45 @@ class Collect:
 async def test_pending_notifications_are_delivered_once_and_failures_recorded(db_url) -> None:
     engine = make_engine(db_url)
     async with engine.begin() as conn:
-        await conn.execute(notifications.insert(), [
-            {"case_id": f"C{i}", "case_kind": "hazard", "stream_version": 1, "seq": 0, "kind": "overdue",
-             "recipient_role": "enterprise_responsible", "recipient_party": party, "subject": "s", "data": {},
-             "created_at": T0}
-            for i, party in enumerate(["E1", "E2", "BROKEN", "E3"])
-        ])
+        await conn.execute(
+            notifications.insert(),
+            [
+                {
+                    "case_id": f"C{i}",
+                    "case_kind": "hazard",
+                    "stream_version": 1,
+                    "seq": 0,
+                    "kind": "overdue",
+                    "recipient_role": "enterprise_responsible",
+                    "recipient_party": party,
+                    "subject": "s",
+                    "data": {},
+                    "created_at": T0,
+                }
+                for i, party in enumerate(["E1", "E2", "BROKEN", "E3"])
+            ],
+        )
     channel = Collect(fail_for={"BROKEN"})
     drainer = OutboxDrainer(engine, [LogChannel(), channel], batch=2)
     handled = [await drainer.drain_once() for _ in range(3)]
     async with engine.connect() as conn:
-        rows = (await conn.execute(select(notifications.c.recipient_party, notifications.c.status,
-                                          notifications.c.attempts, notifications.c.last_error)
-                                   .order_by(notifications.c.id))).all()
+        rows = (
+            await conn.execute(
+                select(
+                    notifications.c.recipient_party,
+                    notifications.c.status,
+                    notifications.c.attempts,
+                    notifications.c.last_error,
+                ).order_by(notifications.c.id)
+            )
+        ).all()
     await engine.dispose()
     assert handled == [2, 2, 0]
     assert [n["recipient_party"] for n in channel.got] == ["E1", "E2", "E3"]
     assert [(r.recipient_party, r.status, r.attempts) for r in rows] == [
-        ("E1", "delivered", 1), ("E2", "delivered", 1), ("BROKEN", "failed", 1), ("E3", "delivered", 1)]
+        ("E1", "delivered", 1),
+        ("E2", "delivered", 1),
+        ("BROKEN", "failed", 1),
+        ("E3", "delivered", 1),
+    ]
     assert "receiver down" in rows[2].last_error

@@ -26,13 +26,25 @@ async def test_a_thirty_day_expiry_fires_with_its_reminder(ts_env, db_url) -> No
     engine = make_engine(db_url)
     queue = unique_queue()
     month = int(timedelta(days=30).total_seconds())
-    async with build_worker(ts_env.client, queue, StoreActivities(engine), workflows=[TicketWorkflow],
-                            extra_passthrough=["tests.support.ticket"]):
+    async with build_worker(
+        ts_env.client,
+        queue,
+        StoreActivities(engine),
+        workflows=[TicketWorkflow],
+        extra_passthrough=["tests.support.ticket"],
+    ):
         final = await ts_env.client.execute_workflow(
             TicketWorkflow.run,
-            CaseInput(case_id="TK-TS-1", kind="ticket", policy=POLICY, actor=INSPECTOR,
-                      command={"type": "open", "region": "500107", "title": "t", "ttl_seconds": month}),
-            id="TK-TS-1", task_queue=queue)
+            CaseInput(
+                case_id="TK-TS-1",
+                kind="ticket",
+                policy=POLICY,
+                actor=INSPECTOR,
+                command={"type": "open", "region": "500107", "title": "t", "ttl_seconds": month},
+            ),
+            id="TK-TS-1",
+            task_queue=queue,
+        )
     assert final["status"] == "closed" and final["reminded"] is True
     async with engine.connect() as conn:
         stream = await read_stream(conn, "TK-TS-1")

