@@ -90,6 +90,35 @@ def token(
         raise typer.Exit(2) from e
 
 
+projections_app = typer.Typer(no_args_is_help=True, help="The read model (cases table) kept beside the events.")
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    kind: Annotated[str | None, typer.Option(help="hazard|incident|tip; all kinds when absent")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine output")] = False,
+) -> None:
+    """Re-fold every event into the projection (after a code fix, a restore, or to check it)."""
+    from store.db import make_engine
+    from store.projector import rebuild
+
+    async def go() -> dict[str, int]:
+        engine = make_engine(get_settings().resolved_database_url)
+        try:
+            return await rebuild(engine, kind=kind)
+        finally:
+            await engine.dispose()
+
+    counts = asyncio.run(go())
+    if as_json:
+        _echo_json(counts)
+    else:
+        typer.echo(", ".join(f"{k}: {v}" for k, v in counts.items()) or "nothing to rebuild")
+
+
+app.add_typer(projections_app, name="projections")
+
+
 def _add_case_apps() -> None:
     from starter.cli_cases import make_case_app
 

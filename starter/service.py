@@ -42,6 +42,8 @@ PLURAL = {"hazards": "hazard", "incidents": "incident", "tips": "tip"}
 PREFIX = {"hazard": "HZ", "incident": "IN", "tip": "TP"}
 WORKFLOW_TYPE = {"hazard": "HazardWorkflow", "incident": "IncidentWorkflow", "tip": "TipWorkflow"}
 CREATE_TYPE = {"hazard": "report", "incident": "report", "tip": "receive"}
+# body fields that collide with the command tag `type` on creation: the incident's accident type
+CREATE_RENAME: dict[str, dict[str, str]] = {"incident": {"type": "incident_type"}}
 
 
 def register_kind(plural: str, kind: str, prefix: str, workflow_type: str, create_type: str) -> None:
@@ -119,7 +121,9 @@ class CaseService:
     ) -> tuple[CommandResult, bool]:
         """Start a case. Returns (result, created) — created is False when the idempotency key was seen."""
         decider = get_decider(kind)
-        command_body = {**body, "type": CREATE_TYPE[kind]}
+        renames = CREATE_RENAME.get(kind, {})
+        command_body = {renames.get(k, k): v for k, v in body.items()}
+        command_body["type"] = CREATE_TYPE[kind]
         command = self.parse_command(kind, command_body, creation=True)
         case_id = case_id or case_id_for(kind, actor, idempotency_key)
         # the same rule the workflow will apply, checked before anything is started
