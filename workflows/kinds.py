@@ -7,17 +7,26 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.decider import Decider
     from domain.registry import get_decider
 
 from workflows.case import CaseWorkflow
 from workflows.contracts import CaseInput
 
 
+def _decider(kind: str) -> Decider[Any, Any, Any] | None:
+    """The kind's decider, or None while a kind is not installed (its workflow is then not registered)."""
+    try:
+        return get_decider(kind)
+    except KeyError:
+        return None
+
+
 @workflow.defn(name="HazardWorkflow")
 class HazardWorkflow(CaseWorkflow):
     """事故隐患: discovery → grading → (listing, 五落实) → rectification → review → write-off."""
 
-    decider = get_decider("hazard")
+    decider = _decider("hazard")  # type: ignore[assignment]
 
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
@@ -32,7 +41,7 @@ class HazardWorkflow(CaseWorkflow):
 class IncidentWorkflow(CaseWorkflow):
     """生产安全事故: report → investigation → 批复 → measures → publication → 四不放过 evaluation."""
 
-    decider = get_decider("incident")
+    decider = _decider("incident")  # type: ignore[assignment]
 
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
@@ -47,7 +56,7 @@ class IncidentWorkflow(CaseWorkflow):
 class TipWorkflow(CaseWorkflow):
     """安全生产举报: intake → verification → action → reward."""
 
-    decider = get_decider("tip")
+    decider = _decider("tip")  # type: ignore[assignment]
 
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
@@ -59,7 +68,7 @@ class TipWorkflow(CaseWorkflow):
 
 
 WORKFLOW_BY_KIND: dict[str, type[CaseWorkflow]] = {
-    "hazard": HazardWorkflow,
-    "incident": IncidentWorkflow,
-    "tip": TipWorkflow,
+    kind: cls
+    for kind, cls in (("hazard", HazardWorkflow), ("incident", IncidentWorkflow), ("tip", TipWorkflow))
+    if cls.decider is not None
 }
