@@ -90,7 +90,9 @@ def token(
         raise typer.Exit(2) from e
 
 
-projections_app = typer.Typer(no_args_is_help=True, help="The read model (cases table) kept beside the events.")
+projections_app = typer.Typer(
+    no_args_is_help=True, help="The read model (cases table) kept beside the events."
+)
 
 
 @projections_app.command("rebuild")
