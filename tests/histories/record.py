@@ -24,11 +24,13 @@ import asyncio
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import structlog
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from activities.archive import ArchiveActivities
 from activities.store import StoreActivities
@@ -41,7 +43,7 @@ from tests.support.servers import PgServer, start_dev_server, unique_queue  # se
 from tests.support.ticket_workflow import TicketWorkflow
 from worker import build_worker
 from workflows.archiver import ArchiveInput, ArchiverWorkflow
-from workflows.contracts import CaseInput, CommandRequest
+from workflows.contracts import CaseInput, CommandRequest, CommandResult
 
 log = structlog.get_logger("hazardloop.record")
 
@@ -153,6 +155,211 @@ async def archiver_pass(client: Client, task_queue: str) -> list[str]:
         ArchiverWorkflow.run, ArchiveInput(task_queue=task_queue), id=wid, task_queue=task_queue
     )
     return [wid]
+
+
+# ---- the case kinds (test-fast pack: second-scale clocks) ---------------------------------------------
+
+REGION, ENT = "500107", "ENT-REC-1"
+ENTERPRISE = Actor(id="ent-1", role=Role.enterprise, region=REGION, enterprise_id=ENT)
+SUPERVISOR = Actor(id="sup-1", role=Role.supervisor, region="500100")
+CITY_TEAM = Actor(id="insp-city", role=Role.inspector, region="500100")
+EXPERT = Actor(id="exp-1", role=Role.expert, region=REGION)
+OPERATOR = Actor(id="op-1", role=Role.operator, region=REGION)
+HAZARD_REPORT = {
+    "type": "report",
+    "title": "recorded hazard",
+    "description": "recorded for the replay tests",
+    "enterprise_id": ENT,
+    "region": REGION,
+    "industry": "manufacturing",
+    "location": "workshop",
+    "source": "inspection",
+    "category": "unsafe_condition",
+}
+
+
+def _in(seconds: float) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+
+
+async def _start(client: Client, task_queue: str, kind: str, actor: Actor, command: dict[str, Any]) -> str:
+    case_id = f"{kind[:3].upper()}-REC-{uuid.uuid4().hex[:10].upper()}"
+    handle = await client.start_workflow(
+        f"{kind.capitalize()}Workflow",
+        CaseInput(
+            case_id=case_id, kind=kind, policy=TEST_POLICY, actor=actor, command=command, command_id="create"
+        ),
+        id=case_id,
+        task_queue=task_queue,
+    )
+    await handle.execute_update("created")
+    return case_id
+
+
+async def _do(client: Client, case_id: str, actor: Actor, command: dict[str, Any]) -> dict[str, Any]:
+    result = await client.get_workflow_handle(case_id).execute_update(
+        "execute", CommandRequest(command=command, actor=actor), result_type=CommandResult
+    )
+    return result.case
+
+
+async def _until(client: Client, case_id: str, what: str, test: Callable[[dict[str, Any]], bool]) -> None:
+    for _ in range(1200):  # bounded poll: timers and child signals arrive asynchronously
+        try:
+            if test(await client.get_workflow_handle(case_id).query("state")):
+                return
+        except RPCError:
+            pass
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"{case_id}: {what} never happened")
+
+
+@scenario("hazard_general_closed")
+async def hazard_general_closed(client: Client, task_queue: str) -> list[str]:
+    """general: a reminder fires, rectification, a failed review loops back, a second review closes."""
+    hid = await _start(client, task_queue, "hazard", INSPECTOR, HAZARD_REPORT)
+    await _do(client, hid, INSPECTOR, {"type": "grade", "level": "general", "deadline": _in(12)})
+    await _until(
+        client, hid, "the reminder", lambda v: "reminder:PT10S" not in [d["key"] for d in v["deadlines"]]
+    )
+    await _do(client, hid, ENTERPRISE, {"type": "submit_rectification", "summary": "fixed", "evidence": []})
+    await _do(
+        client,
+        hid,
+        SUPERVISOR,
+        {"type": "review", "passed": False, "comment": "no", "new_deadline": _in(300)},
+    )
+    await _do(
+        client, hid, ENTERPRISE, {"type": "submit_rectification", "summary": "fixed again", "evidence": []}
+    )
+    await _do(client, hid, SUPERVISOR, {"type": "review", "passed": True, "comment": "ok"})
+    await client.get_workflow_handle(hid).result()
+    return [hid]
+
+
+@scenario("hazard_major_written_off")
+async def hazard_major_written_off(client: Client, task_queue: str) -> list[str]:
+    """major: listing with stop-work, 五落实 plan, extension, penalty, treatment, assessment, 核销."""
+    hid = await _start(client, task_queue, "hazard", INSPECTOR, HAZARD_REPORT)
+    await _do(
+        client, hid, INSPECTOR, {"type": "grade", "level": "major", "basis": {"standard": "s", "clause": "c"}}
+    )
+    listing = {
+        "type": "list_for_supervision",
+        "authority": "区安委办",
+        "deadline": _in(400),
+        "requirements": "r",
+    }
+    await _do(client, hid, SUPERVISOR, {**listing, "stop_work": "partial"})
+    plan = {
+        "type": "submit_plan",
+        "responsible": {"name": "张三", "phone": "1"},
+        "measures": ["m"],
+        "funds": {"amount": "1000", "source": "budget"},
+        "deadline": _in(300),
+        "contingency_plan": "drill",
+    }
+    await _do(client, hid, ENTERPRISE, plan)
+    await _do(client, hid, SUPERVISOR, {"type": "decide_plan", "approved": True, "comment": "ok"})
+    await _do(
+        client, hid, ENTERPRISE, {"type": "request_extension", "new_deadline": _in(500), "reason": "parts"}
+    )
+    await _do(client, hid, SUPERVISOR, {"type": "decide_extension", "approved": True, "comment": "ok"})
+    penalty = {"type": "impose_penalty", "amount": "5000", "decision_no": "D-1", "legal_basis": "Art. 102"}
+    await _do(client, hid, INSPECTOR, penalty)
+    await _do(client, hid, ENTERPRISE, {"type": "submit_rectification", "summary": "treated", "evidence": []})
+    assessment = {"assessor": "a", "organization": "o", "passed": True, "report_uri": "s3://r"}
+    await _do(client, hid, EXPERT, {"type": "submit_assessment", **assessment})
+    await _do(client, hid, SUPERVISOR, {"type": "review", "passed": True, "comment": "核销"})
+    await client.get_workflow_handle(hid).result()
+    return [hid]
+
+
+@scenario("hazard_overdue_escalated")
+async def hazard_overdue_escalated(client: Client, task_queue: str) -> list[str]:
+    """a deadline passes: overdue; no written explanation in time: escalation; then cancelled."""
+    hid = await _start(client, task_queue, "hazard", INSPECTOR, HAZARD_REPORT)
+    await _do(client, hid, INSPECTOR, {"type": "grade", "level": "general", "deadline": _in(2)})
+    await _until(client, hid, "the escalation", lambda v: bool(v["escalations"]))
+    await _do(client, hid, SUPERVISOR, {"type": "cancel", "reason": "enterprise closed down"})
+    await client.get_workflow_handle(hid).result()
+    return [hid]
+
+
+@scenario("incident_measures_as_children")
+async def incident_measures_as_children(client: Client, task_queue: str) -> list[str]:
+    """较大 incident: investigation paused and resumed, report, 批复, a measure as a child hazard closed."""
+    report = {
+        "type": "report",
+        "occurred_at": _in(-1),
+        "enterprise_id": ENT,
+        "region": REGION,
+        "incident_type": "industrial",
+        "deaths": 3,
+        "serious_injuries": 0,
+        "direct_loss": "0",
+        "description": "recorded incident",
+    }
+    iid = await _start(client, task_queue, "incident", ENTERPRISE, report)
+    await _do(
+        client, iid, CITY_TEAM, {"type": "open_investigation", "lead_authority": "市应急局", "team": ["a"]}
+    )
+    await _do(client, iid, CITY_TEAM, {"type": "pause_investigation", "reason": "appraisal"})
+    await _do(client, iid, CITY_TEAM, {"type": "resume_investigation", "reason": "done"})
+    measure = {"title": "replace valves", "owner_enterprise_id": ENT, "deadline": _in(200)}
+    submit = {
+        "type": "submit_report",
+        "causes": ["c"],
+        "enterprise_responsibility": ["e"],
+        "regulatory_responsibility": ["r"],
+        "sanctions": [{"target": "t", "measure": "fine"}],
+        "measures": [measure],
+    }
+    await _do(client, iid, CITY_TEAM, submit)
+    await _do(client, iid, SUPERVISOR, {"type": "approve_report", "approved": True, "comment": "批复"})
+    child = f"{iid}-m1"
+    await _until(client, child, "the child hazard", lambda v: v["status"] == "rectifying")
+    await _do(client, child, ENTERPRISE, {"type": "submit_rectification", "summary": "done", "evidence": []})
+    await _do(client, child, INSPECTOR, {"type": "review", "passed": True, "comment": "ok"})
+    await _until(client, iid, "the measure closed", lambda v: v["measures"][0]["status"] == "closed")
+    await _do(client, iid, SUPERVISOR, {"type": "record_sanction", "index": 0, "executed": True, "note": "n"})
+    await _do(client, iid, SUPERVISOR, {"type": "publish", "uri": "https://x", "copied_to": "区综合执法局"})
+    return [iid, child]
+
+
+@scenario("tip_paid_reward")
+async def tip_paid_reward(client: Client, task_queue: str) -> list[str]:
+    """an operator's intake, verification spawning a hazard closed with a fine, reward approved and paid."""
+    receive = {
+        "type": "receive",
+        "channel": "hotline_12350",
+        "region": REGION,
+        "enterprise_id": ENT,
+        "content": "blocked exit",
+        "evidence": [],
+        "reporter_identified": False,
+        "claim_token_hash": None,
+        "received_via": "operator",
+    }
+    tid = await _start(client, task_queue, "tip", OPERATOR, receive)
+    await _do(client, tid, OPERATOR, {"type": "triage", "in_scope": True})
+    action = {k: v for k, v in HAZARD_REPORT.items() if k not in ("type", "source")}
+    verification = {"type": "record_verification", "substantiated": True, "findings": "confirmed"}
+    await _do(client, tid, INSPECTOR, {**verification, "action": {"kind": "hazard", **action}})
+    await _do(client, tid, INSPECTOR, {"type": "send_feedback", "text": "verified"})
+    hid = f"{tid}-h"
+    await _until(client, hid, "the spawned hazard", lambda v: v["status"] == "reported")
+    await _do(client, hid, INSPECTOR, {"type": "grade", "level": "general"})
+    penalty = {"type": "impose_penalty", "amount": "50000", "decision_no": "D-9", "legal_basis": "Art. 102"}
+    await _do(client, hid, INSPECTOR, penalty)
+    await _do(client, hid, ENTERPRISE, {"type": "submit_rectification", "summary": "done", "evidence": []})
+    await _do(client, hid, SUPERVISOR, {"type": "review", "passed": True, "comment": "ok"})
+    await _until(client, tid, "the reward assessment", lambda v: v["status"] == "reward_assessing")
+    await _do(client, tid, INSPECTOR, {"type": "assess_reward", "comment": "15%"})
+    await _do(client, tid, SUPERVISOR, {"type": "approve_reward", "comment": "ok"})
+    await _do(client, tid, OPERATOR, {"type": "record_payment", "reference": "PAY-1"})
+    await client.get_workflow_handle(tid).result()
+    return [tid, hid]
 
 
 # ---- recording -------------------------------------------------------------------------------------------
