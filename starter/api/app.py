@@ -243,6 +243,9 @@ def _case_routes(app: FastAPI, plural: str, kind: str, *, with_create: bool = Tr
         svc: Svc,
         status: Annotated[str | None, Query(max_length=40)] = None,
         level: Annotated[str | None, Query(max_length=40)] = None,
+        grade: Annotated[
+            str | None, Query(max_length=40, description="incidents: the grade (same as level)")
+        ] = None,
         region: Annotated[str | None, REGION_Q] = None,
         enterprise_id: Annotated[str | None, Query(max_length=100)] = None,
         overdue: bool | None = None,
@@ -255,7 +258,7 @@ def _case_routes(app: FastAPI, plural: str, kind: str, *, with_create: bool = Tr
             who,
             region=region,
             status=status,
-            level=level,
+            level=level or grade,
             enterprise_id=enterprise_id,
             overdue=overdue,
             limit=limit,
