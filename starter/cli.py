@@ -120,6 +120,30 @@ def projections_rebuild(
 
 app.add_typer(projections_app, name="projections")
 
+schedules_app = typer.Typer(no_args_is_help=True, help="The Temporal Schedules the service runs.")
+
+
+@schedules_app.command("ensure")
+def schedules_ensure(as_json: Annotated[bool, typer.Option("--json", help="machine output")] = False) -> None:
+    """Create the schedules, or bring existing ones up to date (idempotent): the history archiver."""
+    from activities.archive import ensure_archive_schedule
+    from starter.temporal_client import connect
+
+    s = get_settings()
+
+    async def go() -> list[str]:
+        client = await connect(s)
+        return [await ensure_archive_schedule(client, s.temporal_task_queue)]
+
+    ids = asyncio.run(go())
+    if as_json:
+        _echo_json({"schedules": ids})
+    else:
+        typer.echo("schedules in place: " + ", ".join(ids))
+
+
+app.add_typer(schedules_app, name="schedules")
+
 
 def _add_case_apps() -> None:
     from starter.cli_cases import make_case_app

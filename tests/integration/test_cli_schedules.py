@@ -1,0 +1,34 @@
+"""`hazardloop schedules ensure` creates the schedules once and is idempotent on a second run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from activities.archive import SCHEDULE_ID
+from starter.cli import app
+from starter.settings import get_settings
+
+
+@pytest.fixture
+def cli_env(dev_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("HAZARDLOOP_TEMPORAL_ADDRESS", dev_env.client.service_client.config.target_host)
+    monkeypatch.setenv("HAZARDLOOP_TEMPORAL_TASK_QUEUE", "schedules-cli-test")
+    monkeypatch.setenv("HAZARDLOOP_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    yield dev_env
+    get_settings.cache_clear()
+
+
+async def test_schedules_ensure_twice_leaves_one_schedule(cli_env) -> None:
+    runner = CliRunner()
+    for _ in range(2):
+        result = await asyncio.to_thread(runner.invoke, app, ["schedules", "ensure", "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output) == {"schedules": [SCHEDULE_ID]}
+    desc = await cli_env.client.get_schedule_handle(SCHEDULE_ID).describe()
+    assert desc.schedule.action.task_queue == "schedules-cli-test"  # type: ignore[attr-defined]
+    await cli_env.client.get_schedule_handle(SCHEDULE_ID).delete()
