@@ -230,3 +230,42 @@ async def test_anonymous_tip_to_paid_reward_and_the_reporter_is_never_exposed(ap
     assert len(places["history " + tip_id]) > 1  # the payloads were found and decoded
     leaks = [(where, s) for where, texts in places.items() for t in texts for s in PLANTED if s in t]
     assert leaks == []
+
+
+async def test_bad_intake_and_wrong_hands_are_refused_and_change_nothing(app) -> None:
+    o = Officers(app)
+    good = {"channel": "web", "region": REGION, "content": "blocked exit"}
+    bad = [
+        ({**good, "content": "x" * 10_001}, "content"),
+        ({**good, "channel": "pigeon"}, "channel"),
+        ({**good, "region": "50"}, "region"),
+        ({**good, "reporter": {"name": "", "contact": "1"}}, "reporter"),
+        ({**good, "unexpected": 1}, "unexpected"),
+    ]
+    for body, field in bad:
+        r = await app.http.post("/v1/tips", json=body)
+        assert r.status_code == 422, r.text
+        assert field in r.text
+    r = await app.http.post("/v1/tips", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code in (400, 422)
+    async with app.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM events"))).scalar_one() == 0
+        assert (await conn.execute(text("SELECT count(*) FROM sealed_identities"))).scalar_one() == 0
+
+    r = await app.http.post("/v1/tips", json=good)
+    tip_id = r.json()["id"]
+    for who, body in (
+        (o.enterprise, {"type": "triage", "in_scope": True}),
+        (o.expert, {"type": "triage", "in_scope": True}),
+        (o.auditor, {"type": "triage", "in_scope": True}),
+        (o.operator, {"type": "approve_reward"}),
+    ):
+        r = await app.http.post(f"/v1/tips/{tip_id}/commands", json=body, headers=who)
+        assert r.status_code in (403, 409), (body, r.text)
+    r = await app.http.post(f"/v1/tips/{tip_id}/reveal", headers=o.expert, json={"reason": "curious"})
+    assert r.status_code == 403
+    async with app.engine.connect() as conn:
+        versions = (
+            await conn.execute(text("SELECT count(*) FROM events WHERE stream_id = :s"), {"s": tip_id})
+        ).scalar_one()
+    assert versions == 1  # only the intake
