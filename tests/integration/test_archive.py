@@ -33,6 +33,7 @@ from tests.support.servers import unique_queue
 from tests.support.ticket_workflow import TicketWorkflow
 from worker import build_worker
 from workflows.archiver import ArchiveInput, ArchiveResult, ArchiverWorkflow
+from workflows.kinds import HazardWorkflow
 from workflows.search_attributes import ALL_KEYS
 
 pytestmark = pytest.mark.usefixtures("cli_env")
@@ -65,7 +66,7 @@ async def app(delete_env: WorkflowEnvironment, db_url: str) -> AsyncIterator[App
     async with running_app(
         delete_env.client,
         db_url,
-        workflows=[TicketWorkflow],
+        workflows=[TicketWorkflow, HazardWorkflow],
         extra_passthrough=["tests.support.ticket"],
     ) as a:
         archiver = ArchiveActivities(a.client, a.engine)
@@ -236,3 +237,46 @@ async def test_an_archive_copy_with_a_recomputed_sha_is_still_caught(app: App) -
     assert [(f["version"], f["problem"]) for f in findings if f["check"] == "events"] == [
         (3, "in the event store but not implied by the history")
     ]
+
+
+async def test_a_closed_hazard_audited_from_the_archive_and_read_as_of_three_moments(app: App) -> None:
+    ent = app.token("ent-1", "enterprise", "500107", "ENT-A")
+    insp = app.token("insp-1", "inspector", "500107")
+    sup = app.token("sup-1", "supervisor", "500100")
+    aud = app.token("aud-1", "auditor", "500000")
+    report = {
+        "title": "t",
+        "enterprise_id": "ENT-A",
+        "region": "500107",
+        "source": "self_inspection",
+        "category": "unsafe_act",
+    }
+    r = await app.http.post("/v1/hazards", json=report, headers=ent)
+    assert r.status_code == 201, r.text
+    hid = r.json()["id"]
+    for who, body in (
+        (insp, {"type": "grade", "level": "general"}),
+        (ent, {"type": "submit_rectification", "summary": "done"}),
+        (sup, {"type": "review", "passed": True, "comment": "ok"}),
+    ):
+        r = await app.http.post(f"/v1/hazards/{hid}/commands", json=body, headers=who)
+        assert r.status_code == 200, r.text
+    await app.client.get_workflow_handle(hid).result()
+    events = (await app.http.get(f"/v1/hazards/{hid}/events", headers=aud)).json()["events"]
+    moments = [events[i]["occurred_at"] for i in (0, 1, 3)]  # reported, graded, reviewed
+    views = [
+        (await app.http.get(f"/v1/hazards/{hid}", params={"as_of": at}, headers=aud)).json() for at in moments
+    ]
+    assert [(v["status"], v["version"]) for v in views] == [("reported", 1), ("rectifying", 2), ("closed", 4)]
+
+    result = await run_archiver(app)
+    assert hid in await archived_ids(app) and result.failed == []
+    await delete_from_temporal(app, hid)
+    trail = (await app.http.get(f"/v1/hazards/{hid}/audit", headers=aud)).json()
+    assert [s["events"][0]["type"] for s in trail["steps"]][:2] == ["hazard_reported", "graded"]
+    assert trail["verification"]["ok"] is True, trail["verification"]
+    assert [h["source"] for h in trail["verification"]["histories"]] == ["archive"]
+    replay = (await app.http.get(f"/v1/hazards/{hid}/audit/replay", headers=aud)).json()
+    assert replay["ok"] is True
+    res = await cli("audit", "verify", hid)
+    assert res.exit_code == 0, res.output
