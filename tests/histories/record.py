@@ -362,6 +362,89 @@ async def tip_paid_reward(client: Client, task_queue: str) -> list[str]:
     return [tid, hid]
 
 
+@scenario("hazard_enforcement")
+async def hazard_enforcement(client: Client, task_queue: str) -> list[str]:
+    """enforcement: stop-work ordered and lifted, a fine, a failed re-inspection (daily accrual starts), a
+    compliant one (accrual stops, on to review), closed."""
+    hid = await _start(client, task_queue, "hazard", INSPECTOR, HAZARD_REPORT)
+    await _do(client, hid, INSPECTOR, {"type": "grade", "level": "general", "deadline": _in(300)})
+    await _do(client, hid, INSPECTOR, {"type": "order_stop_work", "scope": "partial", "reason": "leak"})
+    penalty = {"type": "impose_penalty", "amount": "20000", "decision_no": "D-5", "legal_basis": "Art. 102"}
+    await _do(client, hid, INSPECTOR, penalty)
+    await _do(client, hid, INSPECTOR, {"type": "reinspect", "compliant": False, "note": "not fixed"})
+    await _do(client, hid, INSPECTOR, {"type": "reinspect", "compliant": True, "note": "fixed"})
+    await _do(client, hid, SUPERVISOR, {"type": "lift_stop_work", "reason": "safe"})
+    await _do(client, hid, SUPERVISOR, {"type": "review", "passed": True, "comment": "ok"})
+    await client.get_workflow_handle(hid).result()
+    return [hid]
+
+
+# the evaluation window of the test pack (five minutes) shortened so that a recording runs in seconds
+EVAL_POLICY = TEST_POLICY.model_copy(
+    update={
+        "id": "test-fast-evaluation",
+        "values": {
+            **TEST_POLICY.values,
+            "incident.evaluation_opens": TEST_POLICY.values["incident.evaluation_opens"].model_copy(
+                update={"value": "PT3S"}
+            ),
+        },
+    }
+)
+
+
+@scenario("incident_through_evaluation")
+async def incident_through_evaluation(client: Client, task_queue: str) -> list[str]:
+    """一般 incident without measures: investigation, report, 批复, publication, education, the evaluation
+    window opening by its timer, a failed check (accountability), then a passing evaluation: closed."""
+    report = {
+        "type": "report",
+        "occurred_at": _in(-1),
+        "enterprise_id": ENT,
+        "region": REGION,
+        "incident_type": "fire",
+        "deaths": 1,
+        "serious_injuries": 0,
+        "direct_loss": "0",
+        "description": "recorded incident",
+    }
+    case_id = f"INC-REC-{uuid.uuid4().hex[:10].upper()}"
+    handle = await client.start_workflow(
+        "IncidentWorkflow",
+        CaseInput(case_id=case_id, kind="incident", policy=EVAL_POLICY, actor=ENTERPRISE, command=report),
+        id=case_id,
+        task_queue=task_queue,
+    )
+    await handle.execute_update("created")
+    county_sup = Actor(id="sup-county", role=Role.supervisor, region=REGION)
+    await _do(
+        client, case_id, INSPECTOR, {"type": "open_investigation", "lead_authority": "区", "team": ["a"]}
+    )
+    submit = {
+        "type": "submit_report",
+        "causes": ["c"],
+        "enterprise_responsibility": ["e"],
+        "regulatory_responsibility": ["r"],
+        "sanctions": [],
+        "measures": [],
+    }
+    await _do(client, case_id, INSPECTOR, submit)
+    await _do(client, case_id, county_sup, {"type": "approve_report", "approved": True, "comment": "批复"})
+    await _do(
+        client, case_id, county_sup, {"type": "publish", "uri": "https://x", "copied_to": "区综合执法局"}
+    )
+    await _until(client, case_id, "the evaluation window", lambda v: v["status"] == "evaluating")
+    checks = {"causes_identified": True, "responsible_handled": True, "measures_implemented": True}
+    evaluation = {"type": "submit_evaluation", **checks, "report_uri": "u", "comment": "c"}
+    await _do(client, case_id, SUPERVISOR, {**evaluation, "people_educated": False})
+    await _do(
+        client, case_id, INSPECTOR, {"type": "record_education", "note": "warning education", "attendees": 9}
+    )
+    await _do(client, case_id, SUPERVISOR, {**evaluation, "people_educated": True})
+    await handle.result()
+    return [case_id]
+
+
 # ---- recording -------------------------------------------------------------------------------------------
 
 
