@@ -10,11 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import audit_components
+from activities.delivery import Deliverer, DeliveryChannel, EmailChannel, WebhookChannel
 from activities.outbox import OutboxDrainer
 from activities.store import StoreActivities
 from starter.settings import Settings
@@ -93,7 +95,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         task_queue=settings.temporal_task_queue,
         temporal=settings.resolved_temporal_address,
     )
-    drainer = OutboxDrainer(engine)
+    drainer = OutboxDrainer(engine, deliverer=build_deliverer(settings, engine))
     async with worker:
         drain_task = asyncio.create_task(drainer.run(stop))
         await stop.wait()
@@ -101,3 +103,26 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         await drain_task
     await engine.dispose()
     log.info("worker stopped")
+
+
+def build_deliverer(settings: Settings, engine: AsyncEngine) -> Deliverer:
+    """E-mail when an SMTP server is configured; signed webhooks always (a contact may have neither)."""
+    channels: list[DeliveryChannel] = [WebhookChannel(settings.resolved_webhook_secret())]
+    if settings.smtp_host:
+        channels.insert(
+            0,
+            EmailChannel(
+                settings.smtp_host,
+                settings.smtp_port,
+                settings.smtp_sender,
+                tls=settings.smtp_tls,
+                username=settings.smtp_username,
+                password=settings.smtp_password,
+            ),
+        )
+    return Deliverer(
+        engine,
+        channels,
+        max_attempts=settings.delivery_max_attempts,
+        backoff=timedelta(seconds=settings.delivery_backoff_seconds),
+    )

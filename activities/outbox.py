@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from activities.delivery import Deliverer
 from store.schema import notifications
 
 log = structlog.get_logger("hazardloop.notify")
@@ -54,12 +55,21 @@ class LogChannel:
 
 
 class OutboxDrainer:
+    """Claims pending notifications, records them on the notification-level channels (the log), fans each
+    out to people through the `Deliverer` (activities/delivery.py) in the same transaction, then sends
+    the deliveries that are due."""
+
     def __init__(
-        self, engine: AsyncEngine, channels: Sequence[Channel] | None = None, batch: int = 200
+        self,
+        engine: AsyncEngine,
+        channels: Sequence[Channel] | None = None,
+        batch: int = 200,
+        deliverer: Deliverer | None = None,
     ) -> None:
         self.engine = engine
         self.channels = list(channels or [LogChannel()])
         self.batch = batch
+        self.deliverer = deliverer
 
     async def drain_once(self) -> int:
         """Deliver up to one batch of pending notifications; returns how many were handled."""
@@ -85,6 +95,8 @@ class OutboxDrainer:
                     except Exception as e:  # recorded and surfaced; other notifications go on
                         outcome, error = "failed", f"{ch.name}: {e}"[:1000]
                         log.warning("notification failed", id=row["id"], channel=ch.name, error=str(e)[:300])
+                if self.deliverer is not None:
+                    await self.deliverer.expand(conn, dict(row))
                 await conn.execute(
                     update(notifications)
                     .where(notifications.c.id == row["id"])
@@ -101,6 +113,8 @@ class OutboxDrainer:
         while not stop.is_set():
             try:
                 handled = await self.drain_once()
+                if self.deliverer is not None:
+                    handled += await self.deliverer.deliver_due()
             except Exception as e:  # the database may be restarting: try again shortly
                 log.warning("outbox drain failed", error=str(e)[:300])
                 handled = 0

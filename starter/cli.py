@@ -151,6 +151,9 @@ def _add_case_apps() -> None:
     for plural, kind in (("hazards", "hazard"), ("incidents", "incident"), ("tips", "tip")):
         app.add_typer(make_case_app(plural, kind), name=kind)
     from starter.cli_audit import app as audit_app
+    from starter.cli_registry import app as registry_app
+
+    app.add_typer(registry_app, name="registry")
 
     app.add_typer(audit_app, name="audit")
 

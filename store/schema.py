@@ -137,3 +137,44 @@ history_archive = Table(
     Column("event_count", Integer, nullable=False),
     PrimaryKeyConstraint("workflow_id", "run_id", name="history_archive_pk"),
 )
+
+# The responsibility registry: who receives what a notification asks of a role at a party.
+# party_kind 'enterprise' (party_id = enterprise id; roles: the 三个责任人 administrative / supervisory /
+# enterprise, and the 三个层级负责人 management / technical / operations) or 'region' (party_id = region code;
+# roles: supervisor, inspector, operator, expert — the department's duty officers who receive escalations).
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("party_kind", String(20), nullable=False),
+    Column("party_id", String(100), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("department", String(200), nullable=False, server_default=""),
+    Column("email", String(320)),
+    Column("webhook_url", String(2000)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("party_kind", "party_id", "role", "name", name="contacts_party_role_name_key"),
+    Index("contacts_party", "party_kind", "party_id"),
+)
+
+# One row per notification × recipient × channel: the delivery log, and the idempotency of retries.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("notification_id", BigInteger, nullable=False),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("case_id", String(100), nullable=False),
+    Column("recipient", String(100), nullable=False, server_default=""),
+    Column("channel", String(20), nullable=False),
+    Column("address", String(2000), nullable=False, server_default=""),
+    Column("status", String(20), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_error", Text),
+    Column("delivered_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+    Index("deliveries_case", "case_id"),
+)

@@ -1,0 +1,350 @@
+"""Delivery of notification records to people: resolve, fan out, send, retry, record (DOMAIN.md §4).
+
+A notification names a role or responsibility at a party (`enterprise_responsible` of ENT-1,
+`supervisor` of 500100). The responsibility registry (`contacts`) says who that is and how to reach
+them. Each notification fans out into one `deliveries` row per person × channel, keyed by
+`<notification id>:<contact id>:<channel>` so a retry never creates a second delivery. Rows are claimed
+with a lease in a short transaction, sent outside it, and settled: delivered, retried with exponential
+backoff, or `failed_permanent` (a refusal such as SMTP 5xx or HTTP 4xx, or too many attempts). A crash
+between sending and settling re-sends after the lease (at least once); the idempotency key travels in
+the webhook header `X-Hazardloop-Delivery` and the e-mail `Message-ID` so receivers can drop a repeat.
+A notification nobody is registered for is recorded as one `unroutable` delivery row, not dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+import aiosmtplib
+import httpx
+import structlog
+from sqlalchemy import and_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from store.schema import contacts, deliveries, notifications
+
+log = structlog.get_logger("hazardloop.delivery")
+
+ENTERPRISE_RESPONSIBLE = ("administrative", "supervisory", "enterprise")  # 三个责任人
+ENTERPRISE_LEVELS = ("management", "technical", "operations")  # 三个层级负责人 (major-risk enterprises)
+ENTERPRISE_ROLES = ENTERPRISE_RESPONSIBLE + ENTERPRISE_LEVELS
+REGION_ROLES = ("supervisor", "inspector", "operator", "expert")
+
+TITLES: dict[str, tuple[str, str]] = {
+    "action_required": ("待办", "Action required"),
+    "reminder": ("期限提醒", "Deadline approaching"),
+    "overdue": ("逾期", "Overdue"),
+    "escalation": ("逾期上报", "Escalation"),
+    "major_hazard": ("重大事故隐患", "Major hazard"),
+    "listed": ("挂牌督办", "Listed for supervision"),
+    "warning_list": ("警示曝光", "Warning list"),
+    "publication_due": ("待公开", "Publication due"),
+    "penalty": ("行政处罚", "Penalty"),
+    "closure_proposal": ("提请关闭", "Closure proposal"),
+    "stop_work": ("停产停业", "Stop-work order"),
+    "closed": ("已销号", "Closed"),
+    "cancelled": ("已撤销", "Cancelled"),
+    "incident_reported": ("事故报告", "Accident reported"),
+    "late_report": ("迟报", "Late report"),
+    "listed_for_supervision": ("挂牌督办", "Listed for supervision"),
+    "accountability": ("问责", "Accountability"),
+    "report": ("统计报表", "Report"),
+}
+KIND_NAMES = {"hazard": ("隐患", "hazard"), "incident": ("事故", "incident"), "tip": ("举报", "tip")}
+
+
+class PermanentFailure(Exception):
+    """The receiver refused for good (bad address, 4xx): do not retry."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    contact_id: int
+    name: str
+    email: str | None
+    webhook_url: str | None
+
+
+@dataclass(frozen=True)
+class Message:
+    idempotency_key: str
+    subject: str
+    body: str
+    payload: dict[str, Any]
+
+
+class DeliveryChannel(Protocol):
+    name: str
+
+    def address(self, r: Recipient) -> str | None: ...
+
+    async def send(self, address: str, message: Message) -> None: ...
+
+
+def render(n: Mapping[str, Any]) -> tuple[str, str]:
+    """Subject and body in Chinese and English. Notifications carry no tip-reporter data by construction."""
+    zh, en = TITLES.get(str(n["kind"]), (str(n["kind"]), str(n["kind"])))
+    kzh, ken = KIND_NAMES.get(str(n["case_kind"]), (str(n["case_kind"]), str(n["case_kind"])))
+    data = n.get("data") or {}
+    title = str(data.get("title") or "")
+    due = n.get("due_at")
+    due_text = due.isoformat() if isinstance(due, datetime) else (str(due) if due else "")
+    subject = f"[hazardloop] {zh} {en}: {kzh} {n['case_id']}" + (f" {title}" if title else "")
+    lines = [
+        f"{zh} / {en}",
+        f"{kzh} / {ken}: {n['case_id']}" + (f" — {title}" if title else ""),
+        str(n.get("subject") or ""),
+    ]
+    if due_text:
+        lines.append(f"期限 / due: {due_text}")
+    if data.get("status"):
+        lines.append(f"状态 / status: {data['status']}")
+    return subject, "\n".join(x for x in lines if x) + "\n"
+
+
+class EmailChannel:
+    """E-mail over SMTP (aiosmtplib): plain, STARTTLS or implicit TLS."""
+
+    name = "email"
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        *,
+        tls: str = "none",
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.host, self.port, self.sender, self.tls = host, port, sender, tls
+        self.username, self.password, self.timeout = username, password, timeout
+
+    def address(self, r: Recipient) -> str | None:
+        return r.email
+
+    async def send(self, address: str, message: Message) -> None:
+        msg = EmailMessage()
+        msg["From"] = self.sender
+        msg["To"] = address
+        msg["Subject"] = message.subject
+        msg["Message-ID"] = f"<{message.idempotency_key.replace(':', '.')}@hazardloop>"
+        msg.set_content(message.body)
+        try:
+            await aiosmtplib.send(
+                msg,
+                hostname=self.host,
+                port=self.port,
+                use_tls=self.tls == "tls",
+                start_tls=True if self.tls == "starttls" else False,
+                username=self.username,
+                password=self.password,
+                timeout=self.timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as e:
+            raise PermanentFailure(f"recipient refused: {e}") from e
+        except aiosmtplib.SMTPResponseException as e:
+            if 500 <= e.code < 600:
+                raise PermanentFailure(f"SMTP {e.code}: {e.message}") from e
+            raise
+
+
+class WebhookChannel:
+    """A signed JSON POST (SMS gateways, WeCom / DingTalk bots): `X-Hazardloop-Signature: sha256=<hex>`
+    is the HMAC-SHA256 of the body with the configured secret."""
+
+    name = "webhook"
+
+    def __init__(
+        self, secret: str, *, timeout: float = 10.0, client: httpx.AsyncClient | None = None
+    ) -> None:
+        self.secret = secret.encode()
+        self.client = client or httpx.AsyncClient(timeout=timeout)
+
+    def address(self, r: Recipient) -> str | None:
+        return r.webhook_url
+
+    async def send(self, address: str, message: Message) -> None:
+        body = json.dumps(
+            {"subject": message.subject, "text": message.body, **message.payload},
+            ensure_ascii=False,
+            default=str,
+        ).encode()
+        signature = hmac.new(self.secret, body, hashlib.sha256).hexdigest()
+        r = await self.client.post(
+            address,
+            content=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Hazardloop-Signature": f"sha256={signature}",
+                "X-Hazardloop-Delivery": message.idempotency_key,
+            },
+        )
+        if 400 <= r.status_code < 500 and r.status_code not in (408, 429):
+            raise PermanentFailure(f"HTTP {r.status_code}")
+        r.raise_for_status()
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature a receiver recomputes to check a webhook came from us."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def resolve(conn: AsyncConnection, role: str, party: str) -> list[Recipient]:
+    """The people a notice for `role` at `party` reaches (enterprise responsibilities, region duty roles)."""
+    if role == "enterprise_responsible":
+        cond = and_(
+            contacts.c.party_kind == "enterprise",
+            contacts.c.party_id == party,
+            contacts.c.role.in_(ENTERPRISE_RESPONSIBLE),
+        )
+    elif role in ENTERPRISE_ROLES:
+        cond = and_(
+            contacts.c.party_kind == "enterprise", contacts.c.party_id == party, contacts.c.role == role
+        )
+    else:
+        cond = and_(contacts.c.party_kind == "region", contacts.c.party_id == party, contacts.c.role == role)
+    rows = (await conn.execute(select(contacts).where(cond).order_by(contacts.c.id))).mappings().all()
+    return [Recipient(r["id"], r["name"], r["email"], r["webhook_url"]) for r in rows]
+
+
+@dataclass
+class Deliverer:
+    """Fans notifications out to people and delivers them through the configured channels."""
+
+    engine: AsyncEngine
+    channels: Sequence[DeliveryChannel]
+    max_attempts: int = 6
+    backoff: timedelta = timedelta(seconds=30)
+    lease: timedelta = timedelta(minutes=2)
+    batch: int = 100
+    _by_name: dict[str, DeliveryChannel] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._by_name = {c.name: c for c in self.channels}
+
+    async def expand(self, conn: AsyncConnection, notification: Mapping[str, Any]) -> int:
+        """One delivery row per person × channel (idempotent); `unroutable` when nobody is registered."""
+        people = await resolve(
+            conn, str(notification["recipient_role"]), str(notification["recipient_party"])
+        )
+        rows = []
+        for p in people:
+            for ch in self.channels:
+                addr = ch.address(p)
+                if addr:
+                    rows.append(
+                        {
+                            "notification_id": notification["id"],
+                            "idempotency_key": f"{notification['id']}:{p.contact_id}:{ch.name}",
+                            "case_id": notification["case_id"],
+                            "recipient": p.name,
+                            "channel": ch.name,
+                            "address": addr,
+                        }
+                    )
+        if not rows:
+            rows.append(
+                {
+                    "notification_id": notification["id"],
+                    "idempotency_key": f"{notification['id']}:none",
+                    "case_id": notification["case_id"],
+                    "recipient": f"{notification['recipient_role']}@{notification['recipient_party']}",
+                    "channel": "none",
+                    "address": "",
+                    "status": "unroutable",
+                    "last_error": "nobody is registered for this role at this party",
+                }
+            )
+        await conn.execute(
+            insert(deliveries).values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
+        return len(rows)
+
+    async def deliver_due(self) -> int:
+        """Claim due deliveries with a lease, send them outside the transaction, settle each."""
+        now = datetime.now(UTC)
+        async with self.engine.begin() as conn:
+            due = (
+                select(deliveries.c.id)
+                .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now)
+                .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+                .limit(self.batch)
+                .with_for_update(skip_locked=True)
+            )
+            claimed = (
+                (
+                    await conn.execute(
+                        update(deliveries)
+                        .where(deliveries.c.id.in_(due.scalar_subquery()))
+                        .values(next_attempt_at=now + self.lease, attempts=deliveries.c.attempts + 1)
+                        .returning(deliveries)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            ids = [r["notification_id"] for r in claimed]
+            notes = {
+                r["id"]: r
+                for r in (
+                    await conn.execute(select(notifications).where(notifications.c.id.in_(ids)))
+                ).mappings()
+            }
+        for row in claimed:
+            note = notes.get(row["notification_id"])
+            await self._send_one(row, dict(note) if note is not None else None)
+        return len(claimed)
+
+    async def _send_one(self, row: Mapping[str, Any], n: Mapping[str, Any] | None) -> None:
+        channel = self._by_name.get(row["channel"])
+        values: dict[str, Any]
+        if channel is None or n is None:
+            values = {
+                "status": "failed_permanent",
+                "last_error": f"channel {row['channel']} is not configured",
+            }
+        else:
+            subject, body = render(n)
+            payload = {
+                "case_id": n["case_id"],
+                "case_kind": n["case_kind"],
+                "kind": n["kind"],
+                "recipient_role": n["recipient_role"],
+                "recipient_party": n["recipient_party"],
+                "due_at": n["due_at"],
+            }
+            try:
+                await channel.send(row["address"], Message(row["idempotency_key"], subject, body, payload))
+                values = {"status": "delivered", "delivered_at": datetime.now(UTC), "last_error": None}
+            except PermanentFailure as e:
+                values = {"status": "failed_permanent", "last_error": str(e)[:1000]}
+            except Exception as e:  # transient: retry with exponential backoff, up to max_attempts
+                error = f"{type(e).__name__}: {e}"[:1000]
+                if row["attempts"] >= self.max_attempts:
+                    values = {
+                        "status": "failed_permanent",
+                        "last_error": f"gave up after {row['attempts']}: {error}",
+                    }
+                else:
+                    wait = self.backoff * (2 ** (row["attempts"] - 1))
+                    values = {"last_error": error, "next_attempt_at": datetime.now(UTC) + wait}
+        log.info(
+            "delivery",
+            delivery_id=row["id"],
+            case_id=row["case_id"],
+            channel=row["channel"],
+            attempt=row["attempts"],
+            outcome=values.get("status", "retry"),
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(update(deliveries).where(deliveries.c.id == row["id"]).values(**values))

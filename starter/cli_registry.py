@@ -1,0 +1,128 @@
+"""`hazardloop registry import FILE.csv | show`: the responsibility registry from the command line.
+
+CSV columns: party_kind (enterprise|region), party_id, role, name, department, email, webhook_url.
+Each row is validated as the API validates it and upserted on (party_kind, party_id, role, name), so
+importing the same file twice changes nothing; a bad row is reported with its line and reason and the
+others still go in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from activities.delivery import ENTERPRISE_ROLES, REGION_ROLES
+from starter.api.registry_routes import Person
+from starter.settings import get_settings
+from store.db import make_engine
+from store.schema import contacts
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Who receives notifications: enterprises' responsible persons, regions' officers.",
+)
+ROLES = {"enterprise": ENTERPRISE_ROLES, "region": REGION_ROLES}
+
+
+def _row(raw: dict[str, str]) -> dict[str, Any]:
+    kind = (raw.get("party_kind") or "").strip()
+    if kind not in ROLES:
+        raise ValueError(f"party_kind must be enterprise or region, not {kind!r}")
+    party = (raw.get("party_id") or "").strip()
+    if not party or (kind == "region" and not (len(party) == 6 and party.isdigit())):
+        raise ValueError(
+            f"party_id {party!r} is not a valid {'region code' if kind == 'region' else 'enterprise id'}"
+        )
+    person = Person.model_validate(
+        {
+            k: (raw.get(k) or "").strip() or None
+            for k in ("role", "name", "department", "email", "webhook_url")
+        }
+        | {"department": (raw.get("department") or "").strip()}
+    )
+    if person.role not in ROLES[kind]:
+        raise ValueError(f"role {person.role!r} is not one of {', '.join(ROLES[kind])}")
+    return {"party_kind": kind, "party_id": party, **person.model_dump()}
+
+
+@app.command("import")
+def import_csv(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV with a header row")],
+    as_json: Annotated[bool, typer.Option("--json", help="machine output")] = False,
+) -> None:
+    """Import (upsert) contacts from CSV; prints a per-row report. Exit code 1 when any row failed."""
+    rows: list[tuple[int, dict[str, Any]]] = []
+    errors: list[dict[str, Any]] = []
+    with file.open(newline="", encoding="utf-8-sig") as f:
+        for line, raw in enumerate(csv.DictReader(f), start=2):
+            try:
+                rows.append((line, _row(raw)))
+            except (ValueError, ValidationError) as e:
+                errors.append(
+                    {"line": line, "error": str(e).splitlines()[0] if isinstance(e, ValueError) else str(e)}
+                )
+
+    async def go() -> None:
+        engine = make_engine(get_settings().resolved_database_url)
+        try:
+            async with engine.begin() as conn:
+                for _, values in rows:
+                    stmt = insert(contacts).values(**values)
+                    await conn.execute(
+                        stmt.on_conflict_do_update(
+                            constraint="contacts_party_role_name_key",
+                            set_={k: stmt.excluded[k] for k in ("department", "email", "webhook_url")},
+                        )
+                    )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+    report = {"imported": len(rows), "failed": errors}
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(f"{len(rows)} contacts imported, {len(errors)} rows refused")
+        for err in errors:
+            typer.echo(f"  line {err['line']}: {err['error']}")
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command("show")
+def show(
+    party: Annotated[str, typer.Argument(help="an enterprise id or a region code")],
+    as_json: Annotated[bool, typer.Option("--json", help="machine output")] = False,
+) -> None:
+    """Who is registered for an enterprise or a region."""
+
+    async def go() -> list[dict[str, Any]]:
+        engine = make_engine(get_settings().resolved_database_url)
+        try:
+            async with engine.connect() as conn:
+                q = (
+                    select(contacts)
+                    .where(contacts.c.party_id == party)
+                    .order_by(contacts.c.role, contacts.c.name)
+                )
+                return [dict(r) for r in (await conn.execute(q)).mappings()]
+        finally:
+            await engine.dispose()
+
+    people = asyncio.run(go())
+    if as_json:
+        typer.echo(json.dumps(people, ensure_ascii=False, indent=2, default=str))
+        return
+    for p in people:
+        typer.echo(
+            f"{p['party_kind']:10} {p['role']:14} {p['name']:12} {p['email'] or '-':28} "
+            f"{p['webhook_url'] or '-'}"
+        )
