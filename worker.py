@@ -18,10 +18,12 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.archive import audit_components
 from activities.delivery import Deliverer, DeliveryChannel, EmailChannel, WebhookChannel
 from activities.outbox import OutboxDrainer
+from activities.reports import ReportActivities
 from activities.store import StoreActivities
 from starter.settings import Settings
 from starter.temporal_client import connect
 from store.db import make_engine
+from workflows.reports import OverdueSweepWorkflow, ReportWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -83,12 +85,13 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     audit_workflows, audit_activities = audit_components(client, engine)
+    reports = ReportActivities(engine)
     worker = build_worker(
         client,
         settings.temporal_task_queue,
         store,
-        workflows=[*workflow_classes(), *audit_workflows],
-        extra_activities=audit_activities,
+        workflows=[*workflow_classes(), *audit_workflows, ReportWorkflow, OverdueSweepWorkflow],
+        extra_activities=[*audit_activities, reports.generate_report, reports.overdue_sweep],
     )
     log.info(
         "worker starting",

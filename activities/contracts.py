@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -46,3 +46,27 @@ class RecordEventsResult(BaseModel):
 
 RECORD_EVENTS = "record_events"
 APPEND_CONFLICT = "append_conflict"
+
+
+# ---- reports -----------------------------------------------------------------------------------------
+
+ReportKind = Literal["daily", "quarterly", "annual"]
+
+
+class ReportRequest(BaseModel):
+    kind: ReportKind
+    start: datetime
+    end: datetime
+    notify: bool = True
+
+
+class ReportResult(BaseModel):
+    report_id: int
+    kind: str
+    totals: dict[str, Any]
+    notified: int
+
+
+class SweepResult(BaseModel):
+    checked_at: datetime
+    mismatches: list[dict[str, Any]]

@@ -125,15 +125,16 @@ schedules_app = typer.Typer(no_args_is_help=True, help="The Temporal Schedules t
 
 @schedules_app.command("ensure")
 def schedules_ensure(as_json: Annotated[bool, typer.Option("--json", help="machine output")] = False) -> None:
-    """Create the schedules, or bring existing ones up to date (idempotent): the history archiver."""
-    from activities.archive import ensure_archive_schedule
+    """Create the schedules, or bring existing ones up to date (idempotent): the history archiver, the
+    daily / quarterly / annual reports, the overdue sweep."""
+    from starter.schedules import ensure_schedules
     from starter.temporal_client import connect
 
     s = get_settings()
 
     async def go() -> list[str]:
         client = await connect(s)
-        return [await ensure_archive_schedule(client, s.temporal_task_queue)]
+        return await ensure_schedules(client, s.temporal_task_queue)
 
     ids = asyncio.run(go())
     if as_json:
@@ -143,6 +144,57 @@ def schedules_ensure(as_json: Annotated[bool, typer.Option("--json", help="machi
 
 
 app.add_typer(schedules_app, name="schedules")
+
+reports_app = typer.Typer(no_args_is_help=True, help="Periodic reports computed from the event store.")
+
+
+@reports_app.command("generate")
+def reports_generate(
+    kind: Annotated[str, typer.Option(help="daily|quarterly|annual")],
+    start: Annotated[
+        str, typer.Option(help="period start, ISO 8601 with offset, e.g. 2026-07-01T00:00+08:00")
+    ],
+    end: Annotated[str, typer.Option(help="period end (exclusive)")],
+    notify: Annotated[bool, typer.Option(help="send it to the regions' supervisors")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine output")] = False,
+) -> None:
+    """(Re)generate a report for any past period from the event store; replaces an earlier run."""
+    from datetime import datetime
+
+    from pydantic import ValidationError
+
+    from activities.contracts import ReportRequest
+    from activities.reports import store_report
+    from store.db import make_engine
+
+    try:
+        req = ReportRequest.model_validate(
+            {
+                "kind": kind,
+                "start": datetime.fromisoformat(start),
+                "end": datetime.fromisoformat(end),
+                "notify": notify,
+            }
+        )
+    except (ValueError, ValidationError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+
+    async def go() -> dict[str, object]:
+        engine = make_engine(get_settings().resolved_database_url)
+        try:
+            return (await store_report(engine, req)).model_dump()
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(go())
+    if as_json:
+        _echo_json(result)
+    else:
+        typer.echo(f"report {result['report_id']} ({kind}): {result['totals']}")
+
+
+app.add_typer(reports_app, name="reports")
 
 
 def _add_case_apps() -> None:

@@ -602,7 +602,7 @@ def banner(settings: Settings, plan: DevPlan) -> list[str]:
 
 
 async def _ensure_schedules(settings: Settings, plan: DevPlan) -> None:
-    from activities.archive import ensure_archive_schedule
+    from starter.schedules import ensure_schedules
     from starter.temporal_client import connect
 
     child_settings = settings.model_copy(
@@ -610,7 +610,7 @@ async def _ensure_schedules(settings: Settings, plan: DevPlan) -> None:
     )
     async with asyncio.timeout(20):
         client = await connect(child_settings)
-        await ensure_archive_schedule(client, settings.temporal_task_queue)
+        await ensure_schedules(client, settings.temporal_task_queue)
 
 
 def run_dev(

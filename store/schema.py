@@ -178,3 +178,17 @@ deliveries = Table(
     Index("deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
     Index("deliveries_case", "case_id"),
 )
+
+# Periodic reports (DOMAIN.md §4): computed from the event store for a period, so any past period can be
+# regenerated; one row per (kind, period start); regenerating replaces it.
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("period_start", DateTime(timezone=True), nullable=False),
+    Column("period_end", DateTime(timezone=True), nullable=False),
+    Column("generated_at", DateTime(timezone=True), nullable=False),
+    Column("data", JSONB, nullable=False),
+    UniqueConstraint("kind", "period_start", name="reports_kind_period_key"),
+)

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from activities.archive import SCHEDULE_ID
 from starter.cli import app
+from starter.schedules import report_schedules
 from starter.settings import get_settings
 
 
@@ -28,7 +29,11 @@ async def test_schedules_ensure_twice_leaves_one_schedule(cli_env) -> None:
     for _ in range(2):
         result = await asyncio.to_thread(runner.invoke, app, ["schedules", "ensure", "--json"])
         assert result.exit_code == 0, result.output
-        assert json.loads(result.output) == {"schedules": [SCHEDULE_ID]}
+        ids = json.loads(result.output)["schedules"]
+        assert ids == [SCHEDULE_ID, *report_schedules("q")]
     desc = await cli_env.client.get_schedule_handle(SCHEDULE_ID).describe()
     assert desc.schedule.action.task_queue == "schedules-cli-test"  # type: ignore[attr-defined]
-    await cli_env.client.get_schedule_handle(SCHEDULE_ID).delete()
+    listed = [s.id async for s in await cli_env.client.list_schedules()]
+    for sid in ids:
+        assert listed.count(sid) == 1
+        await cli_env.client.get_schedule_handle(sid).delete()

@@ -1,0 +1,90 @@
+"""Periodic reports: `GET /v1/reports?kind=` (newest first) and `GET /v1/reports/{id}?format=json|csv`.
+
+Officers and auditors read them; the rows by region are narrowed to the reader's jurisdiction (a
+county sees its own row, a city its counties); cross-region sections (by industry, status at the end)
+are shown to national-level readers only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, Path, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy import select
+
+from domain.actors import Actor, Role
+from domain.errors import Forbidden
+from starter.api.app_deps import Who
+from starter.service import NotFound
+from store.reports import FIELDS, _rates, to_csv_rows
+from store.schema import reports
+
+READERS = (Role.supervisor, Role.inspector, Role.operator, Role.auditor)
+
+
+def _scoped(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    if actor.region == "000000" or "by_region" not in data:
+        return data
+    rows = [r for r in data.get("by_region", []) if actor.covers(r["region"])]
+    totals = _rates({f: sum(r[f] for r in rows) for f in FIELDS})
+    keep = {k: v for k, v in data.items() if k in ("kind", "period_start", "period_end")}
+    return {**keep, "scope": actor.region, "by_region": rows, "totals": totals}
+
+
+def _reader(actor: Actor) -> None:
+    if actor.role not in READERS:
+        raise Forbidden("reports are for officers and auditors", rule="role")
+
+
+def install(app: FastAPI) -> None:
+    @app.get("/v1/reports", tags=["reports"])
+    async def list_reports(
+        who: Who,
+        request: Request,
+        kind: Literal["daily", "quarterly", "annual", "overdue_sweep"] | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> dict[str, Any]:
+        _reader(who)
+        q = select(
+            reports.c.id, reports.c.kind, reports.c.period_start, reports.c.period_end, reports.c.generated_at
+        )
+        if kind:
+            q = q.where(reports.c.kind == kind)
+        q = q.order_by(reports.c.period_start.desc(), reports.c.id.desc()).limit(limit)
+        async with request.app.state.engine.connect() as conn:
+            return {"items": [dict(r._mapping) for r in await conn.execute(q)]}
+
+    @app.get("/v1/reports/{report_id}", tags=["reports"], response_model=None)
+    async def get_report(
+        report_id: Annotated[int, Path(ge=1)],
+        who: Who,
+        request: Request,
+        format: Literal["json", "csv"] = "json",
+    ) -> Response | dict[str, Any]:
+        _reader(who)
+        async with request.app.state.engine.connect() as conn:
+            row = (
+                (await conn.execute(select(reports).where(reports.c.id == report_id)))
+                .mappings()
+                .one_or_none()
+            )
+        if row is None:
+            raise NotFound("report", str(report_id))
+        data = _scoped(dict(row["data"]), who)
+        if format == "csv":
+            buf = io.StringIO()
+            csv.writer(buf).writerows(
+                to_csv_rows(data)
+                if "by_region" in data
+                else [["mismatches", len(data.get("mismatches", []))]]
+            )
+            name = f"{row['kind']}-{row['period_start']:%Y%m%d}.csv"
+            return PlainTextResponse(
+                buf.getvalue(),
+                media_type="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+        return {"id": row["id"], "kind": row["kind"], "generated_at": row["generated_at"], "data": data}

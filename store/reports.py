@@ -1,0 +1,103 @@
+"""Periodic hazard reports computed from the event store (DOMAIN.md §4; seed 002; 16号令 Art. 14).
+
+- daily: per region, the hazards newly reported, rectified (closed by a passed review) and gone overdue
+  in the period;
+- quarterly / annual: the same per region and per industry, the gradings by level, the status of every
+  hazard as it stood at the period's end (folded from the events), and two rates: rectification rate
+  = rectified / new, overdue rate = went overdue / new (both over the period; null when nothing new).
+
+Everything is read from `events`, never from the live projection, so a past period regenerates to the
+same figures.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from store.queries import ListFilters, list_cases_as_of
+
+_COUNTS = text(
+    """
+    WITH h AS (
+        SELECT stream_id, data->>'region' AS region,
+               coalesce(nullif(data->>'industry', ''), 'unknown') AS industry
+        FROM events WHERE kind = 'hazard' AND type = 'hazard_reported'
+    )
+    SELECT h.region, h.industry,
+        count(*) FILTER (WHERE ev.type = 'hazard_reported') AS new,
+        count(*) FILTER (WHERE ev.type = 'reviewed' AND (ev.data->>'passed')::boolean) AS rectified,
+        count(*) FILTER (WHERE ev.type = 'went_overdue') AS overdue,
+        count(*) FILTER (WHERE ev.type = 'graded' AND ev.data->>'level' = 'general') AS graded_general,
+        count(*) FILTER (WHERE ev.type = 'graded' AND ev.data->>'level' = 'major') AS graded_major
+    FROM events ev JOIN h USING (stream_id)
+    WHERE ev.kind = 'hazard' AND ev.occurred_at >= :start AND ev.occurred_at < :end
+      AND ev.type IN ('hazard_reported', 'reviewed', 'went_overdue', 'graded')
+    GROUP BY h.region, h.industry
+    ORDER BY h.region, h.industry
+    """
+)
+FIELDS = ("new", "rectified", "overdue", "graded_general", "graded_major")
+
+
+def _rates(row: dict[str, Any]) -> dict[str, Any]:
+    new = row["new"]
+    return {
+        **row,
+        "rectification_rate": round(row["rectified"] / new, 4) if new else None,
+        "overdue_rate": round(row["overdue"] / new, 4) if new else None,
+    }
+
+
+def _sum(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    acc: dict[str, Counter[str]] = {}
+    for r in rows:
+        c = acc.setdefault(r[key], Counter())
+        for f in FIELDS:
+            c[f] += r[f]
+    return [_rates({key: k, **{f: v[f] for f in FIELDS}}) for k, v in sorted(acc.items())]
+
+
+async def compute_report(conn: AsyncConnection, kind: str, start: datetime, end: datetime) -> dict[str, Any]:
+    rows = [dict(r._mapping) for r in await conn.execute(_COUNTS, {"start": start, "end": end})]
+    out: dict[str, Any] = {
+        "kind": kind,
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),
+        "by_region": _sum(rows, "region"),
+        "totals": _rates({f: sum(r[f] for r in rows) for f in FIELDS}),
+    }
+    if kind in ("quarterly", "annual"):
+        out["by_industry"] = _sum(rows, "industry")
+        cases, _ = await list_cases_as_of(conn, ListFilters(kind="hazard"), end, limit=10**9, cursor=None)
+        before_end = [c for c in cases if c["created_at"] < end]
+        out["status_at_end"] = dict(sorted(Counter(c["status"] for c in before_end).items()))
+        out["level_at_end"] = dict(sorted(Counter(c["level"] or "ungraded" for c in before_end).items()))
+        out["overdue_at_end"] = sum(1 for c in before_end if c["overdue"])
+    return out
+
+
+def to_csv_rows(data: dict[str, Any]) -> list[list[Any]]:
+    """The report as CSV rows: one section per grouping."""
+    out: list[list[Any]] = [["report", data["kind"], data["period_start"], data["period_end"]]]
+    for section in ("by_region", "by_industry"):
+        rows = data.get(section)
+        if not rows:
+            continue
+        key = section.removeprefix("by_")
+        cols = [key, *FIELDS, "rectification_rate", "overdue_rate"]
+        out.append([])
+        out.append(cols)
+        out.extend([r[c] for c in cols] for r in rows)
+    t = data["totals"]
+    out.append([])
+    out.append(["total", *(t[f] for f in FIELDS), t["rectification_rate"], t["overdue_rate"]])
+    for section in ("status_at_end", "level_at_end"):
+        if section in data:
+            out.append([])
+            out.extend([[section, k, v] for k, v in data[section].items()])
+    return out
