@@ -11,7 +11,9 @@ import asyncio
 import base64
 import json
 import logging
+import threading
 from collections.abc import Awaitable, Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -19,6 +21,8 @@ import pytest
 from sqlalchemy import text
 from temporalio.api.common.v1 import Payload
 
+from activities.delivery import Deliverer, WebhookChannel
+from activities.outbox import OutboxDrainer
 from store.schema import metadata
 from tests.support.apptest import App, running_app
 
@@ -212,8 +216,41 @@ async def test_anonymous_tip_to_paid_reward_and_the_reporter_is_never_exposed(ap
             await o.call("GET", url, who)
     assert (await app.http.get(f"/v1/tips/{tip_id}", headers=o.enterprise)).status_code in (403, 404)
 
+    # ---- deliver every notification to people, through a real webhook receiver ----------------------
+    received: list[str] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["Content-Length"])).decode())
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    roles = ("supervisor", "inspector", "operator", "expert")
+    for code in (REGION, "500100"):
+        persons = [{"role": r, "name": f"{r}-{code}", "webhook_url": url} for r in roles]
+        r = await o.call("PUT", f"/v1/regions/{code}/contacts", o.supervisor, json={"persons": persons})
+        assert r.status_code == 200, r.text
+    persons = [{"role": "administrative", "name": "boss", "webhook_url": url}]
+    body = {"region": REGION, "persons": persons}
+    assert (
+        await o.call("PUT", f"/v1/enterprises/{ENT}/responsible", o.supervisor, json=body)
+    ).status_code == 200
+    drainer = OutboxDrainer(app.engine, deliverer=Deliverer(app.engine, [WebhookChannel("s")]))
+    for _ in range(50):
+        await drainer.drain_once()
+        if not await drainer.deliverer.deliver_due():  # type: ignore[union-attr]
+            break
+    server.shutdown()
+    assert len(received) > 5  # the officers and the enterprise were told along the way
+
     # ---- the sweep ------------------------------------------------------------------------------------
-    places: dict[str, list[str]] = {"api responses": o.responses, "logs": [caplog.text]}
+    places: dict[str, list[str]] = {"api responses": o.responses, "logs": [caplog.text], "webhooks": received}
     for wid in (tip_id, hazard_id):
         places[f"history {wid}"] = await history_texts(app, wid)
         desc = await app.client.get_workflow_handle(wid).describe()
