@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +44,10 @@ async def running_app(
     extra_passthrough: Sequence[str] = (),
     policy: str = "test-fast",
     data_dir: Path | None = None,
+    with_worker: bool = True,
+    queue: str | None = None,
 ) -> AsyncIterator[App]:
-    queue = unique_queue("api")
+    queue = queue or unique_queue("api")
     target = client.service_client.config.target_host
     settings = Settings(
         temporal_address=target,
@@ -61,10 +63,12 @@ async def running_app(
         client, queue, StoreActivities(engine), workflows=workflows, extra_passthrough=extra_passthrough
     )
     app = create_app(settings)
-    async with (
-        worker,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http,
-    ):
+    async with AsyncExitStack() as stack:
+        if with_worker:
+            await stack.enter_async_context(worker)
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api")
+        )
         yield App(http=http, settings=settings, engine=engine, client=client, queue=queue)
     await app.state.engine.dispose()
     await engine.dispose()
