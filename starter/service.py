@@ -98,6 +98,12 @@ class CaseService:
     def parse_command(self, kind: str, body: dict[str, Any], *, creation: bool) -> Any:
         decider = get_decider(kind)
         ctype = body.get("type")
+        if not isinstance(ctype, str):
+            raise InvalidCommand(
+                f"type must be a command name (a string), not {type(ctype).__name__}",
+                field="type",
+                rule="schema",
+            )
         if not creation:
             if ctype in SYSTEM_COMMAND_TYPES:
                 raise Forbidden(f"{ctype} is a system command: the API refuses it", rule="system_command")
