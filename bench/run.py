@@ -1,0 +1,439 @@
+# ruff: noqa: E501  (a benchmark script: long table lines read better unwrapped)
+"""`make bench`: the service measured against the bare Temporal ceiling, side by side in one run.
+
+    python -m bench.run            # full sizes (see SIZES); writes bench/results.json and prints tables
+    python -m bench.run --quick    # small sizes, to check the harness
+
+Same servers for both sides: one Temporal dev server (SQLite file, WAL pragmas, as `hazardloop dev`
+runs it), one embedded PostgreSQL, one in-process worker, the in-process HTTP API (ASGI).
+
+1. lifecycle throughput: N general hazards concurrently through report → grade → rectification → review
+   over the HTTP API, versus N skeleton workflows doing the same updates and INSERT activities;
+2. command latency p50/p95/p99: idle, and under the load of (1), versus a bare update running one INSERT;
+3. replay: the hazard histories of (1) through the Replayer with the project's workflows and codec,
+   versus skeleton histories of the same event count;
+4. read model: M hazards written through the real append and projector code in bulk; the list endpoint
+   (region + status + overdue; first and a deep cursor page), statistics by region and status, the
+   projection rebuild rate; the list through Temporal visibility for comparison;
+5. open cases: K hazards waiting on their deadlines; worker (this process) and server RSS, command
+   latency p99 against the idle figure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psutil
+import temporalio
+from sqlalchemy import text
+from temporalio.client import WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from activities.store import StoreActivities
+from bench.skeleton import CREATE_TABLE, SkeletonActivities, SkeletonWorkflow
+from domain.actors import Actor, Role
+from domain.decider import Context
+from domain.hazard import HAZARD
+from domain.policy import parse_pack
+from starter.embedded import venv_binary
+from starter.settings import REPO_ROOT
+from starter.temporal_client import data_converter
+from store.db import make_engine
+from store.events import GENESIS, NewEvent, build_records
+from store.projector import projection_values, rebuild
+from store.schema import cases as cases_t
+from store.schema import events as events_t
+from tests.support.apptest import App, running_app
+from tests.support.servers import PgServer, register_search_attributes, world_traversable_tmpdir
+from worker import build_worker, workflow_runner
+from workflows.kinds import HazardWorkflow
+
+SIZES = {"full": {"n": [200, 1000], "latency": 200, "rows": 200_000, "open": 2000},
+         "quick": {"n": [50], "latency": 40, "rows": 20_000, "open": 300}}  # fmt: skip
+REGION, ENT = "500107", "ENT-B"
+REPORT = {
+    "title": "t",
+    "enterprise_id": ENT,
+    "region": REGION,
+    "source": "self_inspection",
+    "category": "unsafe_act",
+}
+OUT = Path(__file__).with_name("results.json")
+
+
+def pct(xs: list[float], p: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, round(p * (len(s) - 1)))] if s else float("nan")
+
+
+def ms(xs: list[float]) -> dict[str, float]:
+    return {k: round(pct(xs, q) * 1000, 1) for k, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))}
+
+
+async def gather_limited(n: int, limit: int, job: Callable[[int], Awaitable[Any]]) -> list[Any]:
+    sem = asyncio.Semaphore(limit)
+
+    async def one(i: int) -> Any:
+        async with sem:
+            return await job(i)
+
+    return list(await asyncio.gather(*(one(i) for i in range(n))))
+
+
+class Bench:
+    def __init__(self, app: App, skeleton_queue: str) -> None:
+        self.app = app
+        self.client = app.client
+        self.skq = skeleton_queue
+        self.ent = app.token("ent-1", "enterprise", REGION, ENT)
+        self.insp = app.token("insp-1", "inspector", REGION)
+        self.sup = app.token("sup-1", "supervisor", "500100")
+        self.hazards: list[str] = []
+
+    async def post(self, url: str, who: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        r = await self.app.http.post(url, json=body, headers=who, timeout=120)
+        if r.status_code not in (200, 201):
+            raise RuntimeError(f"{url}: {r.status_code} {r.text[:200]}")
+        return dict(r.json())
+
+    async def lifecycle(self, _: int) -> str:
+        hid = (await self.post("/v1/hazards", self.ent, REPORT))["id"]
+        url = f"/v1/hazards/{hid}/commands"
+        await self.post(url, self.insp, {"type": "grade", "level": "general"})
+        await self.post(url, self.ent, {"type": "submit_rectification", "summary": "s"})
+        await self.post(url, self.sup, {"type": "review", "passed": True, "comment": "ok"})
+        self.hazards.append(hid)
+        return hid
+
+    async def skeleton(self, _: int) -> str:
+        wid = f"SK-{uuid.uuid4().hex[:12]}"
+        h = await self.client.start_workflow(SkeletonWorkflow.run, args=[wid, 3], id=wid, task_queue=self.skq)
+        for _step in range(3):
+            await h.execute_update(SkeletonWorkflow.step)
+        await h.result()
+        return wid
+
+    async def throughput(self, n: int) -> dict[str, Any]:
+        limit = min(n, 100)
+        t = time.perf_counter()
+        await gather_limited(n, limit, self.lifecycle)
+        service = n / (time.perf_counter() - t)
+        t = time.perf_counter()
+        await gather_limited(n, limit, self.skeleton)
+        bare = n / (time.perf_counter() - t)
+        return {
+            "n": n,
+            "service_per_s": round(service, 2),
+            "skeleton_per_s": round(bare, 2),
+            "ratio": round(service / bare, 3),
+        }
+
+    async def latency(self, count: int, load: int = 0) -> dict[str, Any]:
+        """One command at a time: alternately order and lift a stop-work on one open hazard (HTTP API), versus
+        an update with one INSERT on a skeleton workflow. With `load`, each side is measured while `load`
+        lifecycles of its own kind run concurrently."""
+        hid = (await self.post("/v1/hazards", self.ent, REPORT))["id"]
+        url = f"/v1/hazards/{hid}/commands"
+        await self.post(
+            url,
+            self.insp,
+            {
+                "type": "grade",
+                "level": "general",
+                "deadline": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+            },
+        )
+        service: list[float] = []
+        background = asyncio.create_task(gather_limited(load, 100, self.lifecycle)) if load else None
+        for i in range(count):
+            body = (
+                {"type": "order_stop_work", "scope": "partial", "reason": "r"}
+                if i % 2 == 0
+                else {"type": "lift_stop_work", "reason": "r"}
+            )
+            t = time.perf_counter()
+            await self.post(url, self.sup, body)
+            service.append(time.perf_counter() - t)
+        if background:
+            await background
+        wid = f"SK-LAT-{uuid.uuid4().hex[:8]}"
+        h = await self.client.start_workflow(
+            SkeletonWorkflow.run, args=[wid, count], id=wid, task_queue=self.skq
+        )
+        bare: list[float] = []
+        background = asyncio.create_task(gather_limited(load, 100, self.skeleton)) if load else None
+        for _ in range(count):
+            t = time.perf_counter()
+            await h.execute_update(SkeletonWorkflow.step)
+            bare.append(time.perf_counter() - t)
+        if background:
+            await background
+        return {
+            "service": ms(service),
+            "skeleton": ms(bare),
+            "p50_ratio": round(pct(service, 0.5) / pct(bare, 0.5), 3),
+        }
+
+    async def replay(self, limit: int) -> dict[str, Any]:
+        ids = self.hazards[:limit]
+        hz = [await self.client.get_workflow_handle(i).fetch_history() for i in ids]
+        events = statistics.mean(len(h.events) for h in hz)
+        sk_ids = [await self.skeleton(i) for i in range(min(len(ids), 200))]
+        sk = [await self.client.get_workflow_handle(i).fetch_history() for i in sk_ids]
+        conv = data_converter()
+
+        async def run(workflows: list[type], histories: list[WorkflowHistory]) -> float:
+            replayer = Replayer(
+                workflows=workflows, data_converter=conv, workflow_runner=workflow_runner(["bench.skeleton"])
+            )
+            t = time.perf_counter()
+            async with replayer.workflow_replay_iterator(_aiter(histories)) as results:
+                async for r in results:
+                    if r.replay_failure:
+                        raise RuntimeError(r.replay_failure)
+            return (time.perf_counter() - t) / len(histories)
+
+        per_hz = await run([HazardWorkflow], hz)
+        per_sk = await run([SkeletonWorkflow], sk)
+        return {
+            "histories": len(hz),
+            "events_per_hazard_history": round(events, 1),
+            "events_per_skeleton_history": round(statistics.mean(len(h.events) for h in sk), 1),
+            "service_ms_per_history": round(per_hz * 1000, 2),
+            "skeleton_ms_per_history": round(per_sk * 1000, 2),
+            "ratio": round(per_sk / per_hz, 3),
+        }
+
+
+async def _aiter(items: list[WorkflowHistory]) -> Any:
+    for i in items:
+        yield i
+
+
+async def load_rows(db_url: str, rows: int) -> dict[str, Any]:
+    """`rows` hazards written in bulk with the real code: the decider decides each report, the event
+    store's `build_records` hashes the chain, the projector's `projection_values` folds the row; rows go
+    in with multi-row INSERTs of 2,000 streams (the per-command path is measured by the other benches)."""
+    engine = make_engine(db_url)
+    pack = parse_pack((REPO_ROOT / "policies" / "cn-national.toml").read_text())
+    actor = Actor(id="ent-1", role=Role.enterprise, region=REGION, enterprise_id=ENT)
+    regions = [f"5001{d:02d}" for d in range(1, 41)]
+    t0 = time.perf_counter()
+    batch = 2000
+    for start in range(0, rows, batch):
+        ev_rows: list[dict[str, Any]] = []
+        case_rows: list[dict[str, Any]] = []
+        for i in range(start, min(rows, start + batch)):
+            cid = f"HZ-BULK-{i:07d}"
+            region = regions[i % len(regions)]
+            a = actor.model_copy(update={"region": region})
+            now = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=i)
+            command = HAZARD.parse_command({**REPORT, "type": "report", "region": region})
+            ev = HAZARD.decide(
+                HAZARD.initial_state(), command, Context(actor=a, now=now, policy=pack, case_id=cid)
+            )
+            records = build_records(
+                cid,
+                "hazard",
+                1,
+                GENESIS,
+                [NewEvent(type=e.type, data=e.model_dump(mode="json")) for e in ev],
+                a.model_dump(mode="json"),
+                now,
+                pack.id,
+                pack.version,
+                None,
+            )
+            ev_rows.extend(r.model_dump(exclude={"global_position", "recorded_at"}) for r in records)
+            values = projection_values("hazard", cid, records)
+            values["overdue"] = i % 3 == 0  # a third overdue, as a district with a backlog would be
+            case_rows.append(values)
+        async with engine.begin() as conn:
+            await conn.execute(events_t.insert(), ev_rows)
+            await conn.execute(cases_t.insert(), case_rows)
+    load_s = time.perf_counter() - t0
+    async with engine.begin() as conn:
+        await conn.execute(text("ANALYZE cases"))
+    t0 = time.perf_counter()
+    counts = await rebuild(engine, kind="hazard")
+    rebuild_s = time.perf_counter() - t0
+    await engine.dispose()
+    return {
+        "rows": rows,
+        "load_per_s": round(rows / load_s, 1),
+        "rebuild_events_per_s": round(counts.get("events", rows) / rebuild_s, 1),
+        "rebuild": counts,
+    }
+
+
+async def read_model(app: App, rows: int) -> dict[str, Any]:
+    sup = app.token("sup-1", "supervisor", "500000")
+    first: list[float] = []
+    deep: list[float] = []
+    stats: list[float] = []
+    url = "/v1/hazards?region=500107&status=reported&limit=50"
+    cursor = None
+    for _ in range(10):  # walk to a deep page
+        r = (await app.http.get(url + (f"&cursor={cursor}" if cursor else ""), headers=sup)).json()
+        cursor = r["next_cursor"] or cursor
+    for _ in range(60):
+        t = time.perf_counter()
+        await app.http.get(url + "&overdue=true", headers=sup)
+        first.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        await app.http.get(url + f"&cursor={cursor}", headers=sup)
+        deep.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        r = await app.http.get("/v1/stats/hazards?group_by=region,status", headers=sup)
+        stats.append(time.perf_counter() - t)
+    vis: list[float] = []
+    for _ in range(20):
+        t = time.perf_counter()
+        it = app.client.list_workflows("WorkflowType = 'HazardWorkflow' AND Region = '500107'", page_size=50)
+        n = 0
+        async for _w in it:
+            n += 1
+            if n >= 50:
+                break
+        vis.append(time.perf_counter() - t)
+    return {
+        "rows": rows,
+        "list_first_page": ms(first),
+        "list_deep_page": ms(deep),
+        "stats_region_status": ms(stats),
+        "visibility_list": ms(vis),
+    }
+
+
+async def open_cases(bench: Bench, k: int, idle_p99_ms: float) -> dict[str, Any]:
+    proc = psutil.Process()
+    server = next(
+        (
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if p.info["cmdline"] and "start-dev" in p.info["cmdline"]
+        ),
+        None,
+    )
+    rss0 = proc.memory_info().rss
+    deadline = (datetime.now(UTC) + timedelta(days=60)).isoformat()
+
+    async def open_one(_: int) -> None:
+        hid = (await bench.post("/v1/hazards", bench.ent, REPORT))["id"]
+        await bench.post(
+            f"/v1/hazards/{hid}/commands",
+            bench.insp,
+            {"type": "grade", "level": "general", "deadline": deadline},
+        )
+
+    t = time.perf_counter()
+    await gather_limited(k, 50, open_one)
+    opened_s = time.perf_counter() - t
+    lat = await bench.latency(100)
+    return {
+        "open": k,
+        "opened_per_s": round(k / opened_s, 1),
+        "worker_rss_mb": round(proc.memory_info().rss / 2**20, 1),
+        "worker_rss_growth_mb": round((proc.memory_info().rss - rss0) / 2**20, 1),
+        "server_rss_mb": round(server.memory_info().rss / 2**20, 1) if server else None,
+        "command_p99_ms": lat["service"]["p99"],
+        "p99_vs_idle": round(lat["service"]["p99"] / idle_p99_ms, 3),
+    }
+
+
+async def main(mode: str) -> dict[str, Any]:
+    size = SIZES[mode]
+    pg = PgServer()
+    await pg.start()
+    data = world_traversable_tmpdir("hazardloop-bench-")
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=venv_binary("temporal"),
+        data_converter=data_converter(),
+        dev_server_log_level="error",
+        dev_server_extra_args=["--db-filename", str(data / "t.db"), "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"],
+    )  # fmt: skip
+    await register_search_attributes(env.client)
+    db_url = await pg.fresh_database()
+    engine = make_engine(db_url)
+    async with engine.begin() as conn:
+        await conn.execute(text(CREATE_TABLE))
+    results: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1), "python": platform.python_version(), "platform": platform.platform()},
+        "versions": {"temporalio": temporalio.__version__},
+        "command": f"python -m bench.run{' --quick' if mode == 'quick' else ''}",
+        "mode": mode,
+    }  # fmt: skip
+    try:
+        sk_queue = f"bench-skeleton-{uuid.uuid4().hex[:6]}"
+        skeleton_worker = build_worker(env.client, sk_queue, StoreActivities(engine), workflows=[SkeletonWorkflow], extra_activities=[SkeletonActivities(engine).insert], extra_passthrough=["bench.skeleton"])  # fmt: skip
+        async with skeleton_worker, running_app(env.client, db_url, policy="test-fast") as app:
+            bench = Bench(app, sk_queue)
+            results["latency_idle"] = await bench.latency(size["latency"])
+            results["throughput"] = [await bench.throughput(n) for n in size["n"]]
+            results["latency_under_load"] = await bench.latency(size["latency"] // 2, load=size["n"][0])
+            results["replay"] = await bench.replay(1000)
+            results["open_cases"] = await open_cases(
+                bench, size["open"], results["latency_idle"]["service"]["p99"]
+            )
+        results["read_model_load"] = await load_rows(db_url, size["rows"])
+        async with running_app(env.client, db_url) as app:
+            results["read_model"] = await read_model(app, size["rows"])
+    finally:
+        await engine.dispose()
+        await env.shutdown()
+        pg.stop()
+    return results
+
+
+def table(r: dict[str, Any]) -> str:
+    lines = [
+        f"hazardloop bench ({r['mode']}) {r['when']} — {r['machine']['cpus']} cpus, {r['machine']['memory_gb']} GiB"
+    ]
+    for t in r["throughput"]:
+        lines.append(
+            f"lifecycles/s  N={t['n']:<5} service {t['service_per_s']:>7}  skeleton {t['skeleton_per_s']:>7}  ratio {t['ratio']}"
+        )
+    for k in ("latency_idle", "latency_under_load"):
+        v = r[k]
+        lines.append(f"{k:18} service {v['service']}  skeleton {v['skeleton']}  p50 ratio {v['p50_ratio']}")
+    rp = r["replay"]
+    lines.append(
+        f"replay        {rp['histories']} histories  service {rp['service_ms_per_history']} ms  skeleton {rp['skeleton_ms_per_history']} ms  ratio {rp['ratio']}"
+    )
+    oc = r["open_cases"]
+    lines.append(
+        f"open cases    {oc['open']}  worker RSS {oc['worker_rss_mb']} MB (+{oc['worker_rss_growth_mb']})  server RSS {oc['server_rss_mb']} MB  p99 {oc['command_p99_ms']} ms ({oc['p99_vs_idle']}x idle)"
+    )
+    lm, rm = r["read_model_load"], r["read_model"]
+    lines.append(
+        f"read model    {lm['rows']} rows  load {lm['load_per_s']}/s  rebuild {lm['rebuild_events_per_s']} events/s"
+    )
+    lines.append(
+        f"              list first {rm['list_first_page']}  deep {rm['list_deep_page']}  stats {rm['stats_region_status']}  visibility {rm['visibility_list']}"
+    )
+    return "\n".join(lines)  # fmt: skip
+
+
+if __name__ == "__main__":
+    from starter.logging import configure_logging
+
+    configure_logging("WARNING")
+    mode = "quick" if "--quick" in sys.argv else "full"
+    res = asyncio.run(main(mode))
+    OUT.with_name(f"results{'-quick' if mode == 'quick' else ''}.json").write_text(
+        json.dumps(res, indent=2) + "\n"
+    )
+    print(table(res))
