@@ -6,14 +6,15 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from google.protobuf import json_format
+from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 
 from domain.actors import Role
-from domain.errors import Forbidden
+from domain.errors import Forbidden, InvalidCommand
 from starter.api.app_deps import Who
 from starter.codec import EncryptionCodec
 from starter.settings import Settings
-from store.sealing import KeyRing
+from store.sealing import KeyRing, SealError
 
 log = structlog.get_logger("hazardloop.codec")
 DECODERS = (Role.auditor, Role.supervisor)
@@ -31,8 +32,15 @@ def install(app: FastAPI, settings: Settings) -> None:
                 f"decoding workflow payloads needs role {' or '.join(r.value for r in DECODERS)}",
                 rule="role",
             )
-        body = await request.json()
-        payloads = [json_format.ParseDict(p, Payload()) for p in body.get("payloads", [])]
-        decoded = await codec.decode(payloads)
+        try:
+            body = await request.json()
+            payloads = [json_format.ParseDict(p, Payload()) for p in body.get("payloads", [])]
+            decoded = await codec.decode(payloads)
+        except (ValueError, TypeError, AttributeError, json_format.ParseError, DecodeError, SealError) as e:
+            raise InvalidCommand(
+                f"not a codec request ({{payloads: [Payload…]}}) this server can decode: {type(e).__name__}",
+                field="payloads",
+                rule="codec_protocol",
+            ) from None
         log.info("payloads decoded", actor=who.id, role=who.role.value, count=len(decoded))
         return {"payloads": [json_format.MessageToDict(p) for p in decoded]}

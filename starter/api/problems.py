@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
 from domain.errors import DomainError
 from starter.auth import AuthError
@@ -42,6 +43,17 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def _sqlstate(e: BaseException) -> str:
+    """The PostgreSQL SQLSTATE behind a SQLAlchemy error (the asyncpg adapter keeps it on `orig` or its
+    cause); empty when there is none, e.g. the server cannot be reached."""
+    orig = getattr(e, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return ""
 
 
 def install(app: FastAPI) -> None:
@@ -84,9 +96,24 @@ def install(app: FastAPI) -> None:
     async def _unavailable(_: Request, e: Unavailable) -> JSONResponse:
         return problem(503, "unavailable", f"a dependency is unavailable, retry later ({e})")
 
+    @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
+    async def _update_timeout(_: Request, e: WorkflowUpdateRPCTimeoutOrCancelledError) -> JSONResponse:
+        # the update's long poll ran out (no worker picked the workflow up in time, e.g. while one
+        # restarts): the command may still be applied, so the client retries with the same key
+        log.warning("update not answered in time", error=str(e)[:300])
+        return problem(
+            503,
+            "unavailable",
+            "the workflow did not answer in time; retry with the same Idempotency-Key",
+        )
+
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)
     async def _db(_: Request, e: Exception) -> JSONResponse:
+        if _sqlstate(e).startswith("22"):
+            # SQLSTATE class 22, data exception: the database refused a value the request carried (a NUL
+            # character, an out-of-range number) — the caller's input, not an outage
+            return problem(422, "invalid_request", "a value in the request cannot be stored or compared")
         log.warning("database unavailable", error=str(e)[:300])
         return problem(503, "unavailable", "the database is unavailable, retry later")
 

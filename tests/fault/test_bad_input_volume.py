@@ -121,3 +121,15 @@ async def test_thousands_of_bad_requests_never_5xx_and_change_nothing(dev_env, d
                     assert await history() == hist_before, (i, body)  # and nothing reached the history
         assert sum(statuses.values()) >= N * 0.9 and statuses.get(422, 0) > N // 4
         assert len((await handle.fetch_history()).events) >= history_before
+
+
+async def test_odd_values_that_only_the_database_or_codec_would_choke_on_are_422(dev_env, db_url) -> None:
+    async with running_app(dev_env.client, db_url) as app:
+        sup = app.token("sup-1", "supervisor", "500100")
+        r = await app.http.get("/v1/hazards", params={"enterprise_id": "E\x00-1"}, headers=sup)
+        assert r.status_code == 422 and r.json()["code"] == "invalid_request", r.text
+        for body in (b"not json", b'{"payloads": [{"metadata": 5}]}', b'{"payloads": "x"}'):
+            r = await app.http.post(
+                "/codec/decode", content=body, headers={**sup, "Content-Type": "application/json"}
+            )
+            assert r.status_code == 422, (body, r.status_code, r.text)

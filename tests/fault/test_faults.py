@@ -62,13 +62,14 @@ class Lifecycle:
         self.insp = app.token("insp-1", "inspector", REGION)
         self.sup = app.token("sup-1", "supervisor", "500100")
         self.retries = 0
+        # keys name workflow ids on a Temporal server shared by the whole test session: unique per test
+        self.prefix = uuid.uuid4().hex[:10]
 
     async def call(self, url: str, who: dict[str, str], body: dict[str, Any], key: str) -> dict[str, Any]:
         for _ in range(300):
             try:
-                r = await self.app.http.post(
-                    url, json=body, headers={**who, "Idempotency-Key": key}, timeout=30
-                )
+                headers = {**who, "Idempotency-Key": f"{self.prefix}:{key}"}
+                r = await self.app.http.post(url, json=body, headers=headers, timeout=30)
             except httpx.TransportError:
                 r = None
             if r is not None and r.status_code in (200, 201):
