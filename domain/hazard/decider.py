@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain.access import check_acts
 from domain.actors import Role, parent_region
 from domain.decider import (
     CaseIndex,
@@ -272,28 +273,7 @@ class HazardDecider:
         )
 
     def _check_actor(self, s: HazardState, c: Any, ctx: Context, *, region: str, enterprise_id: str) -> None:
-        actor = ctx.actor
-        if actor.role == Role.auditor:
-            raise Forbidden(
-                "auditors read hazards and replay histories; they change nothing", rule="auditor_read_only"
-            )
-        roles = ROLES[c.type]
-        if actor.role not in roles:
-            raise Forbidden(
-                f"{c.type} is for {' or '.join(sorted(r.value for r in roles))}, not {actor.role.value}",
-                rule="role",
-            )
-        if actor.role == Role.enterprise:
-            if actor.enterprise_id != enterprise_id:
-                raise Forbidden(
-                    f"an enterprise user acts only on its own enterprise's hazards ({actor.enterprise_id}), "
-                    f"not {enterprise_id}",
-                    rule="enterprise_scope",
-                )
-        elif not actor.covers(region):
-            raise Forbidden(
-                f"region {region} is outside your jurisdiction {actor.region}", rule="jurisdiction"
-            )
+        check_acts(ctx.actor, c.type, ROLES[c.type], region, enterprise_id, "hazard")
 
     # ---- creation and grading -------------------------------------------------------------------------
 

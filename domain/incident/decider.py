@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from domain.access import check_acts
 from domain.actors import Role, parent_region
 from domain.decider import CaseIndex, ChildCaseUpdated, ChildSpec, Context, Deadline, DeadlineElapsed, Notice
 from domain.errors import Conflict, Forbidden, InvalidCommand, NotAllowedInState
@@ -233,25 +234,9 @@ class IncidentDecider:
 
     def _check_actor(self, s: IncidentState, c: Any, ctx: Context, region: str, enterprise_id: str) -> None:
         actor = ctx.actor
-        if actor.role == Role.auditor:
-            raise Forbidden("auditors read incidents; they change nothing", rule="auditor_read_only")
-        roles = ROLES[c.type]
-        if actor.role not in roles:
-            raise Forbidden(
-                f"{c.type} is for {' or '.join(sorted(r.value for r in roles))}, not {actor.role.value}",
-                rule="role",
-            )
+        check_acts(actor, c.type, ROLES[c.type], region, enterprise_id, "incident")
         if actor.role == Role.enterprise:
-            if actor.enterprise_id != enterprise_id:
-                raise Forbidden(
-                    f"an enterprise user acts only on its own enterprise's incidents ({actor.enterprise_id})",
-                    rule="enterprise_scope",
-                )
             return
-        if not actor.covers(region):
-            raise Forbidden(
-                f"region {region} is outside your jurisdiction {actor.region}", rule="jurisdiction"
-            )
         if c.type in AUTHORITY_ACTS:
             auth = self.authority(s)
             if not actor.covers(auth):

@@ -7,12 +7,10 @@ with a fine → reward computed by the rules (15 % of the fine, at least 3,000) 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -25,6 +23,7 @@ from activities.delivery import Deliverer, WebhookChannel
 from activities.outbox import OutboxDrainer
 from store.schema import metadata
 from tests.support.apptest import App, running_app
+from tests.support.poll import eventually
 
 REGION = "500107"
 ENT = "ENT-TIP-1"
@@ -37,16 +36,6 @@ PLANTED = (NAME, PHONE)
 async def app(dev_env, db_url):
     async with running_app(dev_env.client, db_url) as a:
         yield a
-
-
-async def eventually(probe: Callable[[], Awaitable[bool]], what: str, within: float = 30.0) -> None:
-    """Polls a condition the system reaches asynchronously (a child's signal to its parent)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + within
-    while not await probe():
-        if loop.time() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 class Officers:

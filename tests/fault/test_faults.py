@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from starter.temporal_client import data_converter
 from store.db import make_engine
 from store.events import read_stream, verify_chain
 from tests.support.apptest import App, running_app
+from tests.support.poll import eventually
 from tests.support.servers import PgServer, register_search_attributes, world_traversable_tmpdir
 
 pytestmark = pytest.mark.timeout(300)
@@ -41,15 +42,6 @@ REPORT = {
     "source": "self_inspection",
     "category": "unsafe_act",
 }
-
-
-async def until(probe: Callable[[], Awaitable[bool]], what: str, within: float = 60.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + within
-    while not await probe():
-        if loop.time() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 class Lifecycle:
@@ -241,7 +233,7 @@ async def test_postgres_restarted_mid_run_503s_then_recovers_and_loses_nothing(d
         async def ready() -> bool:
             return (await app.http.get("/readyz")).status_code == 200
 
-        await until(ready, "readiness after the restart")
+        await eventually(ready, "readiness after the restart")
         case = await asyncio.wait_for(pending, 60)
         assert case["case"]["status"] == "rectifying"
         await d.call(
@@ -310,7 +302,7 @@ async def test_temporal_restarted_on_its_database_keeps_cases_and_their_deadline
                 r = await app.http.get(f"/v1/hazards/{hid}", headers=d.sup)
                 return r.status_code == 200 and r.json()["overdue"] is True
 
-            await until(overdue, "the deadline to fire after the restart", within=90)
+            await eventually(overdue, "the deadline to fire after the restart", within=90)
             async with app.engine.connect() as conn:
                 types = [e.type for e in await read_stream(conn, hid)]
             assert types[:2] == ["hazard_reported", "graded"] and "went_overdue" in types
