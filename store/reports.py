@@ -44,7 +44,7 @@ _COUNTS = text(
 FIELDS = ("new", "rectified", "overdue", "graded_general", "graded_major")
 
 
-def _rates(row: dict[str, Any]) -> dict[str, Any]:
+def rates(row: dict[str, Any]) -> dict[str, Any]:
     new = row["new"]
     return {
         **row,
@@ -59,7 +59,7 @@ def _sum(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
         c = acc.setdefault(r[key], Counter())
         for f in FIELDS:
             c[f] += r[f]
-    return [_rates({key: k, **{f: v[f] for f in FIELDS}}) for k, v in sorted(acc.items())]
+    return [rates({key: k, **{f: v[f] for f in FIELDS}}) for k, v in sorted(acc.items())]
 
 
 async def compute_report(conn: AsyncConnection, kind: str, start: datetime, end: datetime) -> dict[str, Any]:
@@ -69,7 +69,7 @@ async def compute_report(conn: AsyncConnection, kind: str, start: datetime, end:
         "period_start": start.isoformat(),
         "period_end": end.isoformat(),
         "by_region": _sum(rows, "region"),
-        "totals": _rates({f: sum(r[f] for r in rows) for f in FIELDS}),
+        "totals": rates({f: sum(r[f] for r in rows) for f in FIELDS}),
     }
     if kind in ("quarterly", "annual"):
         out["by_industry"] = _sum(rows, "industry")

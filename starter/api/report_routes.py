@@ -19,7 +19,7 @@ from domain.actors import Actor, Role
 from domain.errors import Forbidden
 from starter.api.app_deps import Who
 from starter.service import NotFound
-from store.reports import FIELDS, _rates, to_csv_rows
+from store.reports import FIELDS, rates, to_csv_rows
 from store.schema import reports
 
 READERS = (Role.supervisor, Role.inspector, Role.operator, Role.auditor)
@@ -29,7 +29,7 @@ def _scoped(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
     if actor.region == "000000" or "by_region" not in data:
         return data
     rows = [r for r in data.get("by_region", []) if actor.covers(r["region"])]
-    totals = _rates({f: sum(r[f] for r in rows) for f in FIELDS})
+    totals = rates({f: sum(r[f] for r in rows) for f in FIELDS})
     keep = {k: v for k, v in data.items() if k in ("kind", "period_start", "period_end")}
     return {**keep, "scope": actor.region, "by_region": rows, "totals": totals}
 
