@@ -36,6 +36,10 @@ PASSTHROUGH = (
     "pydantic",
     "pydantic_core",
     "annotated_types",
+    # the log formatter (structlog, which loads rich lazily) runs when workflow.logger emits a record;
+    # never re-import it inside the sandbox, where rich's import-time os.getcwd() is refused
+    "structlog",
+    "rich",
 )
 
 

@@ -228,29 +228,37 @@ class CaseWorkflow:
         if not events:
             return CommandResult(case=self._view(), version=self._version, events=[])
         now = workflow.now()
-        recorded: RecordEventsResult = await workflow.execute_activity(
-            RECORD_EVENTS,
-            RecordEventsInput(
-                stream_id=self._inp.case_id,
-                kind=self.decider.kind,
-                expected_version=self._version,
-                events=[EventData(type=e.type, data=e.model_dump(mode="json")) for e in events],
-                actor=actor,
-                occurred_at=now,
-                policy=self._inp.policy.ref,
-                command_id=command_id,
-                parent_id=self._inp.parent.case_id if self._inp.parent else None,
-            ),
-            result_type=RecordEventsResult,
-            start_to_close_timeout=RECORD_TIMEOUT,
-            retry_policy=RECORD_RETRY,
-        )
+        # The state moves on as soon as the rules have decided, before the events are recorded: a command
+        # validated meanwhile (the projection may already show the new state) is judged on the state these
+        # events make. Should recording fail, the state goes back and the failure is the command's.
+        previous = self._state
+        summary_before = self.decider.summary(previous)
         children = []
-        summary_before = self.decider.summary(self._state)
         for e in events:
             before = self._state
             self._state = self.decider.evolve(self._state, e)
             children.extend(self.decider.children(before, e, self._state))
+        try:
+            recorded: RecordEventsResult = await workflow.execute_activity(
+                RECORD_EVENTS,
+                RecordEventsInput(
+                    stream_id=self._inp.case_id,
+                    kind=self.decider.kind,
+                    expected_version=self._version,
+                    events=[EventData(type=e.type, data=e.model_dump(mode="json")) for e in events],
+                    actor=actor,
+                    occurred_at=now,
+                    policy=self._inp.policy.ref,
+                    command_id=command_id,
+                    parent_id=self._inp.parent.case_id if self._inp.parent else None,
+                ),
+                result_type=RecordEventsResult,
+                start_to_close_timeout=RECORD_TIMEOUT,
+                retry_policy=RECORD_RETRY,
+            )
+        except BaseException:
+            self._state = previous
+            raise
         self._version = recorded.version
         self._wake = True
         self._upsert_search_attributes()
