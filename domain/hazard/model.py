@@ -9,11 +9,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from domain.common import REGION, Evidence
+from domain.common import Body as _Body
 from domain.decider import ChildCaseUpdated, DeadlineElapsed
 from domain.policy import PolicyRef
 
-REGION = r"^\d{6}$"
-HEX64 = r"^[0-9a-f]{64}$"
 TEXT = 5000
 
 
@@ -70,15 +70,6 @@ class StopWork(StrEnum):
     none = "none"
     partial = "partial"
     full = "full"
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Evidence(_Body):
-    uri: str = Field(min_length=1, max_length=2000)
-    sha256: str = Field(pattern=HEX64)
 
 
 class Basis(_Body):

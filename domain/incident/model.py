@@ -9,11 +9,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from domain.common import REGION
+from domain.common import Body as _Body
 from domain.decider import ChildCaseUpdated, DeadlineElapsed
 from domain.incident.grading import Grade, InvestigatingLevel
 from domain.policy import PolicyRef
 
-REGION = r"^\d{6}$"
 TEXT = 10000
 
 
@@ -44,10 +45,6 @@ class IncidentType(StrEnum):
     hazardous_chemicals = "hazardous_chemicals"
     mining = "mining"
     other = "other"
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Origin(_Body):

@@ -10,8 +10,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
+from domain.common import HEX64, REGION, Evidence
+from domain.common import Body as _Body
 from domain.decider import ChildCaseUpdated, DeadlineElapsed
 
 PUBLIC_INTAKE_ACTOR_ID = "public-intake"
@@ -19,12 +21,6 @@ PUBLIC_INTAKE_ACTOR_ID = "public-intake"
 
 
 MAX_CONTENT = 10_000
-
-
-HEX64 = r"^[0-9a-f]{64}$"
-
-
-REGION = r"^\d{6}$"
 
 
 class Channel(StrEnum):
@@ -61,15 +57,6 @@ class IncidentType(StrEnum):
     hazardous_chemicals = "hazardous_chemicals"
     mining = "mining"
     other = "other"
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Evidence(_Body):
-    uri: str = Field(min_length=1, max_length=2000)
-    sha256: str = Field(pattern=HEX64)
 
 
 class HazardAction(_Body):

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from domain.access import check_acts
 from domain.actors import Role
 from domain.decider import CaseIndex, ChildCaseUpdated, ChildSpec, Context, Deadline, DeadlineElapsed, Notice
 from domain.errors import Conflict, Forbidden, InvalidCommand, NotAllowedInState
@@ -168,23 +169,12 @@ class TipDecider:
 
     def _check_actor(self, s: TipState, c: Any, ctx: Context) -> None:
         actor = ctx.actor
-        if actor.role == Role.auditor:
-            raise Forbidden("auditors read tips; they change nothing", rule="auditor_read_only")
         if actor.id == PUBLIC_INTAKE_ACTOR_ID and c.type != "receive":
             raise Forbidden(
                 "the public intake only receives tips; officers handle them", rule="public_intake_only"
             )
-        roles = ROLES[c.type]
-        if actor.role not in roles:
-            raise Forbidden(
-                f"{c.type} is for {' or '.join(sorted(r.value for r in roles))}, not {actor.role.value}",
-                rule="role",
-            )
         region = c.region if isinstance(c, Receive) else s.region
-        if not actor.covers(region):
-            raise Forbidden(
-                f"region {region} is outside your jurisdiction {actor.region}", rule="jurisdiction"
-            )
+        check_acts(actor, c.type, ROLES[c.type], region, None, "tip")
 
     def _refuse_in_state(self, s: TipState, command: str) -> None:
         allowed = allowed_commands(s)

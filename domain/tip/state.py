@@ -8,8 +8,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.common import Evidence
 from domain.policy import PolicyRef
-from domain.tip.commands import Channel, Evidence, IntakeRoute
+from domain.tip.commands import Channel, IntakeRoute
 
 
 class TipStatus(StrEnum):

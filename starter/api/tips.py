@@ -14,6 +14,7 @@ from fastapi import FastAPI, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actors import Actor, Role
+from domain.common import Evidence
 from domain.errors import DomainError, Forbidden
 from domain.registry import get_decider
 from starter.api.app_deps import Svc, Who
@@ -31,12 +32,6 @@ class Reporter(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     contact: str = Field(min_length=3, max_length=200)
-
-
-class Evidence(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    uri: str = Field(min_length=1, max_length=2000)
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class TipIntake(BaseModel):
