@@ -42,6 +42,10 @@ PASSTHROUGH = (
     "rich",
 )
 
+# the sticky cache bound: past it the least recently used workflow is evicted and replayed from its history
+# when it next has work, so a worker's memory stays flat however many cases are open (bench: open cases)
+MAX_CACHED_WORKFLOWS = 2000
+
 
 def workflow_runner(extra_passthrough: Sequence[str] = ()) -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(
@@ -64,7 +68,7 @@ def build_worker(
     task_queue: str,
     store: StoreActivities,
     *,
-    max_cached_workflows: int = 2000,
+    max_cached_workflows: int = MAX_CACHED_WORKFLOWS,
     workflows: Sequence[type] | None = None,
     extra_activities: Sequence[Any] = (),
     extra_passthrough: Sequence[str] = (),

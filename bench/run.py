@@ -12,11 +12,16 @@ runs it), one embedded PostgreSQL, one in-process worker, the in-process HTTP AP
 2. command latency p50/p95/p99: idle, and under the load of (1), versus a bare update running one INSERT;
 3. replay: the hazard histories of (1) through the Replayer with the project's workflows and codec,
    versus skeleton histories of the same event count;
-4. read model: M hazards written through the real append and projector code in bulk; the list endpoint
-   (region + status + overdue; first and a deep cursor page), statistics by region and status, the
-   projection rebuild rate; the list through Temporal visibility for comparison;
-5. open cases: K hazards waiting on their deadlines; worker (this process) and server RSS, command
-   latency p99 against the idle figure.
+4. read model: M hazards of a realistic mix (bench/readmodel.py: decided by the real decider, chained by
+   the event store's `build_records`, written with COPY; `cases` built by the real `rebuild`); the list
+   endpoint (region + status + overdue; first and a deep cursor page), statistics by region and status,
+   the projection rebuild rate; the list through Temporal visibility for comparison;
+5. open cases: K hazards waiting on their grading clocks (national pack); this process's RSS (API and
+   worker, bounded sticky cache) and the dev server's sampled as K grows; command latency p99 with K open
+   against the same app idle.
+
+Each throughput figure comes with the CPU milliseconds per lifecycle spent by this process, the dev
+server and PostgreSQL (`CpuMeter`): on two shared cores that budget is what bounds the ratio.
 """
 
 from __future__ import annotations
@@ -42,25 +47,17 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from activities.store import StoreActivities
+from bench import readmodel
 from bench.skeleton import CREATE_TABLE, SkeletonActivities, SkeletonWorkflow
-from domain.actors import Actor, Role
-from domain.decider import Context
-from domain.hazard import HAZARD
-from domain.policy import parse_pack
 from starter.embedded import venv_binary
-from starter.settings import REPO_ROOT
 from starter.temporal_client import data_converter
 from store.db import make_engine
-from store.events import GENESIS, NewEvent, build_records
-from store.projector import projection_values, rebuild
-from store.schema import cases as cases_t
-from store.schema import events as events_t
 from tests.support.apptest import App, running_app
 from tests.support.servers import PgServer, register_search_attributes, world_traversable_tmpdir
-from worker import build_worker, workflow_runner
+from worker import MAX_CACHED_WORKFLOWS, build_worker, workflow_runner
 from workflows.kinds import HazardWorkflow
 
-SIZES = {"full": {"n": [200, 1000], "latency": 200, "rows": 200_000, "open": 2000},
+SIZES = {"full": {"n": [200, 1000], "latency": 200, "rows": 1_000_000, "open": 10_000},
          "quick": {"n": [50], "latency": 40, "rows": 20_000, "open": 300}}  # fmt: skip
 REGION, ENT = "500107", "ENT-B"
 REPORT = {
@@ -90,6 +87,43 @@ async def gather_limited(n: int, limit: int, job: Callable[[int], Awaitable[Any]
             return await job(i)
 
     return list(await asyncio.gather(*(one(i) for i in range(n))))
+
+
+class CpuMeter:
+    """CPU seconds (user + system) spent during a block by this process (API, worker, load generator), the
+    Temporal dev server and PostgreSQL (every backend): where a lifecycle's cost goes on a shared machine."""
+
+    GROUPS = (("python", None), ("temporal", "temporal"), ("postgres", "postgres"))
+
+    def __init__(self) -> None:
+        self.me = psutil.Process()
+        self.start: dict[int, float] = {}
+
+    def _sample(self) -> dict[int, tuple[str, float]]:
+        out: dict[int, tuple[str, float]] = {}
+        for proc in [self.me, *psutil.process_iter(["name"])]:
+            try:
+                name = "python" if proc.pid == self.me.pid else proc.info["name"]
+                if name in ("python", "temporal", "postgres"):
+                    t = proc.cpu_times()
+                    out[proc.pid] = (name, t.user + t.system)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        return out
+
+    def __enter__(self) -> CpuMeter:
+        self.start = {pid: cpu for pid, (_, cpu) in self._sample().items()}
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        totals = {g: 0.0 for g, _ in self.GROUPS}
+        for pid, (name, cpu) in self._sample().items():
+            totals[name] += cpu - self.start.get(pid, 0.0)
+        self.seconds = totals
+
+    def per(self, n: int) -> dict[str, float]:
+        """Milliseconds of CPU per unit of work, by process group."""
+        return {g: round(1000 * v / n, 1) for g, v in self.seconds.items()}
 
 
 class Bench:
@@ -127,17 +161,20 @@ class Bench:
 
     async def throughput(self, n: int) -> dict[str, Any]:
         limit = min(n, 100)
-        t = time.perf_counter()
-        await gather_limited(n, limit, self.lifecycle)
-        service = n / (time.perf_counter() - t)
-        t = time.perf_counter()
-        await gather_limited(n, limit, self.skeleton)
-        bare = n / (time.perf_counter() - t)
+        with CpuMeter() as cpu_service:
+            t = time.perf_counter()
+            await gather_limited(n, limit, self.lifecycle)
+            service = n / (time.perf_counter() - t)
+        with CpuMeter() as cpu_bare:
+            t = time.perf_counter()
+            await gather_limited(n, limit, self.skeleton)
+            bare = n / (time.perf_counter() - t)
         return {
             "n": n,
             "service_per_s": round(service, 2),
             "skeleton_per_s": round(bare, 2),
             "ratio": round(service / bare, 3),
+            "cpu_ms_per_lifecycle": {"service": cpu_service.per(n), "skeleton": cpu_bare.per(n)},
         }
 
     async def latency(self, count: int, load: int = 0) -> dict[str, Any]:
@@ -222,68 +259,12 @@ async def _aiter(items: list[WorkflowHistory]) -> Any:
         yield i
 
 
-async def load_rows(db_url: str, rows: int) -> dict[str, Any]:
-    """`rows` hazards written in bulk with the real code: the decider decides each report, the event
-    store's `build_records` hashes the chain, the projector's `projection_values` folds the row; rows go
-    in with multi-row INSERTs of 2,000 streams (the per-command path is measured by the other benches)."""
-    engine = make_engine(db_url)
-    pack = parse_pack((REPO_ROOT / "policies" / "cn-national.toml").read_text())
-    actor = Actor(id="ent-1", role=Role.enterprise, region=REGION, enterprise_id=ENT)
-    regions = [f"5001{d:02d}" for d in range(1, 41)]
-    t0 = time.perf_counter()
-    batch = 2000
-    for start in range(0, rows, batch):
-        ev_rows: list[dict[str, Any]] = []
-        case_rows: list[dict[str, Any]] = []
-        for i in range(start, min(rows, start + batch)):
-            cid = f"HZ-BULK-{i:07d}"
-            region = regions[i % len(regions)]
-            a = actor.model_copy(update={"region": region})
-            now = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=i)
-            command = HAZARD.parse_command({**REPORT, "type": "report", "region": region})
-            ev = HAZARD.decide(
-                HAZARD.initial_state(), command, Context(actor=a, now=now, policy=pack, case_id=cid)
-            )
-            records = build_records(
-                cid,
-                "hazard",
-                1,
-                GENESIS,
-                [NewEvent(type=e.type, data=e.model_dump(mode="json")) for e in ev],
-                a.model_dump(mode="json"),
-                now,
-                pack.id,
-                pack.version,
-                None,
-            )
-            ev_rows.extend(r.model_dump(exclude={"global_position", "recorded_at"}) for r in records)
-            values = projection_values("hazard", cid, records)
-            values["overdue"] = i % 3 == 0  # a third overdue, as a district with a backlog would be
-            case_rows.append(values)
-        async with engine.begin() as conn:
-            await conn.execute(events_t.insert(), ev_rows)
-            await conn.execute(cases_t.insert(), case_rows)
-    load_s = time.perf_counter() - t0
-    async with engine.begin() as conn:
-        await conn.execute(text("ANALYZE cases"))
-    t0 = time.perf_counter()
-    counts = await rebuild(engine, kind="hazard")
-    rebuild_s = time.perf_counter() - t0
-    await engine.dispose()
-    return {
-        "rows": rows,
-        "load_per_s": round(rows / load_s, 1),
-        "rebuild_events_per_s": round(counts.get("events", rows) / rebuild_s, 1),
-        "rebuild": counts,
-    }
-
-
 async def read_model(app: App, rows: int) -> dict[str, Any]:
     sup = app.token("sup-1", "supervisor", "500000")
     first: list[float] = []
     deep: list[float] = []
     stats: list[float] = []
-    url = "/v1/hazards?region=500107&status=reported&limit=50"
+    url = "/v1/hazards?region=500107&status=rectifying&limit=50"
     cursor = None
     for _ in range(10):  # walk to a deep page
         r = (await app.http.get(url + (f"&cursor={cursor}" if cursor else ""), headers=sup)).json()
@@ -317,7 +298,12 @@ async def read_model(app: App, rows: int) -> dict[str, Any]:
     }
 
 
-async def open_cases(bench: Bench, k: int, idle_p99_ms: float) -> dict[str, Any]:
+async def open_cases(bench: Bench, k: int, cache: int) -> dict[str, Any]:
+    """K hazards reported under the national pack, each then waiting on its grading clock (3 days), opened
+    in steps; after each step the RSS of this process (API + worker, whose sticky cache holds at most
+    `cache` workflows) and of the dev server is sampled, so the series shows whether the worker's memory
+    levels off once the cache is full. Command latency is measured on an idle system first, then with the
+    K cases open."""
     proc = psutil.Process()
     server = next(
         (
@@ -327,29 +313,44 @@ async def open_cases(bench: Bench, k: int, idle_p99_ms: float) -> dict[str, Any]
         ),
         None,
     )
+    idle = await bench.latency(100)
     rss0 = proc.memory_info().rss
-    deadline = (datetime.now(UTC) + timedelta(days=60)).isoformat()
 
     async def open_one(_: int) -> None:
-        hid = (await bench.post("/v1/hazards", bench.ent, REPORT))["id"]
-        await bench.post(
-            f"/v1/hazards/{hid}/commands",
-            bench.insp,
-            {"type": "grade", "level": "general", "deadline": deadline},
-        )
+        await bench.post("/v1/hazards", bench.ent, REPORT)
 
+    step = max(k // 10, 1)
+    series: list[dict[str, float]] = []
     t = time.perf_counter()
-    await gather_limited(k, 50, open_one)
+    for opened in range(step, k + 1, step):
+        await gather_limited(step, 50, open_one)
+        series.append(
+            {
+                "open": opened,
+                "worker_rss_mb": round(proc.memory_info().rss / 2**20, 1),
+                "server_rss_mb": round(server.memory_info().rss / 2**20, 1) if server else float("nan"),
+            }
+        )
     opened_s = time.perf_counter() - t
     lat = await bench.latency(100)
+    full = [x for x in series if x["open"] >= 2 * cache]  # well past the point the cache filled
+    per_1000 = (
+        round((full[-1]["worker_rss_mb"] - full[0]["worker_rss_mb"]) / ((full[-1]["open"] - full[0]["open"]) / 1000), 1)
+        if len(full) >= 2
+        else None
+    )  # fmt: skip
     return {
-        "open": k,
-        "opened_per_s": round(k / opened_s, 1),
-        "worker_rss_mb": round(proc.memory_info().rss / 2**20, 1),
+        "open": series[-1]["open"] if series else 0,
+        "sticky_cache": cache,
+        "opened_per_s": round((series[-1]["open"] if series else 0) / opened_s, 1),
+        "worker_rss_mb": series[-1]["worker_rss_mb"] if series else None,
         "worker_rss_growth_mb": round((proc.memory_info().rss - rss0) / 2**20, 1),
-        "server_rss_mb": round(server.memory_info().rss / 2**20, 1) if server else None,
+        "worker_rss_mb_per_1000_past_2x_cache": per_1000,
+        "server_rss_mb": series[-1]["server_rss_mb"] if series else None,
+        "series": series,
+        "idle_p99_ms": idle["service"]["p99"],
         "command_p99_ms": lat["service"]["p99"],
-        "p99_vs_idle": round(lat["service"]["p99"] / idle_p99_ms, 3),
+        "p99_vs_idle": round(lat["service"]["p99"] / idle["service"]["p99"], 3),
     }
 
 
@@ -385,11 +386,11 @@ async def main(mode: str) -> dict[str, Any]:
             results["throughput"] = [await bench.throughput(n) for n in size["n"]]
             results["latency_under_load"] = await bench.latency(size["latency"] // 2, load=size["n"][0])
             results["replay"] = await bench.replay(1000)
-            results["open_cases"] = await open_cases(
-                bench, size["open"], results["latency_idle"]["service"]["p99"]
-            )
-        results["read_model_load"] = await load_rows(db_url, size["rows"])
-        async with running_app(env.client, db_url) as app:
+        async with running_app(env.client, await pg.fresh_database(), policy="cn-national") as app:
+            results["open_cases"] = await open_cases(Bench(app, sk_queue), size["open"], MAX_CACHED_WORKFLOWS)
+        readmodel_db = await pg.fresh_database()
+        results["read_model_load"] = await readmodel.load(readmodel_db, size["rows"])
+        async with running_app(env.client, readmodel_db) as app:
             results["read_model"] = await read_model(app, size["rows"])
     finally:
         await engine.dispose()
@@ -406,6 +407,8 @@ def table(r: dict[str, Any]) -> str:
         lines.append(
             f"lifecycles/s  N={t['n']:<5} service {t['service_per_s']:>7}  skeleton {t['skeleton_per_s']:>7}  ratio {t['ratio']}"
         )
+        c = t["cpu_ms_per_lifecycle"]
+        lines.append(f"              CPU ms per lifecycle  service {c['service']}  skeleton {c['skeleton']}")
     for k in ("latency_idle", "latency_under_load"):
         v = r[k]
         lines.append(f"{k:18} service {v['service']}  skeleton {v['skeleton']}  p50 ratio {v['p50_ratio']}")
@@ -415,11 +418,15 @@ def table(r: dict[str, Any]) -> str:
     )
     oc = r["open_cases"]
     lines.append(
-        f"open cases    {oc['open']}  worker RSS {oc['worker_rss_mb']} MB (+{oc['worker_rss_growth_mb']})  server RSS {oc['server_rss_mb']} MB  p99 {oc['command_p99_ms']} ms ({oc['p99_vs_idle']}x idle)"
+        f"open cases    {oc['open']}  worker RSS {oc['worker_rss_mb']} MB (+{oc['worker_rss_growth_mb']}; {oc['worker_rss_mb_per_1000_past_2x_cache']} MB per 1000 past 2x the cache of {oc['sticky_cache']})  server RSS {oc['server_rss_mb']} MB  p99 {oc['command_p99_ms']} ms ({oc['p99_vs_idle']}x idle)"
+    )
+    lines.append(
+        "              RSS series "
+        + " ".join(f"{x['open']}:{x['worker_rss_mb']}/{x['server_rss_mb']}" for x in oc["series"])
     )
     lm, rm = r["read_model_load"], r["read_model"]
     lines.append(
-        f"read model    {lm['rows']} rows  load {lm['load_per_s']}/s  rebuild {lm['rebuild_events_per_s']} events/s"
+        f"read model    {lm['hazards']} hazards, {lm['events']} events  load {lm['event_load_per_s']} events/s  rebuild {lm['rebuild_events_per_s']} events/s ({lm['rebuild_cases_per_s']} cases/s)"
     )
     lines.append(
         f"              list first {rm['list_first_page']}  deep {rm['list_deep_page']}  stats {rm['stats_region_status']}  visibility {rm['visibility_list']}"

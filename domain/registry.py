@@ -28,6 +28,20 @@ def kinds() -> list[str]:
     return sorted(_DECIDERS)
 
 
+def modules() -> list[str]:
+    """The modules that define the registered deciders: importing them in another process (a rebuild's
+    fold pool) registers the same kinds there."""
+    _load_builtin()
+    return sorted({type(d).__module__ for d in _DECIDERS.values()})
+
+
+def import_modules(names: list[str]) -> None:
+    import importlib
+
+    for name in names:
+        importlib.import_module(name)
+
+
 def _load_builtin() -> None:
     global _BUILTIN_LOADED
     if _BUILTIN_LOADED:

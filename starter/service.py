@@ -34,7 +34,7 @@ from domain.policy import PolicyPack
 from domain.registry import get_decider
 from store.events import read_stream
 from store.projector import projection_values
-from store.queries import ListFilters, get_case, list_cases, list_cases_as_of, stats
+from store.queries import ListFilters, get_case, get_case_head, list_cases, list_cases_as_of, stats
 from workflows.contracts import CaseInput, CommandRequest, CommandResult
 
 # case kinds the API serves: URL plural → kind, and per kind its id prefix, workflow type, creation command
@@ -184,7 +184,7 @@ class CaseService:
         self, kind: str, case_id: str, body: dict[str, Any], actor: Actor, command_id: str | None = None
     ) -> CommandResult:
         self.parse_command(kind, body, creation=False)  # 422 before any round trip; the workflow parses again
-        row = await self._row(kind, case_id)
+        row = await self._row(kind, case_id, head=True)
         check_read(actor, row.region, row.enterprise_id)
         if row.terminal:
             raise NotAllowedInState(
@@ -211,9 +211,9 @@ class CaseService:
 
     # ---- reads --------------------------------------------------------------------------------------------
 
-    async def _row(self, kind: str, case_id: str) -> Any:
+    async def _row(self, kind: str, case_id: str, *, head: bool = False) -> Any:
         async with self.engine.connect() as conn:
-            row = await get_case(conn, case_id)
+            row = await (get_case_head if head else get_case)(conn, case_id)
         if row is None or row.kind != kind:
             raise NotFound(kind, case_id)
         return row

@@ -78,6 +78,22 @@ async def get_case(conn: AsyncConnection, case_id: str) -> Any:
     return (await conn.execute(select(cases).where(cases.c.id == case_id))).first()
 
 
+# what a command's checks need (kind, jurisdiction, whether it is closed): not the state and view documents
+_HEAD = select(
+    cases.c.id,
+    cases.c.kind,
+    cases.c.status,
+    cases.c.region,
+    cases.c.enterprise_id,
+    cases.c.terminal,
+    cases.c.version,
+)
+
+
+async def get_case_head(conn: AsyncConnection, case_id: str) -> Any:
+    return (await conn.execute(_HEAD.where(cases.c.id == case_id))).first()
+
+
 async def list_cases(
     conn: AsyncConnection, f: ListFilters, *, limit: int, cursor: str | None
 ) -> tuple[list[Any], str | None]:

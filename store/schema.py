@@ -20,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON, JSONB
 
 metadata = MetaData()
 
@@ -67,8 +67,9 @@ cases = Table(
     Column("policy_version", String(40), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("state", JSONB, nullable=False),
-    Column("view", JSONB, nullable=False),
+    # whole documents, never queried inside: json keeps the text (migration 0004)
+    Column("state", JSON, nullable=False),
+    Column("view", JSON, nullable=False),
     Index("cases_kind_created", "kind", text("created_at DESC"), text("id DESC")),
     Index("cases_kind_status_region", "kind", "status", "region", text("created_at DESC"), text("id DESC")),
     Index("cases_kind_region", "kind", "region", text("created_at DESC"), text("id DESC")),

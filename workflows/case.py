@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.actors import SYSTEM, Actor, Role
     from domain.decider import SYSTEM_COMMAND_TYPES, ChildCaseUpdated, Context, DeadlineElapsed, Decider
     from domain.errors import DomainError, Forbidden, InvalidCommand, from_validation
+    from domain.registry import get_decider
     from workflows import search_attributes as sa
     from workflows.contracts import Carried, CaseInput, CommandRequest, CommandResult, EventOut, ParentRef
 
@@ -39,6 +40,14 @@ RECORD_RETRY = RetryPolicy(
 )
 MAX_CACHED_RESULTS = 64
 MAX_FIRES_PER_WAKE = 100
+
+
+def installed_decider(kind: str) -> Decider[Any, Any, Any] | None:
+    """The kind's decider, or None while a kind is not installed (its workflow is then not registered)."""
+    try:
+        return get_decider(kind)
+    except KeyError:
+        return None
 
 
 def domain_failure(err: DomainError) -> ApplicationError:

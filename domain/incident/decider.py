@@ -188,8 +188,8 @@ class IncidentDecider:
     def parse_command(self, data: dict[str, Any]) -> Any:
         return COMMANDS.validate_python(data)
 
-    def parse_event(self, data: dict[str, Any]) -> Any:
-        return EVENTS.validate_python(data)
+    def parse_event(self, data: dict[str, Any] | str) -> Any:
+        return EVENTS.validate_json(data) if isinstance(data, str) else EVENTS.validate_python(data)
 
     def parse_state(self, data: dict[str, Any]) -> IncidentState:
         return IncidentState.model_validate(data)

@@ -123,8 +123,8 @@ class TipDecider:
     def parse_command(self, data: dict[str, Any]) -> Any:
         return _commands.validate_python(data)
 
-    def parse_event(self, data: dict[str, Any]) -> Any:
-        return _events.validate_python(data)
+    def parse_event(self, data: dict[str, Any] | str) -> Any:
+        return _events.validate_json(data) if isinstance(data, str) else _events.validate_python(data)
 
     def parse_state(self, data: dict[str, Any]) -> TipState:
         return TipState.model_validate(data)

@@ -3,7 +3,7 @@
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from enum import Enum
@@ -14,6 +14,7 @@ from fastapi import Body, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -53,6 +54,44 @@ class ClientHolder:
                             f"Temporal at {self.settings.resolved_temporal_address}: {e}"
                         ) from e
         return self._client
+
+
+class Observe:
+    """Request id, metrics and one log line per request, as a plain ASGI wrapper: Starlette's
+    `BaseHTTPMiddleware` runs every request through extra tasks and memory streams, a measurable share of
+    a command's CPU (bench/RESULTS.md)."""
+
+    def __init__(self, app: ASGIApp, *, requests_total: Counter, latency: Histogram) -> None:
+        self.app = app
+        self.requests_total = requests_total
+        self.latency = latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1") or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=rid)
+        start = time.perf_counter()
+        status = 500
+
+        async def send_observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_observed)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            elapsed = time.perf_counter() - start
+            method = scope["method"]
+            self.requests_total.labels(method, path, str(status)).inc()
+            self.latency.labels(method, path).observe(elapsed)
+            log.info("request", method=method, route=path, status=status, ms=round(elapsed * 1000, 2))
+            structlog.contextvars.unbind_contextvars("request_id")
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -96,25 +135,7 @@ def create_app(settings: Settings) -> FastAPI:
         log.warning("temporal error", status=str(e.status), error=e.message[:300])
         return problems.problem(503, "unavailable", "the workflow service is unavailable, retry later")
 
-    @app.middleware("http")
-    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=rid)
-        start = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["X-Request-ID"] = rid
-            return response
-        finally:
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            elapsed = time.perf_counter() - start
-            requests_total.labels(request.method, path, str(status)).inc()
-            latency.labels(request.method, path).observe(elapsed)
-            log.info("request", method=request.method, route=path, status=status, ms=round(elapsed * 1000, 2))
-            structlog.contextvars.unbind_contextvars("request_id")
+    app.add_middleware(Observe, requests_total=requests_total, latency=latency)
 
     app.state.verifier = verifier
     app.state.policy = policy

@@ -40,7 +40,16 @@ async def test_health_readiness_metrics_and_openapi(app) -> None:
     r = await app.http.get("/readyz")
     assert r.status_code == 200, r.text
     assert r.json()["checks"] == {"postgres": "ok", "temporal": "ok"}
-    assert "hazardloop_http_requests_total" in (await app.http.get("/metrics")).text
+    metrics = (await app.http.get("/metrics")).text
+    assert 'hazardloop_http_requests_total{method="GET",route="/readyz",status="200"} 1.0' in metrics
+    # the request id: echoed when the caller sends one, minted otherwise; also on errors
+    r = await app.http.get("/healthz", headers={"X-Request-ID": "trace-42"})
+    assert r.headers["x-request-id"] == "trace-42"
+    minted = (await app.http.get("/healthz")).headers["x-request-id"]
+    assert len(minted) == 32 and minted != "trace-42"
+    r = await app.http.get("/v1/tickets/TK-NONE")
+    assert r.status_code == 401 and len(r.headers["x-request-id"]) == 32
+    assert 'route="/v1/tickets/{case_id}",status="401"' in (await app.http.get("/metrics")).text
     spec = (await app.http.get("/openapi.json")).json()
     assert "/v1/tickets/{case_id}/commands" in spec["paths"]
 

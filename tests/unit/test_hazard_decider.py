@@ -59,6 +59,10 @@ class Case:
             before, self.state = self.state, HAZARD.evolve(self.state, e)
             self.notices += HAZARD.notices(before, e, self.state)
         self.events += events
+        for e in events:  # as stored: a JSON object, or its text read straight from the store
+            assert (
+                HAZARD.parse_event(e.model_dump(mode="json")) == e == HAZARD.parse_event(e.model_dump_json())
+            )
         assert HAZARD.parse_state(self.state.model_dump(mode="json")) == self.state
         return [e.type for e in events]
 
