@@ -57,7 +57,7 @@ from tests.support.servers import PgServer, register_search_attributes, world_tr
 from worker import MAX_CACHED_WORKFLOWS, build_worker, workflow_runner
 from workflows.kinds import HazardWorkflow
 
-SIZES = {"full": {"n": [200, 1000], "latency": 200, "rows": 1_000_000, "open": 10_000},
+SIZES = {"full": {"n": [200, 1000], "latency": 200, "rows": 1_000_000, "open": 8000},
          "quick": {"n": [50], "latency": 40, "rows": 20_000, "open": 300}}  # fmt: skip
 REGION, ENT = "500107", "ENT-B"
 REPORT = {
@@ -68,6 +68,12 @@ REPORT = {
     "category": "unsafe_act",
 }
 OUT = Path(__file__).with_name("results.json")
+
+
+def phase(name: str) -> None:
+    """Progress on stderr (the table goes to stdout at the end)."""
+    sys.stderr.write(f"{datetime.now(UTC):%H:%M:%S} {name}\n")
+    sys.stderr.flush()
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -177,7 +183,7 @@ class Bench:
             "cpu_ms_per_lifecycle": {"service": cpu_service.per(n), "skeleton": cpu_bare.per(n)},
         }
 
-    async def latency(self, count: int, load: int = 0) -> dict[str, Any]:
+    async def latency(self, count: int, load: int = 0, *, baseline: bool = True) -> dict[str, Any]:
         """One command at a time: alternately order and lift a stop-work on one open hazard (HTTP API), versus
         an update with one INSERT on a skeleton workflow. With `load`, each side is measured while `load`
         lifecycles of its own kind run concurrently."""
@@ -205,6 +211,8 @@ class Bench:
             service.append(time.perf_counter() - t)
         if background:
             await background
+        if not baseline:
+            return {"service": ms(service)}
         wid = f"SK-LAT-{uuid.uuid4().hex[:8]}"
         h = await self.client.start_workflow(
             SkeletonWorkflow.run, args=[wid, count], id=wid, task_queue=self.skq
@@ -313,7 +321,7 @@ async def open_cases(bench: Bench, k: int, cache: int) -> dict[str, Any]:
         ),
         None,
     )
-    idle = await bench.latency(100)
+    idle = await bench.latency(100, baseline=False)
     rss0 = proc.memory_info().rss
 
     async def open_one(_: int) -> None:
@@ -332,7 +340,7 @@ async def open_cases(bench: Bench, k: int, cache: int) -> dict[str, Any]:
             }
         )
     opened_s = time.perf_counter() - t
-    lat = await bench.latency(100)
+    lat = await bench.latency(100, baseline=False)
     full = [x for x in series if x["open"] >= 2 * cache]  # well past the point the cache filled
     per_1000 = (
         round((full[-1]["worker_rss_mb"] - full[0]["worker_rss_mb"]) / ((full[-1]["open"] - full[0]["open"]) / 1000), 1)
@@ -382,15 +390,22 @@ async def main(mode: str) -> dict[str, Any]:
         skeleton_worker = build_worker(env.client, sk_queue, StoreActivities(engine), workflows=[SkeletonWorkflow], extra_activities=[SkeletonActivities(engine).insert], extra_passthrough=["bench.skeleton"])  # fmt: skip
         async with skeleton_worker, running_app(env.client, db_url, policy="test-fast") as app:
             bench = Bench(app, sk_queue)
+            phase("latency idle")
             results["latency_idle"] = await bench.latency(size["latency"])
+            phase("throughput")
             results["throughput"] = [await bench.throughput(n) for n in size["n"]]
+            phase("latency under load")
             results["latency_under_load"] = await bench.latency(size["latency"] // 2, load=size["n"][0])
+            phase("replay")
             results["replay"] = await bench.replay(1000)
         async with running_app(env.client, await pg.fresh_database(), policy="cn-national") as app:
+            phase("open cases")
             results["open_cases"] = await open_cases(Bench(app, sk_queue), size["open"], MAX_CACHED_WORKFLOWS)
         readmodel_db = await pg.fresh_database()
+        phase("read model load")
         results["read_model_load"] = await readmodel.load(readmodel_db, size["rows"])
         async with running_app(env.client, readmodel_db) as app:
+            phase("read model queries")
             results["read_model"] = await read_model(app, size["rows"])
     finally:
         await engine.dispose()

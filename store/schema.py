@@ -78,6 +78,21 @@ cases = Table(
     Index("cases_kind_enterprise", "kind", "enterprise_id", text("created_at DESC")),
     Index("cases_overdue", "kind", "region", text("created_at DESC"), postgresql_where=text("overdue")),
     Index("cases_parent", "parent_id", postgresql_where=text("parent_id IS NOT NULL")),
+    # statistics read only this index (an index-only scan), never the wide rows (migration 0005)
+    Index(
+        "cases_stats",
+        "kind",
+        "region",
+        "status",
+        postgresql_include=[
+            "region_city",
+            "region_province",
+            "level",
+            "enterprise_id",
+            "overdue",
+            "terminal",
+        ],
+    ),
 )
 
 # The notification outbox: written in the same transaction as the events that caused it.

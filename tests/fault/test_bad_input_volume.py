@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from tests.support.apptest import running_app
 
-N = int(os.environ.get("BAD_INPUT_REQUESTS", "2500"))
+N = int(os.environ.get("BAD_INPUT_REQUESTS", "4000"))
 REGION, ENT = "500107", "ENT-FZ"
 COMMANDS = [
     "grade", "regrade", "list_for_supervision", "submit_plan", "decide_plan", "report_progress",

@@ -115,6 +115,9 @@ def worker_process(app: App) -> subprocess.Popen[bytes]:
     )
 
 
+HAZARDS = 200  # moving through their lifecycles while the worker is killed
+
+
 async def test_a_worker_killed_again_and_again_loses_and_doubles_nothing(dev_env, db_url) -> None:
     async with running_app(dev_env.client, db_url, with_worker=False) as app:
         proc = worker_process(app)
@@ -144,14 +147,14 @@ async def test_a_worker_killed_again_and_again_loses_and_doubles_nothing(dev_env
         stop = asyncio.Event()
         killer = asyncio.create_task(chaos(stop))
         try:
-            ids = await asyncio.wait_for(asyncio.gather(*(driver.run(n) for n in range(40))), 240)
+            ids = await asyncio.wait_for(asyncio.gather(*(driver.run(n) for n in range(HAZARDS))), 600)
         finally:
             stop.set()
             await killer
             proc.send_signal(signal.SIGTERM)
             await asyncio.to_thread(proc.wait)
         assert kills >= 2, "the worker was killed while hazards were in flight"
-        assert len(set(ids)) == 40
+        assert len(set(ids)) == HAZARDS
         await check_streams(app, ids)
 
 
