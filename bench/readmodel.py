@@ -171,9 +171,13 @@ _TEMPLATES: dict[tuple[str, str], list[Step]] = {}
 _PACK: list[PolicyPack] = []
 
 
+def national_pack() -> PolicyPack:
+    return parse_pack((REPO_ROOT / "policies" / "cn-national.toml").read_text())
+
+
 def _init_generator() -> None:
     """In each generator process: the national pack and the decided templates, once."""
-    _PACK.append(parse_pack((REPO_ROOT / "policies" / "cn-national.toml").read_text()))
+    _PACK.append(national_pack())
     _TEMPLATES.update(templates(_PACK[0]))
 
 
@@ -194,7 +198,7 @@ async def load(
     default, and written with COPY in one transaction), then build `cases` with the real rebuild.
     Returns the rates."""
     width = processes or os.cpu_count() or 1
-    templates(parse_pack((REPO_ROOT / "policies" / "cn-national.toml").read_text()))  # fails early, here
+    templates(national_pack())  # a template that does not decide as expected fails here, not in a worker
     engine = make_engine(db_url)
     n_events = 0
     t0 = time.perf_counter()
@@ -207,17 +211,19 @@ async def load(
                 pg: Any = raw.driver_connection
                 starts = iter(range(0, hazards, batch))
                 window: deque[asyncio.Future[list[tuple[Any, ...]]]] = deque()
-                for start in starts:
-                    window.append(loop.run_in_executor(pool, generate, start, min(hazards, start + batch)))
-                    if len(window) >= 2 * width:
-                        break
-                while window:  # in order, so streams land in id order as a real store's would
-                    rows = await window.popleft()
+
+                def submit() -> None:
                     start = next(starts, None)
                     if start is not None:
                         window.append(
                             loop.run_in_executor(pool, generate, start, min(hazards, start + batch))
                         )
+
+                for _ in range(2 * width):  # a bounded window of batches in the generators
+                    submit()
+                while window:  # in order, so streams land in id order as a real store's would
+                    rows = await window.popleft()
+                    submit()
                     await pg.copy_records_to_table("events", records=rows, columns=EVENT_COLUMNS)
                     n_events += len(rows)
             events_s = time.perf_counter() - t0

@@ -99,7 +99,7 @@ class CpuMeter:
     """CPU seconds (user + system) spent during a block by this process (API, worker, load generator), the
     Temporal dev server and PostgreSQL (every backend): where a lifecycle's cost goes on a shared machine."""
 
-    GROUPS = (("python", None), ("temporal", "temporal"), ("postgres", "postgres"))
+    GROUPS = ("python", "temporal", "postgres")
 
     def __init__(self) -> None:
         self.me = psutil.Process()
@@ -110,7 +110,7 @@ class CpuMeter:
         for proc in [self.me, *psutil.process_iter(["name"])]:
             try:
                 name = "python" if proc.pid == self.me.pid else proc.info["name"]
-                if name in ("python", "temporal", "postgres"):
+                if name in self.GROUPS:
                     t = proc.cpu_times()
                     out[proc.pid] = (name, t.user + t.system)
             except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -122,7 +122,7 @@ class CpuMeter:
         return self
 
     def __exit__(self, *_: object) -> None:
-        totals = {g: 0.0 for g, _ in self.GROUPS}
+        totals = dict.fromkeys(self.GROUPS, 0.0)
         for pid, (name, cpu) in self._sample().items():
             totals[name] += cpu - self.start.get(pid, 0.0)
         self.seconds = totals

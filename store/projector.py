@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from multiprocessing import get_context
@@ -156,12 +156,16 @@ async def project_append(
     return values
 
 
-def fold_records(kind: str, records: Sequence[StoredEvent]) -> Any:
-    decider = get_decider(kind)
+def _fold(decider: Decider[Any, Any, Any], data: Iterable[dict[str, Any] | str]) -> Any:
+    """The state a stream's events make, each event as stored (its JSON object, or that object's text)."""
     state = decider.initial_state()
-    for rec in records:
-        state = decider.evolve(state, decider.parse_event(rec.data))
+    for d in data:
+        state = decider.evolve(state, decider.parse_event(d))
     return state
+
+
+def fold_records(kind: str, records: Sequence[StoredEvent]) -> Any:
+    return _fold(get_decider(kind), (rec.data for rec in records))
 
 
 def projection_values(
@@ -197,11 +201,10 @@ def fold_streams(rows: Sequence[EventRow], parents: dict[str, str]) -> list[tupl
     while i < n:
         stream_id, _, kind, _, created_at, _, _ = rows[i]
         decider = get_decider(kind)
-        state = decider.initial_state()
         j = i
         while j < n and rows[j][0] == stream_id:
-            state = decider.evolve(state, decider.parse_event(rows[j][3]))
             j += 1
+        state = _fold(decider, (r[3] for r in rows[i:j]))
         last = rows[j - 1]
         values = _row_values(
             decider,
@@ -292,7 +295,9 @@ async def rebuild(
                 if pool is None:
                     await write(fold_streams(rows, parents))
                 else:
-                    in_flight.append(loop.run_in_executor(pool, fold_streams, rows, parents))
+                    # only this batch's parents travel to the worker, not the whole map every time
+                    mine = {r[0]: parents[r[0]] for r in rows if r[0] in parents}
+                    in_flight.append(loop.run_in_executor(pool, fold_streams, rows, mine))
                     while len(in_flight) > width:
                         await write(in_flight.pop(0))
                 if len(fetched) < batch:

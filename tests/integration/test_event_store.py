@@ -137,9 +137,13 @@ async def test_projection_equals_a_rebuild_from_the_event_store(engine) -> None:
         cases.c.view,
         cases.c.created_at,
         cases.c.updated_at,
+        cases.c.parent_id,
     ]
+    async with engine.begin() as conn:  # a child case: its parent link lives only in the projection
+        await conn.execute(update(cases).where(cases.c.id == "T-R3").values(parent_id="T-R0"))
     async with engine.connect() as conn:
         before = (await conn.execute(select(*cols).order_by(cases.c.id))).all()
+    assert [r.parent_id for r in before] == [None, None, None, "T-R0", None]
     async with engine.begin() as conn:  # damage the projection: a rebuild must restore it from the events
         await conn.execute(update(cases).values(status="garbage", state={}))
     counts = await rebuild(engine)
