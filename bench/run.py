@@ -3,6 +3,8 @@
 
     python -m bench.run            # full sizes (see SIZES); writes bench/results.json and prints tables
     python -m bench.run --quick    # small sizes, to check the harness
+    python -m bench.run --open-cases 50000   # (5) alone at the issue's size (`make bench-open-cases`:
+                                             # about an hour here), writes bench/results-open-cases.json
 
 Same servers for both sides: one Temporal dev server (SQLite file, WAL pragmas, as `hazardloop dev`
 runs it), one embedded PostgreSQL, one in-process worker, the in-process HTTP API (ASGI).
@@ -68,6 +70,7 @@ REPORT = {
     "category": "unsafe_act",
 }
 OUT = Path(__file__).with_name("results.json")
+CASES = 20  # the latency bench's commands go round-robin over this many cases per side
 
 
 def phase(name: str) -> None:
@@ -157,10 +160,12 @@ class Bench:
         self.hazards.append(hid)
         return hid
 
-    async def skeleton(self, _: int) -> str:
+    async def skeleton(self, _: int, steps: int = 3) -> str:
         wid = f"SK-{uuid.uuid4().hex[:12]}"
-        h = await self.client.start_workflow(SkeletonWorkflow.run, args=[wid, 3], id=wid, task_queue=self.skq)
-        for _step in range(3):
+        h = await self.client.start_workflow(
+            SkeletonWorkflow.run, args=[wid, steps], id=wid, task_queue=self.skq
+        )
+        for _step in range(steps):
             await h.execute_update(SkeletonWorkflow.step)
         await h.result()
         return wid
@@ -184,50 +189,53 @@ class Bench:
         }
 
     async def latency(self, count: int, load: int = 0, *, baseline: bool = True) -> dict[str, Any]:
-        """One command at a time: alternately order and lift a stop-work on one open hazard (HTTP API), versus
-        an update with one INSERT on a skeleton workflow. With `load`, each side is measured while `load`
-        lifecycles of its own kind run concurrently."""
-        hid = (await self.post("/v1/hazards", self.ent, REPORT))["id"]
-        url = f"/v1/hazards/{hid}/commands"
-        await self.post(
-            url,
-            self.insp,
-            {
-                "type": "grade",
-                "level": "general",
-                "deadline": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
-            },
-        )
+        """One command at a time, round-robin over `CASES` open hazards (HTTP API): alternately order and
+        lift a stop-work; versus an update with one INSERT, round-robin over as many skeleton workflows.
+        A case takes count / CASES commands, as a case does in its life: one case taking them all would
+        carry a stop-work history of `count` entries into every fold and every result. With `load`, each
+        side is measured while `load` lifecycles of its own kind run concurrently."""
+        cases = min(CASES, count)
+        urls = []
+        for _ in range(cases):
+            hid = (await self.post("/v1/hazards", self.ent, REPORT))["id"]
+            urls.append(f"/v1/hazards/{hid}/commands")
+            deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+            await self.post(urls[-1], self.insp, {"type": "grade", "level": "general", "deadline": deadline})
         service: list[float] = []
         background = asyncio.create_task(gather_limited(load, 100, self.lifecycle)) if load else None
         for i in range(count):
             body = (
                 {"type": "order_stop_work", "scope": "partial", "reason": "r"}
-                if i % 2 == 0
+                if (i // cases) % 2 == 0
                 else {"type": "lift_stop_work", "reason": "r"}
             )
             t = time.perf_counter()
-            await self.post(url, self.sup, body)
+            await self.post(urls[i % cases], self.sup, body)
             service.append(time.perf_counter() - t)
         if background:
             await background
         if not baseline:
-            return {"service": ms(service)}
-        wid = f"SK-LAT-{uuid.uuid4().hex[:8]}"
-        h = await self.client.start_workflow(
-            SkeletonWorkflow.run, args=[wid, count], id=wid, task_queue=self.skq
-        )
+            return {"service": ms(service), "cases": cases}
+        handles = []
+        for _ in range(cases):
+            wid = f"SK-LAT-{uuid.uuid4().hex[:8]}"
+            handles.append(
+                await self.client.start_workflow(
+                    SkeletonWorkflow.run, args=[wid, count], id=wid, task_queue=self.skq
+                )
+            )
         bare: list[float] = []
         background = asyncio.create_task(gather_limited(load, 100, self.skeleton)) if load else None
-        for _ in range(count):
+        for i in range(count):
             t = time.perf_counter()
-            await h.execute_update(SkeletonWorkflow.step)
+            await handles[i % cases].execute_update(SkeletonWorkflow.step)
             bare.append(time.perf_counter() - t)
         if background:
             await background
         return {
             "service": ms(service),
             "skeleton": ms(bare),
+            "cases": cases,
             "p50_ratio": round(pct(service, 0.5) / pct(bare, 0.5), 3),
         }
 
@@ -235,7 +243,15 @@ class Bench:
         ids = self.hazards[:limit]
         hz = [await self.client.get_workflow_handle(i).fetch_history() for i in ids]
         events = statistics.mean(len(h.events) for h in hz)
-        sk_ids = [await self.skeleton(i) for i in range(min(len(ids), 200))]
+        # skeleton histories of the same event count: the lifecycle's three updates make fewer events than
+        # a hazard's history (no search attributes, no deadline timers re-armed), so the skeleton takes the
+        # number of updates whose history comes closest to the hazards' mean
+        sizes = {}
+        for steps in range(3, 9):
+            probe = await self.client.get_workflow_handle(await self.skeleton(0, steps)).fetch_history()
+            sizes[steps] = len(probe.events)
+        steps = min(sizes, key=lambda k: abs(sizes[k] - events))
+        sk_ids = [await self.skeleton(i, steps) for i in range(min(len(ids), 200))]
         sk = [await self.client.get_workflow_handle(i).fetch_history() for i in sk_ids]
         conv = data_converter()
 
@@ -256,6 +272,7 @@ class Bench:
             "histories": len(hz),
             "events_per_hazard_history": round(events, 1),
             "events_per_skeleton_history": round(statistics.mean(len(h.events) for h in sk), 1),
+            "skeleton_updates": steps,
             "service_ms_per_history": round(per_hz * 1000, 2),
             "skeleton_ms_per_history": round(per_sk * 1000, 2),
             "ratio": round(per_sk / per_hz, 3),
@@ -362,8 +379,9 @@ async def open_cases(bench: Bench, k: int, cache: int) -> dict[str, Any]:
     }
 
 
-async def main(mode: str) -> dict[str, Any]:
-    size = SIZES[mode]
+async def servers() -> tuple[PgServer, WorkflowEnvironment]:
+    """One embedded PostgreSQL and one dev server on a SQLite file with the WAL pragmas (as `hazardloop
+    dev` runs it)."""
     pg = PgServer()
     await pg.start()
     data = world_traversable_tmpdir("hazardloop-bench-")
@@ -374,17 +392,41 @@ async def main(mode: str) -> dict[str, Any]:
         dev_server_extra_args=["--db-filename", str(data / "t.db"), "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"],
     )  # fmt: skip
     await register_search_attributes(env.client)
-    db_url = await pg.fresh_database()
-    engine = make_engine(db_url)
-    async with engine.begin() as conn:
-        await conn.execute(text(CREATE_TABLE))
-    results: dict[str, Any] = {
+    return pg, env
+
+
+def about(mode: str) -> dict[str, Any]:
+    return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1), "python": platform.python_version(), "platform": platform.platform()},
         "versions": {"temporalio": temporalio.__version__},
         "command": f"python -m bench.run{' --quick' if mode == 'quick' else ''}",
         "mode": mode,
     }  # fmt: skip
+
+
+async def main_open_cases(k: int) -> dict[str, Any]:
+    """(5) alone: K open hazards on one dev server and one worker."""
+    pg, env = await servers()
+    results = about("open-cases") | {"command": f"python -m bench.run --open-cases {k}"}
+    try:
+        async with running_app(env.client, await pg.fresh_database(), policy="cn-national") as app:
+            phase(f"open cases ({k})")
+            results["open_cases"] = await open_cases(Bench(app, "unused"), k, MAX_CACHED_WORKFLOWS)
+    finally:
+        await env.shutdown()
+        pg.stop()
+    return results
+
+
+async def main(mode: str) -> dict[str, Any]:
+    size = SIZES[mode]
+    pg, env = await servers()
+    db_url = await pg.fresh_database()
+    engine = make_engine(db_url)
+    async with engine.begin() as conn:
+        await conn.execute(text(CREATE_TABLE))
+    results = about(mode)
     try:
         sk_queue = f"bench-skeleton-{uuid.uuid4().hex[:6]}"
         skeleton_worker = build_worker(env.client, sk_queue, StoreActivities(engine), workflows=[SkeletonWorkflow], extra_activities=[SkeletonActivities(engine).insert], extra_passthrough=["bench.skeleton"])  # fmt: skip
@@ -429,16 +471,9 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"{k:18} service {v['service']}  skeleton {v['skeleton']}  p50 ratio {v['p50_ratio']}")
     rp = r["replay"]
     lines.append(
-        f"replay        {rp['histories']} histories  service {rp['service_ms_per_history']} ms  skeleton {rp['skeleton_ms_per_history']} ms  ratio {rp['ratio']}"
+        f"replay        {rp['histories']} histories  service {rp['service_ms_per_history']} ms ({rp['events_per_hazard_history']} events)  skeleton {rp['skeleton_ms_per_history']} ms ({rp['events_per_skeleton_history']} events, {rp['skeleton_updates']} updates)  ratio {rp['ratio']}"
     )
-    oc = r["open_cases"]
-    lines.append(
-        f"open cases    {oc['open']}  worker RSS {oc['worker_rss_mb']} MB (+{oc['worker_rss_growth_mb']}; {oc['worker_rss_mb_per_1000_past_2x_cache']} MB per 1000 past 2x the cache of {oc['sticky_cache']})  server RSS {oc['server_rss_mb']} MB  p99 {oc['command_p99_ms']} ms ({oc['p99_vs_idle']}x idle)"
-    )
-    lines.append(
-        "              RSS series "
-        + " ".join(f"{x['open']}:{x['worker_rss_mb']}/{x['server_rss_mb']}" for x in oc["series"])
-    )
+    lines += open_cases_lines(r["open_cases"])
     lm, rm = r["read_model_load"], r["read_model"]
     lines.append(
         f"read model    {lm['hazards']} hazards, {lm['events']} events  load {lm['event_load_per_s']} events/s  rebuild {lm['rebuild_events_per_s']} events/s ({lm['rebuild_cases_per_s']} cases/s)"
@@ -449,10 +484,31 @@ def table(r: dict[str, Any]) -> str:
     return "\n".join(lines)  # fmt: skip
 
 
+def open_cases_lines(oc: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    lines.append(
+        f"open cases    {oc['open']}  worker RSS {oc['worker_rss_mb']} MB (+{oc['worker_rss_growth_mb']}; {oc['worker_rss_mb_per_1000_past_2x_cache']} MB per 1000 past 2x the cache of {oc['sticky_cache']})  server RSS {oc['server_rss_mb']} MB  p99 {oc['command_p99_ms']} ms ({oc['p99_vs_idle']}x idle)"
+    )
+    lines.append(
+        "              RSS series "
+        + " ".join(f"{x['open']}:{x['worker_rss_mb']}/{x['server_rss_mb']}" for x in oc["series"])
+    )
+    lines.append(f"              opened {oc['opened_per_s']}/s; p99 idle {oc['idle_p99_ms']} ms")
+    return lines  # fmt: skip
+
+
 if __name__ == "__main__":
     from starter.logging import configure_logging
 
     configure_logging("WARNING")
+    if "--open-cases" in sys.argv:
+        rest = sys.argv[sys.argv.index("--open-cases") + 1 :]
+        k = int(rest[0]) if rest else 50_000
+        res = asyncio.run(main_open_cases(k))
+        OUT.with_name("results-open-cases.json").write_text(json.dumps(res, indent=2) + "\n")
+        print(f"hazardloop bench (open cases) {res['when']}")
+        print("\n".join(open_cases_lines(res["open_cases"])))
+        sys.exit(0)
     mode = "quick" if "--quick" in sys.argv else "full"
     res = asyncio.run(main(mode))
     OUT.with_name(f"results{'-quick' if mode == 'quick' else ''}.json").write_text(

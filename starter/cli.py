@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -116,6 +116,39 @@ def projections_rebuild(
         _echo_json(counts)
     else:
         typer.echo(", ".join(f"{k}: {v}" for k, v in counts.items()) or "nothing to rebuild")
+
+
+@projections_app.command("check-counts")
+def projections_check_counts(
+    as_json: Annotated[bool, typer.Option("--json", help="machine output")] = False,
+) -> None:
+    """Compare the statistics' pre-aggregated counts with a count of the cases; exit 1 on any difference
+    (`projections rebuild` recounts)."""
+    from store.db import make_engine
+    from store.queries import count_drift
+
+    async def go() -> list[dict[str, Any]]:
+        engine = make_engine(get_settings().resolved_database_url)
+        try:
+            async with engine.connect() as conn:
+                return await count_drift(conn)
+        finally:
+            await engine.dispose()
+
+    drift = asyncio.run(go())
+    if as_json:
+        _echo_json({"differences": drift})
+    elif not drift:
+        typer.echo("counts agree with the cases")
+    else:
+        for d in drift:
+            typer.echo(
+                f"{d['kind']} {d['region']} {d['status']} level={d['level'] or '-'} "
+                f"enterprise={d['enterprise_id'] or '-'}: cases {d['counted']}/{d['counted_overdue']}/"
+                f"{d['counted_terminal']}, kept {d['kept']}/{d['kept_overdue']}/{d['kept_terminal']}"
+            )
+    if drift:
+        raise typer.Exit(1)
 
 
 app.add_typer(projections_app, name="projections")

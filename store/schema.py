@@ -95,6 +95,25 @@ cases = Table(
     ),
 )
 
+# Statistics, pre-aggregated (migration 0006): one row per (kind, region, status, level, enterprise) with
+# its cases, overdue and closed-or-cancelled, kept by triggers on `cases` in the same transaction; no
+# level or no enterprise is ''. `rebuild` switches the row triggers off and recounts.
+case_counts = Table(
+    "case_counts",
+    metadata,
+    Column("kind", String(20), nullable=False),
+    Column("region", String(6), nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("level", String(40), nullable=False),
+    Column("enterprise_id", String(100), nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("overdue", Integer, nullable=False),
+    Column("terminal", Integer, nullable=False),
+    PrimaryKeyConstraint("kind", "region", "status", "level", "enterprise_id", name="case_counts_pk"),
+)
+# the row triggers on `cases` that keep `case_counts` (a rebuild disables them and recounts)
+CASE_COUNT_TRIGGERS = ("cases_count_rows", "cases_count_changes")
+
 # The notification outbox: written in the same transaction as the events that caused it.
 notifications = Table(
     "notifications",
