@@ -214,3 +214,55 @@ async def test_check_counts_names_the_group_that_drifted(engine, db_url, monkeyp
         )
     finally:
         get_settings.cache_clear()
+
+
+async def test_migration_0006_counts_the_cases_already_there_and_downgrades(pg) -> None:
+    """A store that had cases before 0006: the upgrade backfills `case_counts` from them; the downgrade
+    takes the table and its triggers away again."""
+    import asyncpg
+    from alembic import command
+
+    from store.migrate import _config, migrate
+    from store.queries import count_drift
+
+    name = f"m_{random.Random().getrandbits(48):012x}"
+    admin = await asyncpg.connect(pg.server.dsn())
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = pg.server.url(name)
+    await migrate(url, "0005")
+    e = make_engine(url)
+    try:
+        rng = random.Random(5)
+        async with e.begin() as conn:
+            await conn.execute(insert(cases), [row(i, rng) for i in range(120)])
+        await migrate(url, "head")
+        async with e.connect() as conn:
+            assert await count_drift(conn) == []
+            by_status = await stats(conn, ListFilters(kind="hazard"), ["status"])
+        assert sum(r["count"] for r in by_status) == 120
+
+        async with e.begin() as conn:
+
+            def down(sync_conn: Any) -> None:
+                cfg = _config()
+                cfg.attributes["connection"] = sync_conn
+                command.downgrade(cfg, "0005")
+
+            await conn.run_sync(down)
+        async with e.connect() as conn:
+            left = (
+                await conn.execute(
+                    text(
+                        "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'cases_count%'), "
+                        "to_regclass('case_counts') IS NULL"
+                    )
+                )
+            ).one()
+        assert tuple(left) == (0, True)
+        async with e.begin() as conn:  # and cases still take writes with the triggers gone
+            await conn.execute(update(cases).values(status="closed"))
+    finally:
+        await e.dispose()
