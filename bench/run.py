@@ -289,7 +289,7 @@ class Bench:
             "histories": len(hz),
             "events_per_hazard_history": round(events, 1),
             "events_per_skeleton_history": round(statistics.mean(len(h.events) for h in sk), 1),
-            "skeleton_updates": steps,
+            "skeleton_steps": steps,
             "service_ms_per_history": round(per_hz * 1000, 2),
             "skeleton_ms_per_history": round(per_sk * 1000, 2),
             "ratio": round(per_sk / per_hz, 3),
@@ -488,7 +488,7 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"{k:18} service {v['service']}  skeleton {v['skeleton']}  p50 ratio {v['p50_ratio']}")
     rp = r["replay"]
     lines.append(
-        f"replay        {rp['histories']} histories  service {rp['service_ms_per_history']} ms ({rp['events_per_hazard_history']} events)  skeleton {rp['skeleton_ms_per_history']} ms ({rp['events_per_skeleton_history']} events, {rp['skeleton_updates']} updates)  ratio {rp['ratio']}"
+        f"replay        {rp['histories']} histories  service {rp['service_ms_per_history']} ms ({rp['events_per_hazard_history']} events)  skeleton {rp['skeleton_ms_per_history']} ms ({rp['events_per_skeleton_history']} events, created + {rp['skeleton_steps']} steps)  ratio {rp['ratio']}"
     )
     lines += open_cases_lines(r["open_cases"])
     lm, rm = r["read_model_load"], r["read_model"]
