@@ -39,7 +39,7 @@ test: bytecode lint typecheck
 bench: bytecode
 	$(BIN)/python -m bench.run
 
-# benchmark 5 alone at the issue's 50,000 open cases: about an hour on two cores, so not in `make bench`
+# benchmark 5 alone at the issue's 50,000 open cases: about 45 minutes on two cores, so not in `make bench`
 bench-open-cases: bytecode
 	$(BIN)/python -m bench.run --open-cases 50000
 

@@ -172,7 +172,7 @@ class Bench:
         that a drift of the shared machine's speed during the run weighs on both sides alike; the ratio is
         of the summed rates, and the rounds' own ratios show the spread."""
         limit = min(n, 100)
-        rounds = max(1, n // 200) if n > 100 else 1
+        rounds = max(1, n // 200)
         sizes = [n // rounds + (1 if i < n % rounds else 0) for i in range(rounds)]
         elapsed = {"service": 0.0, "skeleton": 0.0}
         cpu = {
