@@ -44,9 +44,10 @@ from typing import Any
 import psutil
 import temporalio
 from sqlalchemy import text
-from temporalio.client import WorkflowHistory
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, Worker
 
 from activities.store import StoreActivities
 from bench import readmodel
@@ -436,18 +437,23 @@ async def main_open_cases(k: int) -> dict[str, Any]:
     return results
 
 
+async def skeleton_worker(client: Client, queue: str, engine: AsyncEngine) -> Worker:
+    """The baseline's worker on `queue`, with its INSERT table created in `engine`'s database."""
+    async with engine.begin() as conn:
+        await conn.execute(text(CREATE_TABLE))
+    return build_worker(client, queue, StoreActivities(engine), workflows=[SkeletonWorkflow], extra_activities=[SkeletonActivities(engine).insert], extra_passthrough=["bench.skeleton"])  # fmt: skip
+
+
 async def main(mode: str) -> dict[str, Any]:
     size = SIZES[mode]
     pg, env = await servers()
     db_url = await pg.fresh_database()
     engine = make_engine(db_url)
-    async with engine.begin() as conn:
-        await conn.execute(text(CREATE_TABLE))
     results = about(mode)
     try:
         sk_queue = f"bench-skeleton-{uuid.uuid4().hex[:6]}"
-        skeleton_worker = build_worker(env.client, sk_queue, StoreActivities(engine), workflows=[SkeletonWorkflow], extra_activities=[SkeletonActivities(engine).insert], extra_passthrough=["bench.skeleton"])  # fmt: skip
-        async with skeleton_worker, running_app(env.client, db_url, policy="test-fast") as app:
+        sk_worker = await skeleton_worker(env.client, sk_queue, engine)
+        async with sk_worker, running_app(env.client, db_url, policy="test-fast") as app:
             bench = Bench(app, sk_queue)
             phase("latency idle")
             results["latency_idle"] = await bench.latency(size["latency"])

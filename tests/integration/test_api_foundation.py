@@ -5,6 +5,7 @@ Uses the test `ticket` kind so the foundation is checked independently of the do
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -78,10 +79,9 @@ async def test_create_command_read_list_and_events(app) -> None:
 
 
 async def test_a_command_answers_the_case_at_its_own_version(app) -> None:
-    """The workflow answers with the version and events only; the service reads the case from the
-    projection at that version, or folds the stream up to it when later commands landed meanwhile."""
-    import asyncio
-
+    """Concurrent commands on one case: each answer shows the case as its own command left it, not as a
+    later one did; a repeated Idempotency-Key, answered after later commands landed, gives the first
+    answer again."""
     insp = app.token("insp-1", "inspector", "500107")
     case = (await app.http.post("/v1/tickets", json={"region": "500107", "title": "t"}, headers=insp)).json()
     url = f"/v1/tickets/{case['id']}/commands"

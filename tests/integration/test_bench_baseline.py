@@ -10,13 +10,10 @@ from collections import Counter
 from sqlalchemy import text
 from temporalio.api.enums.v1 import EventType
 
-from activities.store import StoreActivities
-from bench.run import Bench
-from bench.skeleton import CREATE_TABLE, SkeletonActivities, SkeletonWorkflow
+from bench.run import Bench, skeleton_worker
 from store.db import make_engine
 from tests.support.apptest import running_app
 from tests.support.servers import unique_queue
-from worker import build_worker
 
 COUNTED = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: "updates",
@@ -36,19 +33,10 @@ async def counts(app_client, workflow_id: str) -> Counter[str]:
 
 async def test_the_skeleton_does_what_a_general_hazard_lifecycle_does(dev_env, db_url) -> None:
     engine = make_engine(db_url)
-    async with engine.begin() as conn:
-        await conn.execute(text(CREATE_TABLE))
     queue = unique_queue("skeleton")
-    skeleton_worker = build_worker(
-        dev_env.client,
-        queue,
-        StoreActivities(engine),
-        workflows=[SkeletonWorkflow],
-        extra_activities=[SkeletonActivities(engine).insert],
-        extra_passthrough=["bench.skeleton"],
-    )
+    worker = await skeleton_worker(dev_env.client, queue, engine)
     try:
-        async with skeleton_worker, running_app(dev_env.client, db_url) as app:
+        async with worker, running_app(dev_env.client, db_url) as app:
             bench = Bench(app, queue)
             hazard = await bench.lifecycle(0)
             skeleton = await bench.skeleton(0)
