@@ -203,11 +203,16 @@ def create_app(settings: Settings) -> FastAPI:
 
             raise NotFound(plural, "*")
         unknown = [g for g in groups if g not in GROUPABLE]
-        if unknown:
+        repeated = sorted({g for g in groups if groups.count(g) > 1})
+        if unknown or repeated:
             from domain.errors import InvalidCommand
 
+            why = f"cannot group by {', '.join(unknown)}" if unknown else f"{', '.join(repeated)} repeated"
             raise InvalidCommand(
-                f"cannot group by {unknown}; allowed: {sorted(GROUPABLE)}", field="group_by", rule="groupable"
+                f"group_by: {why}; name each of {', '.join(sorted(GROUPABLE))} at most once, comma-separated",
+                field="group_by",
+                rule="groupable",
+                allowed=sorted(GROUPABLE),
             )
         return {
             "kind": PLURAL[plural],
