@@ -4,6 +4,7 @@ headers only from configured proxies), with bounded memory and Retry-After; /met
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -16,6 +17,7 @@ import pytest
 from starter.api.app import create_app
 from starter.settings import Settings
 from tests.support.apptest import running_app
+from tests.support.poll import eventually
 from tests.support.servers import world_traversable_tmpdir
 
 HAZARD = {
@@ -93,3 +95,101 @@ async def test_a_500_logs_its_traceback_as_text(db_url, log_lines) -> None:
     trace = unhandled["exception"]
     assert trace.startswith("Traceback (most recent call last):"), trace
     assert "RuntimeError: deliberate failure for the log test" in trace and "in boom" in trace
+
+
+TIP = {"channel": "web", "region": "500107", "content": "消防通道堵塞 fire exit blocked"}
+LIMITED = {"tip_rate_limit_per_minute": 3, "trusted_proxies": ["10.0.0.0/8"]}
+
+
+@pytest.fixture
+async def limited(dev_env, db_url):
+    async with running_app(dev_env.client, db_url, settings_overrides=LIMITED) as a:
+        yield a
+
+
+async def _exhaust(http: httpx.AsyncClient, headers: dict[str, str] | None = None) -> None:
+    for _ in range(3):
+        r = await http.post("/v1/tips", json=TIP, headers=headers or {})
+        assert r.status_code == 201, r.text
+
+
+def _refused(r: httpx.Response) -> int:
+    """The seconds a 429 asks to wait: in Retry-After and in the problem document."""
+    assert r.status_code == 429 and r.json()["code"] == "rate_limited", r.text
+    wait = int(r.headers["Retry-After"])
+    assert 1 <= wait <= 120 and r.json()["retry_after_seconds"] == wait, r.headers
+    return wait
+
+
+async def test_a_spoofed_forwarded_for_from_the_served_port_does_not_reset_the_limit(limited) -> None:
+    """Through the HTTP server as `hazardloop api` runs it, from 127.0.0.1, which is no configured proxy:
+    the peer's own X-Forwarded-For changes nothing (uvicorn would have believed it)."""
+    from starter.cli import api_server
+
+    server = api_server(limited.settings.model_copy(update={"api_port": 0}), limited.asgi)
+    serving = asyncio.create_task(server.serve())
+    try:
+        await eventually(lambda: _true(server.started), "the API server to listen")
+        port = server.servers[0].sockets[0].getsockname()[1]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", trust_env=False) as http:
+            await _exhaust(http)
+            _refused(await http.post("/v1/tips", json=TIP))
+            for i in range(5):
+                spoof = {"X-Forwarded-For": f"198.51.100.{i}"}
+                _refused(await http.post("/v1/tips", json=TIP, headers=spoof))
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_forwarded_for_counts_only_from_a_configured_proxy(limited) -> None:
+    async with limited.http_from("203.0.113.5") as direct, limited.http_from("10.1.2.3") as proxy:
+        await _exhaust(direct)
+        _refused(await direct.post("/v1/tips", json=TIP))
+        _refused(await direct.post("/v1/tips", json=TIP, headers={"X-Forwarded-For": "198.51.100.9"}))
+        # through the proxy, each client is its own: the one above is limited, another is not
+        _refused(await proxy.post("/v1/tips", json=TIP, headers={"X-Forwarded-For": "203.0.113.5"}))
+        await _exhaust(proxy, {"X-Forwarded-For": "203.0.113.7"})
+        _refused(await proxy.post("/v1/tips", json=TIP, headers={"X-Forwarded-For": "203.0.113.7"}))
+        # what the client put before the proxy's entry is not believed; nor is garbage
+        spoofed = {"X-Forwarded-For": "192.0.2.44, 203.0.113.7"}
+        _refused(await proxy.post("/v1/tips", json=TIP, headers=spoofed))
+        r = await proxy.post("/v1/tips", json=TIP, headers={"X-Forwarded-For": "203.0.113.8"})
+        assert r.status_code == 201, r.text
+        # officers taking calls are not limited
+        op = limited.token("op-1", "operator", "500107")
+        r = await direct.post("/v1/tips", json=TIP, headers=op)
+        assert r.status_code == 201, r.text
+
+
+async def test_the_limiter_forgets_clients_whose_window_is_over() -> None:
+    from limits import RateLimitItemPerSecond
+
+    from starter.api.tips import RateLimiter
+
+    limiter = RateLimiter(RateLimitItemPerSecond(1))
+    for i in range(2000):
+        assert await limiter.retry_after(f"198.51.{i // 256}.{i % 256}") is None
+    assert await limiter.retry_after("198.51.0.0") == 1
+    kept = limiter.storage.storage  # type: ignore[union-attr]
+    assert len(kept) >= 2000
+
+    async def forgotten() -> bool:
+        await limiter.retry_after("192.0.2.1")  # a hit sweeps what has expired
+        return len(kept) <= 2
+
+    await eventually(forgotten, "the expired clients' counters to be dropped", within=15)
+
+
+def test_trusted_proxies_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("HAZARDLOOP_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1")
+    assert [str(n) for n in Settings().trusted_proxies] == ["10.0.0.0/8", "192.0.2.1/32"]
+    monkeypatch.setenv("HAZARDLOOP_TRUSTED_PROXIES", "")
+    assert Settings().trusted_proxies == []
+    monkeypatch.setenv("HAZARDLOOP_TRUSTED_PROXIES", "10.0.0.0/8,not-an-address")
+    with pytest.raises(ValueError, match="trusted_proxies"):
+        Settings()
