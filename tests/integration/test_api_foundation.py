@@ -234,7 +234,8 @@ async def test_codec_endpoint_decodes_for_auditors_only(app) -> None:
     assert codec is not None
     [encrypted] = await codec.encode([Payload(metadata={"encoding": b"json/plain"}, data=b'"hello"')])
     body = {"payloads": [json_format.MessageToDict(encrypted)]}
-    r = await app.http.post("/codec/decode", json=body, headers=app.token("a1", "auditor", "500000"))
+    # encoded outside any workflow, so with no case label: decoded for national jurisdiction only
+    r = await app.http.post("/codec/decode", json=body, headers=app.token("a1", "auditor", "000000"))
     assert r.status_code == 200, r.text
     decoded = json_format.ParseDict(r.json()["payloads"][0], Payload())
     assert decoded.data == b'"hello"'
