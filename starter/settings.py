@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     rate_limit_storage: str = Field(
         default="memory://", description="`limits` storage URI: memory:// (one process) or redis://host:port"
     )
+    metrics_token: str | None = Field(
+        default=None, description="bearer token for /metrics on the API port; unset: not served there"
+    )
+    metrics_port: int | None = Field(default=None, description="serve /metrics without a token on this port")
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
         default_factory=list, description="comma-separated proxy addresses/CIDRs whose X-Forwarded-For counts"
     )
@@ -96,9 +100,14 @@ class Settings(BaseSettings):
 
     def resolved_webhook_secret(self) -> str:
         """The configured webhook signing secret, or a dev secret kept in the data dir."""
-        if self.webhook_secret:
-            return self.webhook_secret
-        path = self.ensure_data_dir() / "webhook-secret"
+        return self.webhook_secret or self._dev_secret("webhook-secret")
+
+    def resolved_metrics_token(self) -> str:
+        """The configured /metrics token, or a dev token kept in the data dir (`hazardloop dev`)."""
+        return self.metrics_token or self._dev_secret("metrics-token")
+
+    def _dev_secret(self, name: str) -> str:
+        path = self.ensure_data_dir() / name
         if not path.exists():
             path.write_text(secrets.token_urlsafe(32))
             path.chmod(0o600)

@@ -8,6 +8,7 @@ import asyncio
 import io
 import json
 import logging
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -193,3 +194,39 @@ def test_trusted_proxies_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("HAZARDLOOP_TRUSTED_PROXIES", "10.0.0.0/8,not-an-address")
     with pytest.raises(ValueError, match="trusted_proxies"):
         Settings()
+
+
+async def test_metrics_need_the_token_on_the_api_port_and_are_off_without_one(db_url) -> None:
+    async def get(api: Any, headers: dict[str, str]) -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://api") as http:
+            return await http.get("/metrics", headers=headers)
+
+    open_app = create_app(_settings(db_url))
+    r = await get(open_app, {})
+    assert r.status_code == 404 and r.json()["code"] == "not_found", r.text
+    assert "hazardloop_http" not in r.text
+
+    guarded = create_app(_settings(db_url, metrics_token="scrape-token-0123456789"))
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "scrape-token-0123456789"}):
+        r = await get(guarded, headers)
+        assert r.status_code == 401 and r.json()["code"] == "unauthorized", (headers, r.text)
+        assert "hazardloop_http" not in r.text
+    r = await get(guarded, {"Authorization": "Bearer scrape-token-0123456789"})
+    assert r.status_code == 200 and 'route="/metrics",status="401"' in r.text, r.text
+
+
+async def test_metrics_on_their_own_port(db_url) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    api = create_app(_settings(db_url, metrics_port=port))
+    async with api.router.lifespan_context(api):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://api") as http:
+            assert (await http.get("/healthz")).status_code == 200
+            assert (await http.get("/metrics")).status_code == 404
+        async with httpx.AsyncClient(trust_env=False) as plain:
+            r = await plain.get(f"http://127.0.0.1:{port}/metrics")
+    assert r.status_code == 200 and 'route="/healthz",status="200"' in r.text, r.text
+    async with httpx.AsyncClient(trust_env=False) as plain:  # and it stops with the API
+        with pytest.raises(httpx.ConnectError):
+            await plain.get(f"http://127.0.0.1:{port}/metrics")

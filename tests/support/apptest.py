@@ -21,6 +21,9 @@ from store.db import make_engine
 from tests.support.servers import unique_queue, world_traversable_tmpdir
 from worker import build_worker
 
+METRICS_TOKEN = "test-metrics-token-0123456789"
+METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
 
 @dataclass
 class App:
@@ -59,14 +62,17 @@ async def running_app(
     queue = queue or unique_queue("api")
     target = client.service_client.config.target_host
     settings = Settings(
-        temporal_address=target,
-        database_url=db_url,
-        temporal_task_queue=queue,
-        jwt_secret="test-secret-0123456789-0123456789-abcdef",
-        policy=policy,
-        data_dir=data_dir or world_traversable_tmpdir("hazardloop-api-"),
-        policy_dir=REPO_ROOT / "policies",
-        **(settings_overrides or {}),
+        **{
+            "temporal_address": target,
+            "database_url": db_url,
+            "temporal_task_queue": queue,
+            "jwt_secret": "test-secret-0123456789-0123456789-abcdef",
+            "metrics_token": METRICS_TOKEN,
+            "policy": policy,
+            "data_dir": data_dir or world_traversable_tmpdir("hazardloop-api-"),
+            "policy_dir": REPO_ROOT / "policies",
+            **(settings_overrides or {}),
+        }
     )
     engine = make_engine(db_url)
     worker = build_worker(
