@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from starter.settings import get_settings
+from starter.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="hazardloop: 隐患整改闭环 workflow service"
@@ -42,14 +45,24 @@ def worker() -> None:
 @app.command()
 def api() -> None:
     """Run the HTTP API against the configured Temporal and PostgreSQL."""
-    import uvicorn
-
     from starter.api.app import create_app
     from starter.logging import configure_logging
 
     s = get_settings()
     configure_logging(s.log_level, json=s.log_json)
-    uvicorn.run(create_app(s), host=s.api_host, port=s.api_port, log_config=None, access_log=False)
+    api_server(s, create_app(s)).run()
+
+
+def api_server(s: Settings, asgi: Any) -> uvicorn.Server:
+    """The API's HTTP server. Forwarding headers are not applied to the peer address here (uvicorn
+    would believe them from 127.0.0.1): the routes that need the client's address read them from the
+    configured HAZARDLOOP_TRUSTED_PROXIES only (starter/api/tips.py)."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        asgi, host=s.api_host, port=s.api_port, log_config=None, access_log=False, proxy_headers=False
+    )
+    return uvicorn.Server(config)
 
 
 @app.command()

@@ -1,41 +1,73 @@
 """Payload codec: every payload is encrypted before it leaves the process, so no workflow history holds
 plain text (a tip's content can identify its reporter). The Temporal Web UI decodes through the API's
-codec endpoint (`POST /codec/decode`) for authorised people."""
+codec endpoint (`POST /codec/decode`) for authorised people.
+
+Each payload encoded for a workflow (the SDK hands the codec a serialization context naming it) carries
+that workflow's id in clear in its metadata (`LABEL`) — for a case, its case id — so the codec endpoint
+can check the caller's jurisdiction over the case before decoding. The label is the cipher's associated
+data: a payload relabelled (or unlabelled) to pass that check no longer opens. Payloads without a label
+(encoded before labels existed, or outside any workflow) open as before."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
+from typing import Self
 
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import PayloadCodec
+from temporalio.converter import PayloadCodec, SerializationContext, WithSerializationContext
 
 from store.sealing import KeyRing, SealedBox
 
 ENCODING = b"binary/encrypted"
+LABEL = "hazardloop-workflow-id"
 
 
-class EncryptionCodec(PayloadCodec):
-    def __init__(self, ring: KeyRing) -> None:
+def label_of(p: Payload) -> str | None:
+    """The workflow id an encrypted payload was labelled with (None: unlabelled)."""
+    raw = p.metadata.get(LABEL)
+    return None if raw is None else raw.decode("utf-8", "replace")
+
+
+def is_encrypted(p: Payload) -> bool:
+    return p.metadata.get("encoding") == ENCODING
+
+
+def _associated(label: str | None) -> bytes:
+    # a prefix no sealed reporter identity's associated data (its tip id) has: neither opens the other
+    return b"" if label is None else b"hazardloop/payload/" + label.encode()
+
+
+class EncryptionCodec(PayloadCodec, WithSerializationContext):
+    def __init__(self, ring: KeyRing, workflow_id: str | None = None) -> None:
         self.ring = ring
+        self.workflow_id = workflow_id
+
+    def with_context(self, context: SerializationContext) -> Self:
+        workflow_id = getattr(context, "workflow_id", None)
+        if not isinstance(workflow_id, str) or workflow_id == self.workflow_id:
+            return self
+        labelled = copy.copy(self)
+        labelled.workflow_id = workflow_id
+        return labelled
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         out = []
         for p in payloads:
-            box = self.ring.seal(p.SerializeToString())
-            out.append(
-                Payload(
-                    metadata={"encoding": ENCODING, "encryption-key-id": box.key_id.encode()},
-                    data=box.ciphertext,
-                )
-            )
+            box = self.ring.seal(p.SerializeToString(), _associated(self.workflow_id))
+            metadata = {"encoding": ENCODING, "encryption-key-id": box.key_id.encode()}
+            if self.workflow_id is not None:
+                metadata[LABEL] = self.workflow_id.encode()
+            out.append(Payload(metadata=metadata, data=box.ciphertext))
         return out
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         out = []
         for p in payloads:
-            if p.metadata.get("encoding") != ENCODING:
+            if not is_encrypted(p):
                 out.append(p)
                 continue
             kid = p.metadata.get("encryption-key-id", b"").decode()
-            out.append(Payload.FromString(self.ring.open(SealedBox(kid, p.data))))
+            plain = self.ring.open(SealedBox(kid, p.data), _associated(label_of(p)))
+            out.append(Payload.FromString(plain))
         return out

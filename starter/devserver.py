@@ -118,6 +118,7 @@ def build_plan(
             "HAZARDLOOP_API_PORT": str(settings.api_port),
             "HAZARDLOOP_JWT_SECRET": settings.resolved_jwt_secret(),
             "HAZARDLOOP_SEAL_KEY": settings.resolved_seal_key(),
+            "HAZARDLOOP_METRICS_TOKEN": settings.resolved_metrics_token(),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -591,6 +592,8 @@ def banner(settings: Settings, plan: DevPlan) -> list[str]:
         "",
         "hazardloop is running",
         f"  API docs     {plan.api_base_url}/docs",
+        f"  metrics      {plan.api_base_url}/metrics  (Authorization: Bearer "
+        + ("$HAZARDLOOP_METRICS_TOKEN)" if settings.metrics_token else f"<{plan.data_dir}/metrics-token>)"),
         f"  Temporal UI  {plan.temporal_ui_url}",
         f"  data         {plan.data_dir}  (logs in {plan.log_dir})",
         f"  token        {_token_hint(settings, plan)}",

@@ -38,6 +38,8 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer()
     )
+    # JSON: an exception's traceback as text under "exception" (the console renderer prints its own)
+    tracebacks: list[Any] = [structlog.processors.format_exc_info] if json else []
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -46,7 +48,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _temporal_extra],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tracebacks, renderer],
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)

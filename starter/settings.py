@@ -9,10 +9,10 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     tip_rate_limit_per_minute: int = 10
+    rate_limit_storage: str = Field(
+        default="memory://", description="`limits` storage URI: memory:// (one process) or redis://host:port"
+    )
+    metrics_token: str | None = Field(
+        default=None, description="bearer token for /metrics on the API port; unset: not served there"
+    )
+    metrics_port: int | None = Field(default=None, description="serve /metrics without a token on this port")
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list, description="comma-separated proxy addresses/CIDRs whose X-Forwarded-For counts"
+    )
 
     # delivery of notifications (activities/delivery.py): e-mail when smtp_host is set, signed webhooks always
     smtp_host: str | None = None
@@ -56,6 +66,11 @@ class Settings(BaseSettings):
     webhook_secret: str | None = Field(default=None, description="HMAC-SHA256 key signing webhook bodies")
     delivery_max_attempts: int = Field(default=6, ge=1)
     delivery_backoff_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, v: object) -> object:
+        return [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v
 
     @property
     def temporal_ui_port(self) -> int:
@@ -85,9 +100,14 @@ class Settings(BaseSettings):
 
     def resolved_webhook_secret(self) -> str:
         """The configured webhook signing secret, or a dev secret kept in the data dir."""
-        if self.webhook_secret:
-            return self.webhook_secret
-        path = self.ensure_data_dir() / "webhook-secret"
+        return self.webhook_secret or self._dev_secret("webhook-secret")
+
+    def resolved_metrics_token(self) -> str:
+        """The configured /metrics token, or a dev token kept in the data dir (`hazardloop dev`)."""
+        return self.metrics_token or self._dev_secret("metrics-token")
+
+    def _dev_secret(self, name: str) -> str:
+        path = self.ensure_data_dir() / name
         if not path.exists():
             path.write_text(secrets.token_urlsafe(32))
             path.chmod(0o600)

@@ -1,6 +1,7 @@
 """FastAPI application: /v1 case endpoints, health, readiness, metrics."""
 
 import asyncio
+import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -12,7 +13,14 @@ from typing import Annotated, Any
 import structlog
 from fastapi import Body, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
@@ -114,7 +122,13 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         log.info("api starting", temporal=settings.resolved_temporal_address, policy=policy.ref.model_dump())
+        metrics_server = None
+        if settings.metrics_port is not None:  # its own port, for the scraper's network only
+            metrics_server = start_http_server(settings.metrics_port, settings.api_host, registry)[0]
         yield
+        if metrics_server is not None:
+            metrics_server.shutdown()
+            metrics_server.server_close()
         await engine.dispose()
         log.info("api stopped")
 
@@ -166,8 +180,19 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse({"status": "ready", "checks": checks})
         return problems.problem(503, "not_ready", "a dependency is unavailable", checks=checks)
 
-    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
-    async def metrics() -> Response:
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        response_class=PlainTextResponse,
+        include_in_schema=settings.metrics_token is not None,
+        summary="Prometheus metrics (Authorization: Bearer HAZARDLOOP_METRICS_TOKEN)",
+    )
+    async def metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
+        if settings.metrics_token is None:
+            return problems.problem(404, "not_found", "metrics are not served on this port")
+        expected = f"Bearer {settings.metrics_token}".encode()
+        if not secrets.compare_digest((authorization or "").encode("utf-8", "replace"), expected):
+            return problems.problem(401, "unauthorized", "metrics need Authorization: Bearer <metrics token>")
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     for plural, kind in PLURAL.items():
@@ -203,11 +228,16 @@ def create_app(settings: Settings) -> FastAPI:
 
             raise NotFound(plural, "*")
         unknown = [g for g in groups if g not in GROUPABLE]
-        if unknown:
+        repeated = sorted({g for g in groups if groups.count(g) > 1})
+        if unknown or repeated:
             from domain.errors import InvalidCommand
 
+            why = f"cannot group by {', '.join(unknown)}" if unknown else f"{', '.join(repeated)} repeated"
             raise InvalidCommand(
-                f"cannot group by {unknown}; allowed: {sorted(GROUPABLE)}", field="group_by", rule="groupable"
+                f"group_by: {why}; name each of {', '.join(sorted(GROUPABLE))} at most once, comma-separated",
+                field="group_by",
+                rule="groupable",
+                allowed=sorted(GROUPABLE),
             )
         return {
             "kind": PLURAL[plural],

@@ -5,12 +5,18 @@ the tip's command carries only `reporter_identified` and the claim token's hash.
 """
 
 import hashlib
+import math
 import secrets
 import time
-from collections import defaultdict, deque
+from collections.abc import Sequence
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Header, Request, Response
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+from limits.storage import storage_from_string
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actors import Actor, Role
@@ -19,7 +25,7 @@ from domain.errors import DomainError, Forbidden
 from domain.registry import get_decider
 from starter.api.app_deps import Svc, Who
 from starter.api.problems import problem
-from starter.service import case_id_for
+from starter.service import Unavailable, case_id_for
 from starter.settings import Settings
 from store.queries import get_case
 from store.sealed import reveal_identity, seal_identity
@@ -57,21 +63,41 @@ class ClaimTokenMismatch(DomainError):
 
 
 class RateLimiter:
-    """Per-client sliding window (one process; behind several API replicas use the proxy's limiter too)."""
+    """Per-client limit (the `limits` sliding window counter). The default in-process memory storage
+    drops a client's counters once its window is over, so memory follows the clients of the last
+    windows, not every client ever seen; several API replicas share one storage (`redis://…`)."""
 
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self.hits: dict[str, deque[float]] = defaultdict(deque)
+    def __init__(self, limit: RateLimitItem, storage_uri: str = "memory://") -> None:
+        self.limit = limit
+        uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
+        self.storage = storage_from_string(uri, wrap_exceptions=True)
+        self.strategy = SlidingWindowCounterRateLimiter(self.storage)
 
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        q = self.hits[key]
-        while q and now - q[0] > 60:
-            q.popleft()
-        if len(q) >= self.per_minute:
-            return False
-        q.append(now)
-        return True
+    async def retry_after(self, key: str) -> int | None:
+        """Counts a hit from `key`: None when allowed, else how many seconds until a hit would be."""
+        try:
+            if await self.strategy.hit(self.limit, "tips", key):
+                return None
+            stats = await self.strategy.get_window_stats(self.limit, "tips", key)
+        except StorageError as e:
+            raise Unavailable(f"the rate-limit storage: {type(e.storage_error).__name__}") from e
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+def client_address(request: Request, trusted: Sequence[IPv4Network | IPv6Network]) -> str:
+    """The address a request came from: the peer, unless the peer is a trusted proxy; then X-Forwarded-For
+    read from the right, each hop believed only while the one that reported it is trusted (a client
+    cannot spoof its way past the limit by sending the header itself)."""
+    addr = request.client.host if request.client else "unknown"
+    hops = [h.strip() for v in request.headers.getlist("x-forwarded-for") for h in v.split(",")]
+    for hop in reversed(hops):
+        try:
+            if not any(ip_address(addr) in net for net in trusted):
+                break
+            addr = str(ip_address(hop))
+        except ValueError:
+            break
+    return addr
 
 
 def claim_hash(token: str) -> str:
@@ -86,7 +112,9 @@ def install(app: FastAPI, settings: Settings) -> None:
         decider: Any = get_decider("tip")
     except KeyError:
         return
-    limiter = RateLimiter(settings.tip_rate_limit_per_minute)
+    limiter = RateLimiter(
+        RateLimitItemPerMinute(settings.tip_rate_limit_per_minute), settings.rate_limit_storage
+    )
     ring = KeyRing(settings.resolved_seal_key())
 
     @app.post(
@@ -99,7 +127,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         authorization: Annotated[str | None, Header()] = None,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> Any:
-        client = request.client.host if request.client else "unknown"
+        client = client_address(request, settings.trusted_proxies)
         if authorization:
             actor: Actor = request.app.state.verifier.verify(authorization)
             if actor.role != Role.operator:
@@ -109,13 +137,16 @@ def install(app: FastAPI, settings: Settings) -> None:
                 )
             via = "operator"
         else:
-            if not limiter.allow(client):
-                return problem(
+            wait = await limiter.retry_after(client)
+            if wait is not None:
+                refused = problem(
                     429,
                     "rate_limited",
-                    f"at most {limiter.per_minute} tips a minute from one address",
-                    retry_after_seconds=60,
+                    f"at most {limiter.limit.amount} tips a minute from one address; retry in {wait} s",
+                    retry_after_seconds=wait,
                 )
+                refused.headers["Retry-After"] = str(wait)
+                return refused
             actor = Actor(id="public-intake", name="public", role=Role.operator, region=body.region)
             via = "public"
         from starter.api.app_deps import case_service

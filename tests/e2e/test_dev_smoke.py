@@ -209,6 +209,12 @@ def test_dev_starts_ready_stops_clean_and_reuses_data(
     assert str(data_dir.resolve()) in out
     assert "hazardloop token --sub" in out and "--role" in out and "--region" in out
     assert (data_dir / "logs" / "worker.log").exists() and (data_dir / "logs" / "api.log").exists()
+    # /metrics: behind the token dev generated in the data dir
+    metrics_token = (data_dir / "metrics-token").read_text().strip()
+    with httpx.Client(trust_env=False, timeout=5) as http:
+        assert http.get(f"{first.url}/metrics").status_code == 401
+        scraped = http.get(f"{first.url}/metrics", headers={"Authorization": f"Bearer {metrics_token}"})
+        assert scraped.status_code == 200 and "hazardloop_http_requests_total" in scraped.text
 
     assert first.interrupt() == 0, first.diagnostics()
     left = first.survivors()

@@ -12,7 +12,7 @@ import jwt
 import pytest
 
 from starter.service import register_kind
-from tests.support.apptest import running_app
+from tests.support.apptest import METRICS, running_app
 from tests.support.ticket_workflow import TicketWorkflow
 
 register_kind("tickets", "ticket", "TK", "TicketWorkflow", "open")
@@ -41,7 +41,7 @@ async def test_health_readiness_metrics_and_openapi(app) -> None:
     r = await app.http.get("/readyz")
     assert r.status_code == 200, r.text
     assert r.json()["checks"] == {"postgres": "ok", "temporal": "ok"}
-    metrics = (await app.http.get("/metrics")).text
+    metrics = (await app.http.get("/metrics", headers=METRICS)).text
     assert 'hazardloop_http_requests_total{method="GET",route="/readyz",status="200"} 1.0' in metrics
     # the request id: echoed when the caller sends one, minted otherwise; also on errors
     r = await app.http.get("/healthz", headers={"X-Request-ID": "trace-42"})
@@ -50,7 +50,9 @@ async def test_health_readiness_metrics_and_openapi(app) -> None:
     assert len(minted) == 32 and minted != "trace-42"
     r = await app.http.get("/v1/tickets/TK-NONE")
     assert r.status_code == 401 and len(r.headers["x-request-id"]) == 32
-    assert 'route="/v1/tickets/{case_id}",status="401"' in (await app.http.get("/metrics")).text
+    assert (
+        'route="/v1/tickets/{case_id}",status="401"' in (await app.http.get("/metrics", headers=METRICS)).text
+    )
     spec = (await app.http.get("/openapi.json")).json()
     assert "/v1/tickets/{case_id}/commands" in spec["paths"]
 
@@ -234,7 +236,8 @@ async def test_codec_endpoint_decodes_for_auditors_only(app) -> None:
     assert codec is not None
     [encrypted] = await codec.encode([Payload(metadata={"encoding": b"json/plain"}, data=b'"hello"')])
     body = {"payloads": [json_format.MessageToDict(encrypted)]}
-    r = await app.http.post("/codec/decode", json=body, headers=app.token("a1", "auditor", "500000"))
+    # encoded outside any workflow, so with no case label: decoded for national jurisdiction only
+    r = await app.http.post("/codec/decode", json=body, headers=app.token("a1", "auditor", "000000"))
     assert r.status_code == 200, r.text
     decoded = json_format.ParseDict(r.json()["payloads"][0], Payload())
     assert decoded.data == b'"hello"'

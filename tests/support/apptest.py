@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
@@ -19,6 +21,9 @@ from store.db import make_engine
 from tests.support.servers import unique_queue, world_traversable_tmpdir
 from worker import build_worker
 
+METRICS_TOKEN = "test-metrics-token-0123456789"
+METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
 
 @dataclass
 class App:
@@ -27,6 +32,12 @@ class App:
     engine: AsyncEngine
     client: Client
     queue: str
+    asgi: FastAPI
+
+    def http_from(self, host: str) -> httpx.AsyncClient:
+        """A client of the same app whose requests come from peer address `host`."""
+        transport = httpx.ASGITransport(app=self.asgi, client=(host, 50000))
+        return httpx.AsyncClient(transport=transport, base_url="http://api")
 
     def token(
         self, sub: str, role: str, region: str = "500107", enterprise_id: str | None = None
@@ -46,17 +57,22 @@ async def running_app(
     data_dir: Path | None = None,
     with_worker: bool = True,
     queue: str | None = None,
+    settings_overrides: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[App]:
     queue = queue or unique_queue("api")
     target = client.service_client.config.target_host
     settings = Settings(
-        temporal_address=target,
-        database_url=db_url,
-        temporal_task_queue=queue,
-        jwt_secret="test-secret-0123456789-0123456789-abcdef",
-        policy=policy,
-        data_dir=data_dir or world_traversable_tmpdir("hazardloop-api-"),
-        policy_dir=REPO_ROOT / "policies",
+        **{
+            "temporal_address": target,
+            "database_url": db_url,
+            "temporal_task_queue": queue,
+            "jwt_secret": "test-secret-0123456789-0123456789-abcdef",
+            "metrics_token": METRICS_TOKEN,
+            "policy": policy,
+            "data_dir": data_dir or world_traversable_tmpdir("hazardloop-api-"),
+            "policy_dir": REPO_ROOT / "policies",
+            **(settings_overrides or {}),
+        }
     )
     engine = make_engine(db_url)
     worker = build_worker(
@@ -69,6 +85,6 @@ async def running_app(
         http = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api")
         )
-        yield App(http=http, settings=settings, engine=engine, client=client, queue=queue)
+        yield App(http=http, settings=settings, engine=engine, client=client, queue=queue, asgi=app)
     await app.state.engine.dispose()
     await engine.dispose()
