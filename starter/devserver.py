@@ -118,6 +118,10 @@ def build_plan(
             "HAZARDLOOP_API_PORT": str(settings.api_port),
             "HAZARDLOOP_JWT_SECRET": settings.resolved_jwt_secret(),
             "HAZARDLOOP_SEAL_KEY": settings.resolved_seal_key(),
+            # local receivers are the point of the embedded default; set it false to try the rule
+            "HAZARDLOOP_WEBHOOK_ALLOW_PRIVATE": str(
+                settings.webhook_allow_private or "webhook_allow_private" not in settings.model_fields_set
+            ).lower(),
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_sender: str = "hazardloop@localhost"
-    webhook_secret: str | None = Field(default=None, description="HMAC-SHA256 key signing webhook bodies")
+    webhook_allow_private: bool = Field(
+        default=False, description="let webhooks reach loopback / private addresses (local receivers)"
+    )
     delivery_max_attempts: int = Field(default=6, ge=1)
     delivery_backoff_seconds: float = Field(default=30.0, gt=0)
 
@@ -80,16 +82,6 @@ class Settings(BaseSettings):
         path = self.ensure_data_dir() / "jwt-secret"
         if not path.exists():
             path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
-
-    def resolved_webhook_secret(self) -> str:
-        """The configured webhook signing secret, or a dev secret kept in the data dir."""
-        if self.webhook_secret:
-            return self.webhook_secret
-        path = self.ensure_data_dir() / "webhook-secret"
-        if not path.exists():
-            path.write_text(secrets.token_urlsafe(32))
             path.chmod(0o600)
         return path.read_text().strip()
 

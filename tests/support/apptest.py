@@ -46,6 +46,7 @@ async def running_app(
     data_dir: Path | None = None,
     with_worker: bool = True,
     queue: str | None = None,
+    webhook_allow_private: bool = False,
 ) -> AsyncIterator[App]:
     queue = queue or unique_queue("api")
     target = client.service_client.config.target_host
@@ -57,6 +58,7 @@ async def running_app(
         policy=policy,
         data_dir=data_dir or world_traversable_tmpdir("hazardloop-api-"),
         policy_dir=REPO_ROOT / "policies",
+        webhook_allow_private=webhook_allow_private,
     )
     engine = make_engine(db_url)
     worker = build_worker(
