@@ -104,6 +104,22 @@ async def test_webhooks_to_internal_addresses_are_refused_at_registration(app: A
     assert all(p["webhook_secret"].startswith("whsec_") for p in r.json()["persons"])
 
 
+async def test_hostile_webhook_urls_are_refused_without_a_server_error(app: App) -> None:
+    for url in (
+        "http://" + "a" * 70 + ".com/",  # a label too long to resolve
+        "http://a\x00b.example/",
+        "http://[::1/",
+        "http://example.com:99999/",
+        "http://[fe80::1%25eth0]/",
+        "https://user@/",
+    ):
+        r = await put_region(app, [{"role": "supervisor", "name": "x", "webhook_url": url}])
+        assert r.status_code == 422, (url, r.status_code, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    twice = [{"role": "supervisor", "name": "x", "webhook_url": "https://8.8.8.8/a"}] * 2
+    assert (await put_region(app, twice)).status_code == 200  # the same person twice: the last one
+
+
 async def test_the_allow_setting_lets_a_local_receiver_be_registered(local_app: App) -> None:
     r = await put_region(local_app, [{"role": "supervisor", "name": "l", "webhook_url": INTERNAL[0]}])
     assert r.status_code == 200, r.text

@@ -93,3 +93,24 @@ def test_a_receiver_accepts_a_fresh_signature_with_its_secret_only() -> None:
 )
 def test_masked_addresses_keep_the_place_and_hide_what_works_as_a_password(url: str, shown: str) -> None:
     assert mask_url(url) == shown
+
+
+async def test_a_name_is_called_at_the_address_that_was_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No public DNS here: the resolver stands in for it, answering as a re-pointed name would."""
+    answers = {
+        "hooks.example.com": ["93.184.216.34", "2606:2800:220:1::1"],
+        "evil.example.com": ["8.8.8.8", "10.0.0.7"],
+    }
+
+    async def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+        return [ipaddress.ip_address(a) for a in answers[host]]
+
+    monkeypatch.setattr("activities.webhooks._resolve", resolve)
+    assert await pinned_address("https://u:p@hooks.example.com:8443/x?k=1", allow_private=False) == (
+        "https://u:p@93.184.216.34:8443/x?k=1",
+        "hooks.example.com",
+    )
+    with pytest.raises(UnsafeTarget, match=r"evil.example.com \(10.0.0.7\) is a private address"):
+        await pinned_address("https://evil.example.com/x", allow_private=False)  # any internal answer
+    with pytest.raises(UnsafeTarget, match="private"):
+        await check_registration("https://evil.example.com/x", allow_private=False)
