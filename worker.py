@@ -23,6 +23,7 @@ from activities.store import StoreActivities
 from starter.settings import Settings
 from starter.temporal_client import connect
 from store.db import make_engine
+from store.sealing import KeyRing
 from workflows.reports import OverdueSweepWorkflow, ReportWorkflow
 
 log = structlog.get_logger(__name__)
@@ -118,7 +119,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
 
 def build_deliverer(settings: Settings, engine: AsyncEngine) -> Deliverer:
     """E-mail when an SMTP server is configured; signed webhooks always (a contact may have neither)."""
-    channels: list[DeliveryChannel] = [WebhookChannel(settings.resolved_webhook_secret())]
+    channels: list[DeliveryChannel] = [WebhookChannel(allow_private=settings.webhook_allow_private)]
     if settings.smtp_host:
         channels.insert(
             0,
@@ -136,4 +137,5 @@ def build_deliverer(settings: Settings, engine: AsyncEngine) -> Deliverer:
         channels,
         max_attempts=settings.delivery_max_attempts,
         backoff=timedelta(seconds=settings.delivery_backoff_seconds),
+        ring=KeyRing(settings.resolved_seal_key()),
     )

@@ -7,14 +7,14 @@ them. Each notification fans out into one `deliveries` row per person × channel
 with a lease in a short transaction, sent outside it, and settled: delivered, retried with exponential
 backoff, or `failed_permanent` (a refusal such as SMTP 5xx or HTTP 4xx, or too many attempts). A crash
 between sending and settling re-sends after the lease (at least once); the idempotency key travels in
-the webhook header `X-Hazardloop-Delivery` and the e-mail `Message-ID` so receivers can drop a repeat.
-A notification nobody is registered for is recorded as one `unroutable` delivery row, not dropped.
+the webhook headers `webhook-id` and `X-Hazardloop-Delivery` and the e-mail `Message-ID` so receivers
+can drop a repeat. A notification nobody is registered for is recorded as one `unroutable` delivery
+row, not dropped. Each send reads the recipient's registry entry again (`deliveries.contact_id`): its
+current address and, for a webhook, the endpoint's own signing secret (activities/webhooks.py).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,11 +25,14 @@ from typing import Any, Protocol
 import aiosmtplib
 import httpx
 import structlog
-from sqlalchemy import and_, select, update
+from sqlalchemy import RowMapping, and_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from activities.webhooks import UnsafeTarget, pinned_address, signed_headers
 from store.schema import contacts, deliveries, notifications
+from store.sealing import KeyRing, SealError
+from store.webhook_secrets import endpoint_secret
 
 log = structlog.get_logger("hazardloop.delivery")
 
@@ -65,12 +68,17 @@ class PermanentFailure(Exception):
     """The receiver refused for good (bad address, 4xx): do not retry."""
 
 
+class TransientFailure(Exception):
+    """The receiver failed this time (5xx, 408, 429): retry later."""
+
+
 @dataclass(frozen=True)
 class Recipient:
     contact_id: int
     name: str
     email: str | None
     webhook_url: str | None
+    webhook_secret: str | None = None  # whsec_…, opened only to send
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,7 @@ class DeliveryChannel(Protocol):
 
     def address(self, r: Recipient) -> str | None: ...
 
-    async def send(self, address: str, message: Message) -> None: ...
+    async def send(self, to: Recipient, message: Message) -> None: ...
 
 
 def render(n: Mapping[str, Any]) -> tuple[str, str]:
@@ -132,10 +140,10 @@ class EmailChannel:
     def address(self, r: Recipient) -> str | None:
         return r.email
 
-    async def send(self, address: str, message: Message) -> None:
+    async def send(self, to: Recipient, message: Message) -> None:
         msg = EmailMessage()
         msg["From"] = self.sender
-        msg["To"] = address
+        msg["To"] = to.email or ""
         msg["Subject"] = message.subject
         msg["Message-ID"] = f"<{message.idempotency_key.replace(':', '.')}@hazardloop>"
         msg.set_content(message.body)
@@ -159,44 +167,56 @@ class EmailChannel:
 
 
 class WebhookChannel:
-    """A signed JSON POST (SMS gateways, WeCom / DingTalk bots): `X-Hazardloop-Signature: sha256=<hex>`
-    is the HMAC-SHA256 of the body with the configured secret."""
+    """A JSON POST (SMS gateways, WeCom / DingTalk bots) signed as Standard Webhooks with the endpoint's
+    own secret, only to public addresses unless `allow_private`, never following a redirect."""
 
     name = "webhook"
 
     def __init__(
-        self, secret: str, *, timeout: float = 10.0, client: httpx.AsyncClient | None = None
+        self,
+        *,
+        allow_private: bool = False,
+        timeout: float = 10.0,
+        client: httpx.AsyncClient | None = None,
     ) -> None:
-        self.secret = secret.encode()
-        self.client = client or httpx.AsyncClient(timeout=timeout)
+        self.allow_private = allow_private
+        self.client = client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
 
     def address(self, r: Recipient) -> str | None:
         return r.webhook_url
 
-    async def send(self, address: str, message: Message) -> None:
+    async def send(self, to: Recipient, message: Message) -> None:
+        if not to.webhook_url or not to.webhook_secret:
+            raise PermanentFailure("the endpoint has no signing secret (is a seal key configured?)")
+        try:
+            target, server_name = await pinned_address(to.webhook_url, allow_private=self.allow_private)
+        except UnsafeTarget as e:
+            raise PermanentFailure(f"refused, no request made: {e}") from e
         body = json.dumps(
             {"subject": message.subject, "text": message.body, **message.payload},
             ensure_ascii=False,
             default=str,
         ).encode()
-        signature = hmac.new(self.secret, body, hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hazardloop-Delivery": message.idempotency_key,
+            **signed_headers(to.webhook_secret, message.idempotency_key, body),
+        }
+        extensions: dict[str, Any] = {}
+        if server_name:  # connect to the address that was checked; name it for HTTP and TLS
+            headers["Host"] = httpx.URL(to.webhook_url).netloc.decode()
+            extensions["sni_hostname"] = server_name
         r = await self.client.post(
-            address,
-            content=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-Hazardloop-Signature": f"sha256={signature}",
-                "X-Hazardloop-Delivery": message.idempotency_key,
-            },
+            target, content=body, headers=headers, extensions=extensions, follow_redirects=False
         )
+        if r.is_redirect:
+            raise PermanentFailure(
+                f"HTTP {r.status_code}: redirects are not followed; register the address it points to"
+            )
         if 400 <= r.status_code < 500 and r.status_code not in (408, 429):
             raise PermanentFailure(f"HTTP {r.status_code}")
-        r.raise_for_status()
-
-
-def sign(secret: str, body: bytes) -> str:
-    """The signature a receiver recomputes to check a webhook came from us."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        if not r.is_success:
+            raise TransientFailure(f"HTTP {r.status_code}")
 
 
 async def resolve(conn: AsyncConnection, role: str, party: str) -> list[Recipient]:
@@ -217,6 +237,14 @@ async def resolve(conn: AsyncConnection, role: str, party: str) -> list[Recipien
     return [Recipient(r["id"], r["name"], r["email"], r["webhook_url"]) for r in rows]
 
 
+async def registered(conn: AsyncConnection, contact_id: int | None) -> RowMapping | None:
+    """A delivery's registry entry as it is now (None when it was removed)."""
+    if contact_id is None:
+        return None
+    q = select(contacts).where(contacts.c.id == contact_id)
+    return (await conn.execute(q)).mappings().one_or_none()
+
+
 @dataclass
 class Deliverer:
     """Fans notifications out to people and delivers them through the configured channels."""
@@ -227,6 +255,7 @@ class Deliverer:
     backoff: timedelta = timedelta(seconds=30)
     lease: timedelta = timedelta(minutes=2)
     batch: int = 100
+    ring: KeyRing | None = None  # opens the webhook endpoints' sealed secrets
     _by_name: dict[str, DeliveryChannel] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -250,6 +279,7 @@ class Deliverer:
                             "recipient": p.name,
                             "channel": ch.name,
                             "address": addr,
+                            "contact_id": p.contact_id,
                         }
                     )
         if not rows:
@@ -305,6 +335,18 @@ class Deliverer:
             await self._send_one(row, dict(note) if note is not None else None)
         return len(claimed)
 
+    async def _recipient(self, row: Mapping[str, Any]) -> Recipient | None:
+        """Who a delivery goes to now, with the webhook secret when it is a webhook (issued on first use
+        for an endpoint registered before secrets existed)."""
+        async with self.engine.begin() as conn:
+            c = await registered(conn, row["contact_id"])
+            if c is None:
+                return None
+            secret = None
+            if row["channel"] == WebhookChannel.name and c["webhook_url"] and self.ring is not None:
+                secret = await endpoint_secret(conn, self.ring, c)
+        return Recipient(c["id"], c["name"], c["email"], c["webhook_url"], secret)
+
     async def _send_one(self, row: Mapping[str, Any], n: Mapping[str, Any] | None) -> None:
         channel = self._by_name.get(row["channel"])
         values: dict[str, Any]
@@ -324,9 +366,18 @@ class Deliverer:
                 "due_at": n["due_at"],
             }
             try:
-                await channel.send(row["address"], Message(row["idempotency_key"], subject, body, payload))
-                values = {"status": "delivered", "delivered_at": datetime.now(UTC), "last_error": None}
-            except PermanentFailure as e:
+                to = await self._recipient(row)
+                address = channel.address(to) if to is not None else None
+                if to is None or not address:
+                    raise PermanentFailure(f"the recipient no longer has a {channel.name} in the registry")
+                await channel.send(to, Message(row["idempotency_key"], subject, body, payload))
+                values = {
+                    "status": "delivered",
+                    "delivered_at": datetime.now(UTC),
+                    "last_error": None,
+                    "address": address,
+                }
+            except (PermanentFailure, SealError) as e:
                 values = {"status": "failed_permanent", "last_error": str(e)[:1000]}
             except Exception as e:  # transient: retry with exponential backoff, up to max_attempts
                 error = f"{type(e).__name__}: {e}"[:1000]

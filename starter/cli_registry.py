@@ -3,7 +3,8 @@
 CSV columns: party_kind (enterprise|region), party_id, role, name, department, email, webhook_url.
 Each row is validated as the API validates it and upserted on (party_kind, party_id, role, name), so
 importing the same file twice changes nothing; a bad row is reported with its line and reason and the
-others still go in.
+others still go in. A webhook must point to a public address (unless HAZARDLOOP_WEBHOOK_ALLOW_PRIVATE),
+and a new or changed one gets its own signing secret, printed once in the report.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from activities.delivery import ENTERPRISE_ROLES, REGION_ROLES
+from activities.webhooks import UnsafeTarget, check_registration
 from starter.api.registry_routes import Person
 from starter.settings import get_settings
 from store.db import make_engine
 from store.schema import contacts
+from store.sealing import KeyRing
+from store.webhook_secrets import issue
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -50,7 +54,7 @@ def _row(raw: dict[str, str]) -> dict[str, Any]:
     )
     if person.role not in ROLES[kind]:
         raise ValueError(f"role {person.role!r} is not one of {', '.join(ROLES[kind])}")
-    return {"party_kind": kind, "party_id": party, **person.model_dump()}
+    return {"party_kind": kind, "party_id": party, **person.model_dump(exclude={"new_webhook_secret"})}
 
 
 @app.command("import")
@@ -70,29 +74,56 @@ def import_csv(
                     {"line": line, "error": str(e).splitlines()[0] if isinstance(e, ValueError) else str(e)}
                 )
 
-    async def go() -> None:
-        engine = make_engine(get_settings().resolved_database_url)
+    settings = get_settings()
+    issued: list[dict[str, Any]] = []
+
+    async def go() -> int:
+        engine = make_engine(settings.resolved_database_url)
+        ring = KeyRing(settings.resolved_seal_key())
+        imported = 0
         try:
             async with engine.begin() as conn:
-                for _, values in rows:
+                for line, values in rows:
+                    url = values["webhook_url"]
+                    if url:
+                        try:
+                            await check_registration(url, allow_private=settings.webhook_allow_private)
+                        except UnsafeTarget as e:
+                            errors.append({"line": line, "error": f"webhook_url: {e}"})
+                            continue
+                    key = {k: values[k] for k in ("party_kind", "party_id", "role", "name")}
+                    old = (
+                        await conn.execute(select(contacts).filter_by(**key).with_for_update())
+                    ).one_or_none()
+                    if url and (old is None or old.webhook_url != url or old.webhook_secret is None):
+                        secret, sealed = issue(ring, url)
+                        values = values | sealed
+                        issued.append({"line": line, **key, "webhook_secret": secret})
+                    elif not url:
+                        values = values | {"webhook_key_id": None, "webhook_secret": None}
                     stmt = insert(contacts).values(**values)
                     await conn.execute(
                         stmt.on_conflict_do_update(
                             constraint="contacts_party_role_name_key",
-                            set_={k: stmt.excluded[k] for k in ("department", "email", "webhook_url")},
+                            set_={k: stmt.excluded[k] for k in values if k not in key},
                         )
                     )
+                    imported += 1
         finally:
             await engine.dispose()
+        return imported
 
-    asyncio.run(go())
-    report = {"imported": len(rows), "failed": errors}
+    imported = asyncio.run(go())
+    errors.sort(key=lambda e: int(e["line"]))
+    report = {"imported": imported, "failed": errors, "webhook_secrets": issued}
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        typer.echo(f"{len(rows)} contacts imported, {len(errors)} rows refused")
+        typer.echo(f"{imported} contacts imported, {len(errors)} rows refused")
         for err in errors:
             typer.echo(f"  line {err['line']}: {err['error']}")
+        for new in issued:  # shown this once: configure it on the receiver
+            typer.echo(f"  line {new['line']}: webhook secret of {new['name']}: {new['webhook_secret']}")
     if errors:
         raise typer.Exit(1)
 
@@ -108,8 +139,9 @@ def show(
         engine = make_engine(get_settings().resolved_database_url)
         try:
             async with engine.connect() as conn:
+                shown = [c for c in contacts.c if c.name not in ("webhook_key_id", "webhook_secret")]
                 q = (
-                    select(contacts)
+                    select(*shown)
                     .where(contacts.c.party_id == party)
                     .order_by(contacts.c.role, contacts.c.name)
                 )

@@ -119,6 +119,8 @@ def build_plan(
             "HAZARDLOOP_JWT_SECRET": settings.resolved_jwt_secret(),
             "HAZARDLOOP_SEAL_KEY": settings.resolved_seal_key(),
             "HAZARDLOOP_METRICS_TOKEN": settings.resolved_metrics_token(),
+            # internal webhook targets stay refused unless the operator allows them explicitly
+            "HAZARDLOOP_WEBHOOK_ALLOW_PRIVATE": str(settings.webhook_allow_private).lower(),
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -63,7 +63,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_sender: str = "hazardloop@localhost"
-    webhook_secret: str | None = Field(default=None, description="HMAC-SHA256 key signing webhook bodies")
+    webhook_allow_private: bool = Field(
+        default=False, description="let webhooks reach loopback / private addresses (local receivers)"
+    )
     delivery_max_attempts: int = Field(default=6, ge=1)
     delivery_backoff_seconds: float = Field(default=30.0, gt=0)
 
@@ -97,10 +99,6 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
-
-    def resolved_webhook_secret(self) -> str:
-        """The configured webhook signing secret, or a dev secret kept in the data dir."""
-        return self.webhook_secret or self._dev_secret("webhook-secret")
 
     def resolved_metrics_token(self) -> str:
         """The configured /metrics token, or a dev token kept in the data dir (`hazardloop dev`)."""

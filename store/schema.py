@@ -188,6 +188,9 @@ contacts = Table(
     Column("department", String(200), nullable=False, server_default=""),
     Column("email", String(320)),
     Column("webhook_url", String(2000)),
+    # the endpoint's own signing secret, sealed (store/webhook_secrets.py); never shown after it is issued
+    Column("webhook_key_id", String(40)),
+    Column("webhook_secret", LargeBinary),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("party_kind", "party_id", "role", "name", name="contacts_party_role_name_key"),
     Index("contacts_party", "party_kind", "party_id"),
@@ -204,6 +207,7 @@ deliveries = Table(
     Column("recipient", String(100), nullable=False, server_default=""),
     Column("channel", String(20), nullable=False),
     Column("address", String(2000), nullable=False, server_default=""),
+    Column("contact_id", BigInteger),  # the registry entry it is sent and signed with; NULL when unroutable
     Column("status", String(20), nullable=False, server_default="pending"),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

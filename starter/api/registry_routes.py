@@ -6,7 +6,12 @@
 - `GET|PUT /v1/regions/{code}/contacts`: who receives a region's notices and escalations, by role.
   Supervisors and operators covering the region write; officers and auditors covering it read.
 - `GET /v1/{hazards|incidents|tips}/{id}/notifications`: what was sent about a case, to whom, through
-  which channel, when, and the outcome — for whoever may read the case.
+  which channel, when, and the outcome — for whoever may read the case; the addresses and error texts
+  only for the roles that administer the registry, webhook addresses masked.
+
+A webhook must point to a public address (activities/webhooks.py) and gets its own signing secret,
+shown once in the response of the write that issued it: for a new endpoint, a changed URL, one that had
+none, or when asked with `new_webhook_secret`.
 """
 
 from __future__ import annotations
@@ -15,19 +20,39 @@ from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from activities.delivery import ENTERPRISE_ROLES, REGION_ROLES
+from activities.webhooks import UnsafeTarget, check_registration, mask_url
 from domain.actors import Actor, Role
-from domain.errors import Forbidden
+from domain.errors import DomainError, Forbidden
 from starter.api.app_deps import Svc, Who
 from starter.service import PLURAL
 from store.schema import contacts, deliveries, notifications
+from store.sealing import KeyRing
+from store.webhook_secrets import issue
 
 CaseId = Annotated[str, Path(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 EnterpriseId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 RegionCode = Annotated[str, Path(pattern=r"^\d{6}$")]
+REGISTRY_ADMINS = (Role.supervisor, Role.operator, Role.inspector)  # see addresses in the delivery log
+
+
+class InvalidWebhookTarget(DomainError):
+    """A webhook URL our servers must not call (internal address): 422 naming the field and the rule."""
+
+    code = "invalid_request"
+    http_status = 422
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(
+            f"{field}: {reason}",
+            field=field,
+            rule="public_webhook_target",
+            errors=[{"field": field, "problem": reason}],
+        )
 
 
 class Person(BaseModel):
@@ -37,6 +62,7 @@ class Person(BaseModel):
     department: str = Field(default="", max_length=200)
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     webhook_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+    new_webhook_secret: bool = Field(default=False, description="issue a fresh signing secret")
 
     @model_validator(mode="after")
     def _reachable(self) -> Person:
@@ -79,16 +105,57 @@ def _officer(actor: Actor, region: str, roles: tuple[Role, ...]) -> None:
         raise Forbidden(f"region {region} is outside your jurisdiction {actor.region}", rule="jurisdiction")
 
 
-async def _replace(conn: AsyncConnection, kind: str, party: str, persons: list[Person]) -> None:
-    await conn.execute(delete(contacts).where(contacts.c.party_kind == kind, contacts.c.party_id == party))
-    if persons:
+async def check_webhooks(persons: list[Person], *, allow_private: bool) -> None:
+    """Refuse a webhook to an internal address (or a name resolving to one), naming the person's field."""
+    for i, p in enumerate(persons):
+        if p.webhook_url:
+            try:
+                await check_registration(p.webhook_url, allow_private=allow_private)
+            except UnsafeTarget as e:
+                raise InvalidWebhookTarget(f"persons.{i}.webhook_url", str(e)) from e
+
+
+async def _replace(
+    conn: AsyncConnection, ring: KeyRing, kind: str, party: str, persons: list[Person]
+) -> dict[tuple[str, str], str]:
+    """Make the party's entries these persons (upserted, so unchanged endpoints keep their secrets);
+    returns the webhook secrets issued, by (role, name)."""
+    party_rows = (contacts.c.party_kind == kind, contacts.c.party_id == party)
+    old = {
+        (r["role"], r["name"]): r
+        for r in (await conn.execute(select(contacts).where(*party_rows).with_for_update())).mappings()
+    }
+    keep = [(p.role, p.name) for p in persons]
+    gone = delete(contacts).where(*party_rows)
+    await conn.execute(gone.where(tuple_(contacts.c.role, contacts.c.name).not_in(keep)) if keep else gone)
+    issued: dict[tuple[str, str], str] = {}
+    for p in persons:
+        values = p.model_dump(exclude={"new_webhook_secret"})
+        was = old.get((p.role, p.name))
+        if not p.webhook_url:
+            values |= {"webhook_key_id": None, "webhook_secret": None}
+        elif (
+            p.new_webhook_secret
+            or was is None
+            or was["webhook_url"] != p.webhook_url
+            or was["webhook_secret"] is None
+        ):
+            issued[(p.role, p.name)], sealed = issue(ring, p.webhook_url)
+            values |= sealed
+        stmt = insert(contacts).values(party_kind=kind, party_id=party, **values)
         await conn.execute(
-            contacts.insert(),
-            [{"party_kind": kind, "party_id": party, **p.model_dump()} for p in persons],
+            stmt.on_conflict_do_update(
+                constraint="contacts_party_role_name_key",
+                set_={k: stmt.excluded[k] for k in values if k not in ("role", "name")},
+            )
         )
+    return issued
 
 
-async def _list(conn: AsyncConnection, kind: str, party: str) -> list[dict[str, Any]]:
+async def _list(
+    conn: AsyncConnection, kind: str, party: str, issued: dict[tuple[str, str], str] | None = None
+) -> list[dict[str, Any]]:
+    """The party's entries; `issued` secrets are shown beside their endpoint, this once."""
     rows = await conn.execute(
         select(
             contacts.c.role, contacts.c.name, contacts.c.department, contacts.c.email, contacts.c.webhook_url
@@ -96,11 +163,18 @@ async def _list(conn: AsyncConnection, kind: str, party: str) -> list[dict[str, 
         .where(contacts.c.party_kind == kind, contacts.c.party_id == party)
         .order_by(contacts.c.role, contacts.c.name)
     )
-    return [dict(r._mapping) for r in rows]
+    shown = [dict(r._mapping) for r in rows]
+    for p in shown:
+        secret = (issued or {}).get((p["role"], p["name"]))
+        if secret:
+            p["webhook_secret"] = secret
+    return shown
 
 
 def install(app: FastAPI) -> None:
     writers = (Role.supervisor, Role.operator, Role.inspector)
+    ring = KeyRing(app.state.settings.resolved_seal_key())
+    allow_private: bool = app.state.settings.webhook_allow_private
 
     @app.put("/v1/enterprises/{enterprise_id}/responsible", tags=["registry"])
     async def put_responsible(
@@ -113,9 +187,11 @@ def install(app: FastAPI) -> None:
                 )
         else:
             _officer(who, body.region, writers)
+        await check_webhooks(body.persons, allow_private=allow_private)
         async with request.app.state.engine.begin() as conn:
-            await _replace(conn, "enterprise", enterprise_id, body.persons)
-            return {"enterprise_id": enterprise_id, "persons": await _list(conn, "enterprise", enterprise_id)}
+            issued = await _replace(conn, ring, "enterprise", enterprise_id, body.persons)
+            persons = await _list(conn, "enterprise", enterprise_id, issued)
+            return {"enterprise_id": enterprise_id, "persons": persons}
 
     @app.get("/v1/enterprises/{enterprise_id}/responsible", tags=["registry"])
     async def get_responsible(
@@ -136,9 +212,10 @@ def install(app: FastAPI) -> None:
         code: RegionCode, body: RegionContacts, who: Who, request: Request
     ) -> dict[str, Any]:
         _officer(who, code, (Role.supervisor, Role.operator))
+        await check_webhooks(body.persons, allow_private=allow_private)
         async with request.app.state.engine.begin() as conn:
-            await _replace(conn, "region", code, body.persons)
-            return {"region": code, "persons": await _list(conn, "region", code)}
+            issued = await _replace(conn, ring, "region", code, body.persons)
+            return {"region": code, "persons": await _list(conn, "region", code, issued)}
 
     @app.get("/v1/regions/{code}/contacts", tags=["registry"])
     async def get_region(code: RegionCode, who: Who, request: Request) -> dict[str, Any]:
@@ -202,18 +279,19 @@ def _install_log(app: FastAPI, plural: str, kind: str) -> None:
                 },
             )
             if r["channel"] is not None:
-                n["deliveries"].append(
-                    {
-                        k: r[k]
-                        for k in (
-                            "recipient",
-                            "channel",
-                            "address",
-                            "status",
-                            "attempts",
-                            "last_error",
-                            "delivered_at",
-                        )
-                    }
-                )
+                n["deliveries"].append(_shown_delivery(r, admin=who.role in REGISTRY_ADMINS))
         return {"id": case_id, "notifications": list(out.values())}
+
+
+def _shown_delivery(r: Any, *, admin: bool) -> dict[str, Any]:
+    """One delivery as the log shows it: addresses and error texts (which may quote them) only to the
+    registry's administrators, a webhook's address always masked."""
+    shown = {k: r[k] for k in ("recipient", "channel", "status", "attempts", "delivered_at")}
+    address, error = str(r["address"] or ""), r["last_error"]
+    if not admin:
+        return shown | {"address": None, "last_error": None}
+    if r["channel"] == "webhook" and address:
+        masked = mask_url(address)
+        error = error.replace(address, masked) if error else error
+        address = masked
+    return shown | {"address": address, "last_error": error}

@@ -22,6 +22,7 @@ from temporalio.api.common.v1 import Payload
 from activities.delivery import Deliverer, WebhookChannel
 from activities.outbox import OutboxDrainer
 from store.schema import metadata
+from store.sealing import KeyRing
 from tests.support.apptest import App, running_app
 from tests.support.poll import eventually
 
@@ -34,7 +35,7 @@ PLANTED = (NAME, PHONE)
 
 @pytest.fixture
 async def app(dev_env, db_url):
-    async with running_app(dev_env.client, db_url) as a:
+    async with running_app(dev_env.client, db_url, webhook_allow_private=True) as a:  # local receiver
         yield a
 
 
@@ -230,7 +231,9 @@ async def test_anonymous_tip_to_paid_reward_and_the_reporter_is_never_exposed(ap
     assert (
         await o.call("PUT", f"/v1/enterprises/{ENT}/responsible", o.supervisor, json=body)
     ).status_code == 200
-    drainer = OutboxDrainer(app.engine, deliverer=Deliverer(app.engine, [WebhookChannel("s")]))
+    ring = KeyRing(app.settings.resolved_seal_key())
+    deliverer = Deliverer(app.engine, [WebhookChannel(allow_private=True)], ring=ring)
+    drainer = OutboxDrainer(app.engine, deliverer=deliverer)
     for _ in range(50):
         await drainer.drain_once()
         if not await drainer.deliverer.deliver_due():  # type: ignore[union-attr]

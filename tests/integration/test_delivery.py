@@ -4,16 +4,12 @@ receiver on loopback, the real dev server and PostgreSQL, the outbox drainer and
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
-import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.header import decode_header, make_header
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +22,11 @@ from activities.outbox import OutboxDrainer
 from starter.embedded import free_port
 from starter.settings import REPO_ROOT
 from store.schema import deliveries
+from store.sealing import KeyRing
 from tests.support.apptest import App, running_app
+from tests.support.delivery import Hooks, one_notification, secrets_by_path, settle, webhook_receiver
 
-REGION, ENT, SECRET = "500107", "ENT-DLV", "webhook-test-secret"
+REGION, ENT = "500107", "ENT-DLV"
 
 
 # ---- the receivers ---------------------------------------------------------------------------------------
@@ -64,42 +62,10 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
     controller.stop()
 
 
-@dataclass
-class Hooks:
-    fail_first: dict[str, int] = field(default_factory=dict)  # path → how many 500s before success
-    got: list[tuple[str, dict[str, Any], bool, str]] = field(
-        default_factory=list
-    )  # path, body, signed ok, key
-    failed: list[str] = field(default_factory=list)
-
-
 @pytest.fixture
 def receiver() -> Iterator[tuple[Hooks, str]]:
-    hooks = Hooks()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if hooks.fail_first.get(self.path, 0) > 0:
-                hooks.fail_first[self.path] -= 1
-                hooks.failed.append(self.path)
-                self.send_response(500)
-                self.end_headers()
-                return
-            expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-            ok = hmac.compare_digest(expected, self.headers.get("X-Hazardloop-Signature", ""))
-            hooks.got.append((self.path, json.loads(body), ok, self.headers["X-Hazardloop-Delivery"]))
-            self.send_response(200 if not self.path.startswith("/gone") else 410)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield hooks, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with webhook_receiver() as r:
+        yield r
 
 
 def quick_pack(tmp: Path) -> str:
@@ -116,35 +82,24 @@ def quick_pack(tmp: Path) -> str:
 
 @pytest.fixture
 async def app(dev_env, db_url, tmp_path) -> AsyncIterator[App]:
-    async with running_app(dev_env.client, db_url, policy=quick_pack(tmp_path)) as a:
+    async with running_app(
+        dev_env.client, db_url, policy=quick_pack(tmp_path), webhook_allow_private=True
+    ) as a:
         yield a
 
 
 def deliverer(app: App, smtp_port: int, **kw: Any) -> Deliverer:
-    channels = [EmailChannel("127.0.0.1", smtp_port, "hazardloop@test"), WebhookChannel(SECRET)]
-    return Deliverer(app.engine, channels, backoff=timedelta(milliseconds=20), **kw)
-
-
-async def settle(app: App, drainer: OutboxDrainer, until: Any, what: str, within: float = 60.0) -> None:
-    """Drain and deliver until a condition holds (bounded): timers and deliveries arrive asynchronously."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + within
-    while True:
-        await drainer.drain_once()
-        assert drainer.deliverer is not None
-        await drainer.deliverer.deliver_due()
-        if await until():
-            return
-        if loop.time() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
+    channels = [EmailChannel("127.0.0.1", smtp_port, "hazardloop@test"), WebhookChannel(allow_private=True)]
+    ring = KeyRing(app.settings.resolved_seal_key())
+    return Deliverer(app.engine, channels, backoff=timedelta(milliseconds=20), ring=ring, **kw)
 
 
 def later(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
 
 
-async def register(app: App, hook_url: str) -> None:
+async def register(app: App, hook_url: str) -> dict[str, str]:
+    """The registry of the scenario; returns the webhook secrets it issued, by path."""
     sup = app.token("sup-1", "supervisor", "500100")
     r = await app.http.put(
         f"/v1/enterprises/{ENT}/responsible",
@@ -159,6 +114,7 @@ async def register(app: App, hook_url: str) -> None:
         },
     )
     assert r.status_code == 200, r.text
+    secrets = secrets_by_path(r.json()["persons"])
     for code, persons in (
         (
             REGION,
@@ -171,12 +127,14 @@ async def register(app: App, hook_url: str) -> None:
     ):
         r = await app.http.put(f"/v1/regions/{code}/contacts", headers=sup, json={"persons": persons})
         assert r.status_code == 200, r.text
+        secrets |= secrets_by_path(r.json()["persons"])
+    return secrets
 
 
 async def test_the_right_people_get_the_right_messages_through_mail_and_webhooks(app, smtp, receiver) -> None:
     box, port = smtp
     hooks, url = receiver
-    await register(app, url)
+    hooks.secrets |= await register(app, url)
     drainer = OutboxDrainer(app.engine, deliverer=deliverer(app, port))
     ent = app.token("ent-1", "enterprise", REGION, ENT)
     insp = app.token("insp-1", "inspector", REGION)
@@ -241,7 +199,7 @@ async def test_the_right_people_get_the_right_messages_through_mail_and_webhooks
     assert {b["kind"] for b in ent_hooks if b["case_id"] == general} >= {"reminder", "overdue"}
     city = [b for p, b, _, _ in hooks.got if p == "/city" and b["case_id"] == general]
     assert [b["kind"] for b in city] == ["escalation"]  # one level up, only the escalation
-    assert all(ok for _, _, ok, _ in hooks.got)  # every webhook signed with the shared secret
+    assert hooks.got and all(ok for _, _, ok, _ in hooks.got)  # each signed with its endpoint's secret
     assert not [
         m for m in box.mails if m[0] == "insp@gov.test" and "逾期上报" in m[1]
     ]  # nobody else escalated to
@@ -256,18 +214,6 @@ async def test_the_right_people_get_the_right_messages_through_mail_and_webhooks
     assert (await app.http.get(f"/v1/hazards/{general}/notifications", headers=other)).status_code == 403
 
 
-async def _one_notification(app: App, party_role: str, party: str, case_id: str) -> None:
-    async with app.engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO notifications (case_id, case_kind, stream_version, seq, kind, recipient_role,"
-                " recipient_party, subject, data, created_at) VALUES (:c, 'hazard', 1, 0, 'overdue', :r, :p,"
-                " 'hazard overdue', '{}'::jsonb, now())"
-            ),
-            {"c": case_id, "r": party_role, "p": party},
-        )
-
-
 async def test_a_receiver_failing_twice_then_succeeding_gets_exactly_one_delivery(
     app, smtp, receiver
 ) -> None:
@@ -279,7 +225,7 @@ async def test_a_receiver_failing_twice_then_succeeding_gets_exactly_one_deliver
         await app.http.put(f"/v1/regions/{REGION}/contacts", headers=sup, json={"persons": persons})
     ).status_code == 200
     hooks.fail_first["/flaky"] = 2
-    await _one_notification(app, "supervisor", REGION, "HZ-FLAKY")
+    await one_notification(app, "supervisor", REGION, "HZ-FLAKY")
     drainer = OutboxDrainer(app.engine, deliverer=deliverer(app, port))
 
     async def delivered() -> bool:
@@ -321,8 +267,8 @@ async def test_a_permanently_failing_address_is_recorded_and_does_not_block_othe
     assert (
         await app.http.put(f"/v1/regions/{REGION}/contacts", headers=sup, json={"persons": persons})
     ).status_code == 200
-    await _one_notification(app, "supervisor", REGION, "HZ-PERM")
-    await _one_notification(app, "inspector", "500199", "HZ-NOBODY")  # nobody registered there
+    await one_notification(app, "supervisor", REGION, "HZ-PERM")
+    await one_notification(app, "inspector", "500199", "HZ-NOBODY")  # nobody registered there
     drainer = OutboxDrainer(app.engine, deliverer=deliverer(app, port))
 
     async def settled() -> bool:
@@ -426,18 +372,23 @@ async def test_registry_csv_import_is_idempotent_and_reports_bad_rows(app, tmp_p
         "region,500107,supervisor,区安委办,安委办,district@gov.test,\n"
         "region,5001,supervisor,bad region,,x@gov.test,\n"
         "enterprise,ENT-CSV,cook,nobody,,c@ent.test,\n"
-        "region,500107,inspector,no channel,,,\n",
+        "region,500107,inspector,no channel,,,\n"
+        "region,500107,expert,metadata,,,http://169.254.169.254/latest/meta-data/\n",
         encoding="utf-8",
     )
     runner = CliRunner()
     try:
-        for _ in range(2):
+        for run in range(2):
             res = await asyncio.to_thread(
                 runner.invoke, cli_app, ["registry", "import", str(csv_file), "--json"]
             )
             assert res.exit_code == 1, res.output
             report = json.loads(res.output)
-            assert report["imported"] == 3 and [e["line"] for e in report["failed"]] == [5, 6, 7]
+            assert report["imported"] == 3 and [e["line"] for e in report["failed"]] == [5, 6, 7, 8]
+            assert "link-local" in report["failed"][-1]["error"]  # an internal target is refused
+            # the webhook's own secret is printed by the import that issued it, never again
+            issued = [(s["line"], s["webhook_secret"][:6]) for s in report["webhook_secrets"]]
+            assert issued == ([(3, "whsec_")] if run == 0 else [])
         async with app.engine.connect() as conn:
             assert (await conn.execute(text("SELECT count(*) FROM contacts"))).scalar_one() == 3
         sup = app.token("sup-1", "supervisor", "500100")

@@ -58,6 +58,7 @@ async def running_app(
     with_worker: bool = True,
     queue: str | None = None,
     settings_overrides: Mapping[str, Any] | None = None,
+    webhook_allow_private: bool = False,
 ) -> AsyncIterator[App]:
     queue = queue or unique_queue("api")
     target = client.service_client.config.target_host
@@ -71,6 +72,7 @@ async def running_app(
             "policy": policy,
             "data_dir": data_dir or world_traversable_tmpdir("hazardloop-api-"),
             "policy_dir": REPO_ROOT / "policies",
+            "webhook_allow_private": webhook_allow_private,
             **(settings_overrides or {}),
         }
     )

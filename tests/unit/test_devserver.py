@@ -146,6 +146,10 @@ def test_plan_builds_cli_children_with_shared_env(tmp_path: Path) -> None:
     # the dev secrets are the ones kept in the data dir, so `hazardloop token` mints what the API accepts
     assert env["HAZARDLOOP_JWT_SECRET"] == (data / "jwt-secret").read_text().strip()
     assert env["HAZARDLOOP_SEAL_KEY"] == (data / "seal-key").read_text().strip()
+    # the embedded default refuses internal webhook targets too, unless the operator allows them
+    assert env["HAZARDLOOP_WEBHOOK_ALLOW_PRIVATE"] == "false"
+    local = Settings(data_dir=tmp_path / "d", webhook_allow_private=True)
+    assert build_plan(local, python="/py", base_env={}).env["HAZARDLOOP_WEBHOOK_ALLOW_PRIVATE"] == "true"
     assert plan.api_base_url == "http://127.0.0.1:18001"
     assert plan.temporal_ui_url == "http://127.0.0.1:18301"
     # every variable passed is a setting the children read
