@@ -1,9 +1,11 @@
 """`hazardloop registry import FILE.csv | show`: the responsibility registry from the command line.
 
-CSV columns: party_kind (enterprise|region), party_id, role, name, department, email, webhook_url.
-Each row is validated as the API validates it and upserted on (party_kind, party_id, role, name), so
-importing the same file twice changes nothing; a bad row is reported with its line and reason and the
-others still go in.
+CSV columns: party_kind (enterprise|region), party_id, region, role, name, department, email, webhook_url.
+`region` is where an enterprise is (left empty on a region's rows): an enterprise's first row registers
+it there, and a row naming another region than the one it is registered in is refused (moving an
+enterprise is for a supervisor covering both regions, through the API). Each row is validated as the API
+validates it and upserted on (party_kind, party_id, role, name), so importing the same file twice
+changes nothing; a bad row is reported with its line and reason and the others still go in.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from activities.delivery import ENTERPRISE_ROLES, REGION_ROLES
-from starter.api.registry_routes import Person
+from domain.access import check_place
+from domain.common import REGION_RE
+from domain.errors import DomainError
+from starter.api.registry_routes import Person, bind_region, registered_region
 from starter.settings import get_settings
 from store.db import make_engine
 from store.schema import contacts
@@ -37,10 +42,18 @@ def _row(raw: dict[str, str]) -> dict[str, Any]:
     if kind not in ROLES:
         raise ValueError(f"party_kind must be enterprise or region, not {kind!r}")
     party = (raw.get("party_id") or "").strip()
-    if not party or (kind == "region" and not (len(party) == 6 and party.isdigit())):
+    if not party or (kind == "region" and not REGION_RE.match(party)):
         raise ValueError(
             f"party_id {party!r} is not a valid {'region code' if kind == 'region' else 'enterprise id'}"
         )
+    region = (raw.get("region") or "").strip()
+    if kind == "enterprise":
+        try:
+            check_place(region, "an enterprise")
+        except DomainError as e:
+            raise ValueError(f"region: {e.detail}") from None
+    elif region not in ("", party):
+        raise ValueError(f"region {region!r}: leave it empty on a region's rows (party_id is the region)")
     person = Person.model_validate(
         {
             k: (raw.get(k) or "").strip() or None
@@ -50,7 +63,7 @@ def _row(raw: dict[str, str]) -> dict[str, Any]:
     )
     if person.role not in ROLES[kind]:
         raise ValueError(f"role {person.role!r} is not one of {', '.join(ROLES[kind])}")
-    return {"party_kind": kind, "party_id": party, **person.model_dump()}
+    return {"party_kind": kind, "party_id": party, "region": region, **person.model_dump()}
 
 
 @app.command("import")
@@ -70,11 +83,28 @@ def import_csv(
                     {"line": line, "error": str(e).splitlines()[0] if isinstance(e, ValueError) else str(e)}
                 )
 
+    imported = 0
+
     async def go() -> None:
+        nonlocal imported
         engine = make_engine(get_settings().resolved_database_url)
         try:
             async with engine.begin() as conn:
-                for _, values in rows:
+                for line, row in rows:
+                    values = {k: v for k, v in row.items() if k != "region"}
+                    if row["party_kind"] == "enterprise":
+                        party, region = row["party_id"], row["region"]
+                        registered = await registered_region(conn, party, lock=True)
+                        if registered not in (None, region):
+                            errors.append(
+                                {
+                                    "line": line,
+                                    "error": f"enterprise {party} is registered in {registered}, not "
+                                    f"{region}: moving it is for a supervisor covering both regions (API)",
+                                }
+                            )
+                            continue
+                        await bind_region(conn, party, registered, region)
                     stmt = insert(contacts).values(**values)
                     await conn.execute(
                         stmt.on_conflict_do_update(
@@ -82,15 +112,17 @@ def import_csv(
                             set_={k: stmt.excluded[k] for k in ("department", "email", "webhook_url")},
                         )
                     )
+                    imported += 1
         finally:
             await engine.dispose()
 
     asyncio.run(go())
-    report = {"imported": len(rows), "failed": errors}
+    errors.sort(key=lambda e: int(e["line"]))
+    report = {"imported": imported, "failed": errors}
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        typer.echo(f"{len(rows)} contacts imported, {len(errors)} rows refused")
+        typer.echo(f"{imported} contacts imported, {len(errors)} rows refused")
         for err in errors:
             typer.echo(f"  line {err['line']}: {err['error']}")
     if errors:
