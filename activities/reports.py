@@ -79,13 +79,21 @@ class ReportActivities:
     @activity.defn(name="overdue_sweep")
     async def overdue_sweep(self, grace_seconds: float) -> SweepResult:
         """Open cases whose earliest deadline passed more than `grace` ago: a timer that did not fire (there
-        should be none). Each mismatch is logged as an error and the list is stored as a report."""
+        should be none). Each mismatch is logged as an error and the list is stored as a report; each carries
+        its case's region, by which the API narrows the list to a reader's jurisdiction."""
         now = datetime.now(UTC)
         async with self.engine.begin() as conn:
             rows = (
                 (
                     await conn.execute(
-                        select(cases.c.id, cases.c.kind, cases.c.status, cases.c.next_due_at, cases.c.overdue)
+                        select(
+                            cases.c.id,
+                            cases.c.kind,
+                            cases.c.region,
+                            cases.c.status,
+                            cases.c.next_due_at,
+                            cases.c.overdue,
+                        )
                         .where(
                             cases.c.terminal.is_(False),
                             cases.c.next_due_at < now - timedelta(seconds=grace_seconds),

@@ -1,9 +1,33 @@
-"""Who may read a case (writes are decided by each decider)."""
+"""Who may read a case, file one, and keep the responsibility registry (writes to a case are decided by
+each decider)."""
 
 from __future__ import annotations
 
-from domain.actors import Actor, Role
-from domain.errors import Forbidden
+from collections.abc import Iterable
+
+from domain.actors import Actor, Role, is_place
+from domain.errors import Forbidden, InvalidCommand
+
+# who keeps the responsibility registry of enterprises besides the enterprise itself
+REGISTRY_KEEPERS = frozenset({Role.supervisor, Role.operator, Role.inspector})
+
+
+def check_covers(actor: Actor, region: str) -> None:
+    """The actor's jurisdiction must cover `region`."""
+    if not actor.covers(region):
+        raise Forbidden(f"region {region} is outside your jurisdiction {actor.region}", rule="jurisdiction")
+
+
+def check_role(actor: Actor, roles: Iterable[Role], what: str = "this") -> None:
+    allowed = sorted(r.value for r in roles)
+    if actor.role.value not in allowed:
+        raise Forbidden(f"{what} is for {' or '.join(allowed)}, not {actor.role.value}", rule="role")
+
+
+def check_officer(actor: Actor, region: str, roles: Iterable[Role]) -> None:
+    """One of `roles`, with jurisdiction over `region` (a region's own contacts)."""
+    check_role(actor, roles)
+    check_covers(actor, region)
 
 
 def check_read(actor: Actor, region: str, enterprise_id: str | None) -> None:
@@ -14,8 +38,7 @@ def check_read(actor: Actor, region: str, enterprise_id: str | None) -> None:
                 "an enterprise user reads only its own enterprise's cases", rule="enterprise_scope"
             )
         return
-    if not actor.covers(region):
-        raise Forbidden(f"region {region} is outside your jurisdiction {actor.region}", rule="jurisdiction")
+    check_covers(actor, region)
 
 
 def list_scope(actor: Actor, region: str | None, enterprise_id: str | None) -> tuple[str, str | None]:
@@ -28,8 +51,7 @@ def list_scope(actor: Actor, region: str | None, enterprise_id: str | None) -> t
         return region or "000000", actor.enterprise_id
     if region is None:
         return actor.region, enterprise_id
-    if not actor.covers(region):
-        raise Forbidden(f"region {region} is outside your jurisdiction {actor.region}", rule="jurisdiction")
+    check_covers(actor, region)
     return region, enterprise_id
 
 
@@ -43,11 +65,7 @@ def check_acts(
         raise Forbidden(
             f"auditors read {noun}s and replay histories; they change nothing", rule="auditor_read_only"
         )
-    if actor.role not in roles:
-        raise Forbidden(
-            f"{command} is for {' or '.join(sorted(r.value for r in roles))}, not {actor.role.value}",
-            rule="role",
-        )
+    check_role(actor, roles, command)
     if actor.role == Role.enterprise:
         if enterprise_id is None or actor.enterprise_id != enterprise_id:
             raise Forbidden(
@@ -56,5 +74,85 @@ def check_acts(
                 rule="enterprise_scope",
             )
         return
-    if not actor.covers(region):
-        raise Forbidden(f"region {region} is outside your jurisdiction {actor.region}", rule="jurisdiction")
+    check_covers(actor, region)
+
+
+def check_place(region: str, what: str) -> None:
+    """`region` must be a place: six ASCII digits of a known province, not the national 000000."""
+    if not is_place(region):
+        raise InvalidCommand(
+            f"region {region!r} is not a region {what} can be in: six ASCII digits (行政区划代码) whose "
+            "first two are a province's code, e.g. 500107",
+            field="region",
+            rule="region_unknown",
+        )
+
+
+def check_files(actor: Actor, region: str, noun: str) -> None:
+    """Where a new case may be filed (after check_acts): in a place; by an enterprise user only in its own
+    region (its token's), never where its regulators would not see it."""
+    check_place(region, f"a {noun}")
+    if actor.role == Role.enterprise and region != actor.region:
+        raise Forbidden(
+            f"an enterprise user files {noun}s only in its own region {actor.region}, not {region}",
+            rule="jurisdiction",
+        )
+
+
+def _own_enterprise(actor: Actor, enterprise_id: str) -> None:
+    if actor.enterprise_id != enterprise_id:
+        raise Forbidden(
+            f"an enterprise user keeps only its own responsible persons ({actor.enterprise_id}), "
+            f"not {enterprise_id}'s",
+            rule="enterprise_scope",
+        )
+
+
+def check_registry_read(actor: Actor, enterprise_id: str, registered: str | None) -> None:
+    """Who reads an enterprise's responsible persons: the enterprise itself, or an officer or auditor whose
+    jurisdiction covers the region the enterprise is registered in (never a region the request names).
+    An enterprise not registered in any region (contacts imported before regions were kept) is read
+    by a national jurisdiction only."""
+    if actor.role == Role.enterprise:
+        _own_enterprise(actor, enterprise_id)
+        return
+    check_role(actor, REGISTRY_KEEPERS | {Role.auditor})
+    if registered is None and not actor.covers("000000"):
+        raise Forbidden(
+            f"enterprise {enterprise_id} is registered in no region: only a national jurisdiction reads "
+            f"it, not {actor.region}",
+            rule="jurisdiction",
+        )
+    if registered is not None:
+        check_covers(actor, registered)
+
+
+def check_registry_write(actor: Actor, enterprise_id: str, registered: str | None, region: str) -> None:
+    """Who writes an enterprise's responsible persons, `region` being where the write says the enterprise
+    is: the enterprise itself in its own region (its token's), or a supervisor, operator or inspector
+    covering `region`. The first registration binds the enterprise to `region`; a write naming another
+    region than the registered one moves it, which only a supervisor covering both regions may do."""
+    check_place(region, "an enterprise")
+    if actor.role == Role.enterprise:
+        _own_enterprise(actor, enterprise_id)
+        if region != actor.region:
+            raise Forbidden(
+                f"an enterprise user registers only in its own region {actor.region}, not {region}",
+                rule="jurisdiction",
+            )
+    else:
+        check_officer(actor, region, REGISTRY_KEEPERS)
+    if registered is None or registered == region:
+        return
+    if actor.role != Role.supervisor:
+        raise Forbidden(
+            f"enterprise {enterprise_id} is registered in {registered}: moving it to {region} is for a "
+            f"supervisor covering both regions, not {actor.role.value}",
+            rule="role",
+        )
+    if not actor.covers(registered):
+        raise Forbidden(
+            f"enterprise {enterprise_id} is registered in {registered}, outside your jurisdiction "
+            f"{actor.region}: moving it to {region} needs a supervisor covering both regions",
+            rule="jurisdiction",
+        )

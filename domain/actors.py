@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-REGION_RE = re.compile(r"^\d{6}$")
+from domain.common import REGION_RE
+
+# The provinces (省级) of GB/T 2260 where the mainland's work-safety rules apply: the first two digits of
+# every region a case can be in. 000000 (national) is a jurisdiction, never a case's place.
+PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65".split()
+)
 
 
 class Role(StrEnum):
@@ -31,6 +36,11 @@ def region_prefix(code: str) -> str:
     if code.endswith("00"):
         return code[:4]
     return code
+
+
+def is_place(code: str) -> bool:
+    """True when `code` can be where a case is: six ASCII digits in a known province (not 000000)."""
+    return REGION_RE.match(code) is not None and code[:2] in PROVINCES
 
 
 def region_covers(scope: str, code: str) -> bool:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict, Field
 
-REGION = r"^\d{6}$"
+# A region (行政区划代码) is exactly six ASCII digits: `[0-9]`, never `\d`, which takes any Unicode digit
+# (full-width ５). REGION is for pydantic fields and FastAPI parameters, whose (Rust) regex ends the text at
+# `$` and has no `\Z`; REGION_RE is for Python code, where `$` would also match before a trailing newline.
+REGION = r"^[0-9]{6}$"
+REGION_RE = re.compile(r"\A[0-9]{6}\Z")
 HEX64 = r"^[0-9a-f]{64}$"
 
 

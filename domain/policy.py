@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain.common import REGION
 from domain.timecalc import IsoDuration, WorkCalendar, add_duration
 
 REQUIRED_KEYS: tuple[str, ...] = (
@@ -82,7 +83,7 @@ class PolicyPack(BaseModel):
 
     id: str = Field(min_length=1)
     version: str = Field(min_length=1)
-    jurisdiction: str = Field(pattern=r"^\d{6}$")
+    jurisdiction: str = Field(pattern=REGION)
     title: str = ""
     calendar: PolicyCalendar = Field(default_factory=PolicyCalendar)
     values: dict[str, PolicyValue]

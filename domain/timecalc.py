@@ -13,9 +13,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 CN_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
+# ASCII digits only (`\d` takes any Unicode digit), and `\Z`: `$` would accept a trailing newline
 _DURATION_RE = re.compile(
-    r"^(?P<sign>-)?P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+    r"\A(?P<sign>-)?P(?:(?P<years>[0-9]+)Y)?(?:(?P<months>[0-9]+)M)?(?:(?P<weeks>[0-9]+)W)?"
+    r"(?:(?P<days>[0-9]+)D)?"
+    r"(?:T(?:(?P<hours>[0-9]+)H)?(?:(?P<minutes>[0-9]+)M)?(?:(?P<seconds>[0-9]+(?:\.[0-9]+)?)S)?)?\Z"
 )
 
 

@@ -1,10 +1,13 @@
 """`hazardloop registry import FILE.csv | show`: the responsibility registry from the command line.
 
-CSV columns: party_kind (enterprise|region), party_id, role, name, department, email, webhook_url.
-Each row is validated as the API validates it and upserted on (party_kind, party_id, role, name), so
-importing the same file twice changes nothing; a bad row is reported with its line and reason and the
-others still go in. A webhook must point to a public address (unless HAZARDLOOP_WEBHOOK_ALLOW_PRIVATE),
-and a new or changed one gets its own signing secret, printed once in the report.
+CSV columns: party_kind (enterprise|region), party_id, region, role, name, department, email, webhook_url.
+`region` is where an enterprise is (left empty on a region's rows): an enterprise's first row registers
+it there, and a row naming another region than the one it is registered in is refused (moving an
+enterprise is for a supervisor covering both regions, through the API). Each row is validated as the API
+validates it and upserted on (party_kind, party_id, role, name), so importing the same file twice
+changes nothing; a bad row is reported with its line and reason and the others still go in. A webhook
+must point to a public address (unless HAZARDLOOP_WEBHOOK_ALLOW_PRIVATE), and a new or changed one gets
+its own signing secret, printed once in the report.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from sqlalchemy.dialects.postgresql import insert
 
 from activities.delivery import ENTERPRISE_ROLES, REGION_ROLES
 from activities.webhooks import UnsafeTarget, check_registration
-from starter.api.registry_routes import Person
+from domain.access import check_place
+from domain.common import REGION_RE
+from domain.errors import DomainError
+from starter.api.registry_routes import Person, bind_region, registered_region
 from starter.settings import get_settings
 from store.db import make_engine
 from store.schema import contacts
@@ -41,10 +47,18 @@ def _row(raw: dict[str, str]) -> dict[str, Any]:
     if kind not in ROLES:
         raise ValueError(f"party_kind must be enterprise or region, not {kind!r}")
     party = (raw.get("party_id") or "").strip()
-    if not party or (kind == "region" and not (len(party) == 6 and party.isdigit())):
+    if not party or (kind == "region" and not REGION_RE.match(party)):
         raise ValueError(
             f"party_id {party!r} is not a valid {'region code' if kind == 'region' else 'enterprise id'}"
         )
+    region = (raw.get("region") or "").strip()
+    if kind == "enterprise":
+        try:
+            check_place(region, "an enterprise")
+        except DomainError as e:
+            raise ValueError(f"region: {e.detail}") from None
+    elif region not in ("", party):
+        raise ValueError(f"region {region!r}: leave it empty on a region's rows (party_id is the region)")
     person = Person.model_validate(
         {
             k: (raw.get(k) or "").strip() or None
@@ -54,7 +68,12 @@ def _row(raw: dict[str, str]) -> dict[str, Any]:
     )
     if person.role not in ROLES[kind]:
         raise ValueError(f"role {person.role!r} is not one of {', '.join(ROLES[kind])}")
-    return {"party_kind": kind, "party_id": party, **person.model_dump(exclude={"new_webhook_secret"})}
+    return {
+        "party_kind": kind,
+        "party_id": party,
+        "region": region,
+        **person.model_dump(exclude={"new_webhook_secret"}),
+    }
 
 
 @app.command("import")
@@ -83,7 +102,8 @@ def import_csv(
         imported = 0
         try:
             async with engine.begin() as conn:
-                for line, values in rows:
+                for line, row in rows:
+                    values = {k: v for k, v in row.items() if k != "region"}
                     url = values["webhook_url"]
                     if url:
                         try:
@@ -91,6 +111,19 @@ def import_csv(
                         except UnsafeTarget as e:
                             errors.append({"line": line, "error": f"webhook_url: {e}"})
                             continue
+                    if row["party_kind"] == "enterprise":
+                        party, region = row["party_id"], row["region"]
+                        registered = await registered_region(conn, party, lock=True)
+                        if registered not in (None, region):
+                            errors.append(
+                                {
+                                    "line": line,
+                                    "error": f"enterprise {party} is registered in {registered}, not "
+                                    f"{region}: moving it is for a supervisor covering both regions (API)",
+                                }
+                            )
+                            continue
+                        await bind_region(conn, party, registered, region)
                     key = {k: values[k] for k in ("party_kind", "party_id", "role", "name")}
                     old = (
                         await conn.execute(select(contacts).filter_by(**key).with_for_update())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     Identity,
@@ -194,6 +195,18 @@ contacts = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("party_kind", "party_id", "role", "name", name="contacts_party_role_name_key"),
     Index("contacts_party", "party_kind", "party_id"),
+)
+
+# The region each enterprise of the registry is in: bound by its first registration, moved only by a
+# supervisor covering both regions (domain.access.check_registry_write).
+enterprises = Table(
+    "enterprises",
+    metadata,
+    Column("enterprise_id", String(100), primary_key=True),
+    Column("region", String(6), nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("region ~ '^[0-9]{6}$'", name="enterprises_region_six_ascii_digits"),
 )
 
 # One row per notification × recipient × channel: the delivery log, and the idempotency of retries.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.access import check_acts
+from domain.access import check_acts, check_files
 from domain.actors import Role, parent_region
 from domain.decider import (
     CaseIndex,
@@ -245,6 +245,7 @@ class HazardDecider:
             if s.status != Status.none:
                 self._refuse(s, "report")
             self._check_actor(s, c, ctx, region=c.region, enterprise_id=c.enterprise_id)
+            check_files(ctx.actor, c.region, "hazard")
             return self._report(c, ctx)
         if s.status == Status.none:
             self._refuse(s, c.type)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain.access import check_acts
+from domain.access import check_acts, check_files
 from domain.actors import Role, parent_region
 from domain.decider import CaseIndex, ChildCaseUpdated, ChildSpec, Context, Deadline, DeadlineElapsed, Notice
 from domain.errors import Conflict, Forbidden, InvalidCommand, NotAllowedInState
@@ -210,6 +210,7 @@ class IncidentDecider:
             if s.status != Status.none:
                 self._refuse(s, "report")
             self._check_actor(s, c, ctx, c.region, c.enterprise_id)
+            check_files(ctx.actor, c.region, "incident")
             return self._report(c, ctx)
         if s.status == Status.none:
             self._refuse(s, c.type)

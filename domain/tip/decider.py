@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from domain.access import check_acts
+from domain.access import check_acts, check_files
 from domain.actors import Role
 from domain.decider import CaseIndex, ChildCaseUpdated, ChildSpec, Context, Deadline, DeadlineElapsed, Notice
 from domain.errors import Conflict, Forbidden, InvalidCommand, NotAllowedInState
@@ -143,6 +143,7 @@ class TipDecider:
             self._refuse_in_state(s, c.type)
         self._check_actor(s, c, ctx)
         if isinstance(c, Receive):
+            check_files(ctx.actor, c.region, "tip")
             return self._receive(s, c, ctx)
         if c.type not in allowed_commands(s):
             self._refuse_in_state(s, c.type)

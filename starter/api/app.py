@@ -27,6 +27,7 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from domain.common import REGION
 from domain.registry import get_decider
 from starter.api import problems
 from starter.api.app_deps import Svc, Who
@@ -40,7 +41,7 @@ from store.db import make_engine
 log = structlog.get_logger("hazardloop.api")
 
 CaseId = Annotated[str, Path(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
-REGION_Q = Query(pattern=r"^\d{6}$", description="6-digit region code; covers every code below it")
+REGION_Q = Query(pattern=REGION, description="6-digit region code; covers every code below it")
 
 
 class ClientHolder:

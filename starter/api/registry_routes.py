@@ -1,8 +1,10 @@
 """The responsibility registry and the delivery log (DOMAIN.md §4).
 
 - `GET|PUT /v1/enterprises/{id}/responsible`: the enterprise's 三个责任人 (administrative, supervisory,
-  enterprise) and 三个层级负责人 (management, technical, operations) with their channels. The enterprise
-  itself, or a supervisor / operator / inspector whose jurisdiction covers the enterprise's `region`.
+  enterprise) and 三个层级负责人 (management, technical, operations) with their channels. The first
+  registration binds the enterprise to the `region` it names; reads and writes then need jurisdiction
+  over that region, and a write naming another region moves the enterprise (a supervisor covering both).
+  Who may do what: `domain.access.check_registry_read` / `check_registry_write`.
 - `GET|PUT /v1/regions/{code}/contacts`: who receives a region's notices and escalations, by role.
   Supervisors and operators covering the region write; officers and auditors covering it read.
 - `GET /v1/{hazards|incidents|tips}/{id}/notifications`: what was sent about a case, to whom, through
@@ -20,23 +22,25 @@ from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from activities.delivery import ENTERPRISE_ROLES, REGION_ROLES
 from activities.webhooks import UnsafeTarget, check_registration, mask_url
-from domain.actors import Actor, Role
-from domain.errors import DomainError, Forbidden
+from domain.access import check_officer, check_registry_read, check_registry_write
+from domain.actors import Role
+from domain.common import REGION
+from domain.errors import Conflict, DomainError
 from starter.api.app_deps import Svc, Who
-from starter.service import PLURAL
-from store.schema import contacts, deliveries, notifications
+from starter.service import PLURAL, NotFound
+from store.schema import contacts, deliveries, enterprises, notifications
 from store.sealing import KeyRing
 from store.webhook_secrets import issue
 
 CaseId = Annotated[str, Path(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 EnterpriseId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
-RegionCode = Annotated[str, Path(pattern=r"^\d{6}$")]
+RegionCode = Annotated[str, Path(pattern=REGION)]
 REGISTRY_ADMINS = (Role.supervisor, Role.operator, Role.inspector)  # see addresses in the delivery log
 
 
@@ -73,7 +77,10 @@ class Person(BaseModel):
 
 class EnterpriseResponsible(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    region: str = Field(pattern=r"^\d{6}$", description="where the enterprise is (jurisdiction check)")
+    region: str = Field(
+        pattern=REGION,
+        description="where the enterprise is: binds it on its first registration; another region moves it",
+    )
     persons: list[Person] = Field(max_length=50)
 
     @model_validator(mode="after")
@@ -96,13 +103,28 @@ class RegionContacts(BaseModel):
         return self
 
 
-def _officer(actor: Actor, region: str, roles: tuple[Role, ...]) -> None:
-    if actor.role not in roles:
-        raise Forbidden(
-            f"this is for {' or '.join(r.value for r in roles)}, not {actor.role.value}", rule="role"
+async def registered_region(conn: AsyncConnection, enterprise_id: str, *, lock: bool = False) -> str | None:
+    """The region the enterprise is registered in (None: not yet); `lock` holds its row for a write."""
+    q = select(enterprises.c.region).where(enterprises.c.enterprise_id == enterprise_id)
+    region: str | None = (await conn.execute(q.with_for_update() if lock else q)).scalar_one_or_none()
+    return region
+
+
+async def bind_region(conn: AsyncConnection, enterprise_id: str, registered: str | None, region: str) -> None:
+    """Register the enterprise in `region`, or move it there from `registered` (its row locked by
+    registered_region; the caller checked who may). A registration made meanwhile by another request
+    is not overwritten: 409, and the retry is judged against it."""
+    if registered is None:
+        stmt = insert(enterprises).values(enterprise_id=enterprise_id, region=region)
+        done = await conn.execute(stmt.on_conflict_do_nothing().returning(enterprises.c.enterprise_id))
+        if done.first() is None:
+            raise Conflict(f"enterprise {enterprise_id} was registered meanwhile: send the request again")
+    elif registered != region:
+        await conn.execute(
+            update(enterprises)
+            .where(enterprises.c.enterprise_id == enterprise_id)
+            .values(region=region, updated_at=func.now())
         )
-    if not actor.covers(region):
-        raise Forbidden(f"region {region} is outside your jurisdiction {actor.region}", rule="jurisdiction")
 
 
 async def check_webhooks(persons: list[Person], *, allow_private: bool) -> None:
@@ -172,7 +194,6 @@ async def _list(
 
 
 def install(app: FastAPI) -> None:
-    writers = (Role.supervisor, Role.operator, Role.inspector)
     ring = KeyRing(app.state.settings.resolved_seal_key())
     allow_private: bool = app.state.settings.webhook_allow_private
 
@@ -180,38 +201,33 @@ def install(app: FastAPI) -> None:
     async def put_responsible(
         enterprise_id: EnterpriseId, body: EnterpriseResponsible, who: Who, request: Request
     ) -> dict[str, Any]:
-        if who.role == Role.enterprise:
-            if who.enterprise_id != enterprise_id:
-                raise Forbidden(
-                    "an enterprise user maintains only its own responsible persons", rule="enterprise_scope"
-                )
-        else:
-            _officer(who, body.region, writers)
         await check_webhooks(body.persons, allow_private=allow_private)
         async with request.app.state.engine.begin() as conn:
+            registered = await registered_region(conn, enterprise_id, lock=True)
+            check_registry_write(who, enterprise_id, registered, body.region)
+            await bind_region(conn, enterprise_id, registered, body.region)
             issued = await _replace(conn, ring, "enterprise", enterprise_id, body.persons)
-            persons = await _list(conn, "enterprise", enterprise_id, issued)
-            return {"enterprise_id": enterprise_id, "persons": persons}
+            return {
+                "enterprise_id": enterprise_id,
+                "region": body.region,
+                "persons": await _list(conn, "enterprise", enterprise_id, issued),
+            }
 
     @app.get("/v1/enterprises/{enterprise_id}/responsible", tags=["registry"])
-    async def get_responsible(
-        enterprise_id: EnterpriseId, who: Who, request: Request, region: str | None = None
-    ) -> dict[str, Any]:
-        if who.role == Role.enterprise:
-            if who.enterprise_id != enterprise_id:
-                raise Forbidden(
-                    "an enterprise user reads only its own responsible persons", rule="enterprise_scope"
-                )
-        else:
-            _officer(who, region or who.region, (*writers, Role.auditor))
+    async def get_responsible(enterprise_id: EnterpriseId, who: Who, request: Request) -> dict[str, Any]:
         async with request.app.state.engine.connect() as conn:
-            return {"enterprise_id": enterprise_id, "persons": await _list(conn, "enterprise", enterprise_id)}
+            registered = await registered_region(conn, enterprise_id)
+            persons = await _list(conn, "enterprise", enterprise_id)
+        if registered is None and not persons:
+            raise NotFound("enterprise", enterprise_id)
+        check_registry_read(who, enterprise_id, registered)
+        return {"enterprise_id": enterprise_id, "region": registered, "persons": persons}
 
     @app.put("/v1/regions/{code}/contacts", tags=["registry"])
     async def put_region(
         code: RegionCode, body: RegionContacts, who: Who, request: Request
     ) -> dict[str, Any]:
-        _officer(who, code, (Role.supervisor, Role.operator))
+        check_officer(who, code, (Role.supervisor, Role.operator))
         await check_webhooks(body.persons, allow_private=allow_private)
         async with request.app.state.engine.begin() as conn:
             issued = await _replace(conn, ring, "region", code, body.persons)
@@ -219,7 +235,7 @@ def install(app: FastAPI) -> None:
 
     @app.get("/v1/regions/{code}/contacts", tags=["registry"])
     async def get_region(code: RegionCode, who: Who, request: Request) -> dict[str, Any]:
-        _officer(who, code, (Role.supervisor, Role.operator, Role.inspector, Role.auditor))
+        check_officer(who, code, (Role.supervisor, Role.operator, Role.inspector, Role.auditor))
         async with request.app.state.engine.connect() as conn:
             return {"region": code, "persons": await _list(conn, "region", code)}
 

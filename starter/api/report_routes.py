@@ -2,7 +2,8 @@
 
 Officers and auditors read them; the rows by region are narrowed to the reader's jurisdiction (a
 county sees its own row, a city its counties); cross-region sections (by industry, status at the end)
-are shown to national-level readers only.
+are shown to national-level readers only. An overdue sweep's mismatches are narrowed the same way (one
+stored without its region, by a sweep before regions were kept, only to national-level readers).
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ READERS = (Role.supervisor, Role.inspector, Role.operator, Role.auditor)
 
 
 def _scoped(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
-    if actor.region == "000000" or "by_region" not in data:
+    if actor.covers("000000"):
+        return data
+    if "mismatches" in data:
+        seen = [m for m in data["mismatches"] if "region" in m and actor.covers(m["region"])]
+        return {**data, "scope": actor.region, "mismatches": seen}
+    if "by_region" not in data:
         return data
     rows = [r for r in data.get("by_region", []) if actor.covers(r["region"])]
     totals = rates({f: sum(r[f] for r in rows) for f in FIELDS})

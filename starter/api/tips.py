@@ -20,7 +20,7 @@ from limits.storage import storage_from_string
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actors import Actor, Role
-from domain.common import Evidence
+from domain.common import REGION, Evidence
 from domain.errors import DomainError, Forbidden
 from domain.registry import get_decider
 from starter.api.app_deps import Svc, Who
@@ -45,7 +45,7 @@ class TipIntake(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     channel: Literal["hotline_12350", "letter", "email", "web", "visit"]
-    region: str = Field(pattern=r"^\d{6}$")
+    region: str = Field(pattern=REGION)
     enterprise_id: str | None = Field(default=None, max_length=100)
     content: str = Field(min_length=1, max_length=MAX_CONTENT)
     evidence: list[Evidence] = Field(default_factory=list, max_length=20)
