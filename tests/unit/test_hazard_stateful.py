@@ -22,7 +22,7 @@ from domain.actors import SYSTEM, Actor, Role
 from domain.decider import Context
 from domain.errors import DomainError
 from domain.hazard import HAZARD, HazardState
-from domain.hazard.model import TERMINAL, Level, Status
+from domain.hazard import TERMINAL, Level, Status
 from domain.policy import parse_pack
 from domain.timecalc import CN_TZ
 
