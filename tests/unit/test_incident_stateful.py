@@ -22,7 +22,7 @@ from domain.decider import Context
 from domain.errors import DomainError
 from domain.incident import INCIDENT, IncidentState, grade_of
 from domain.incident.grading import LEVEL_ORDER
-from domain.incident.model import TERMINAL, Status
+from domain.incident import TERMINAL, Status
 from domain.policy import parse_pack
 from domain.timecalc import CN_TZ
 
