@@ -29,6 +29,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.registry import specs
 from store.schema import contacts, deliveries, notifications
 
 log = structlog.get_logger("hazardloop.delivery")
@@ -58,7 +59,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "accountability": ("问责", "Accountability"),
     "report": ("统计报表", "Report"),
 }
-KIND_NAMES = {"hazard": ("隐患", "hazard"), "incident": ("事故", "incident"), "tip": ("举报", "tip")}
+KIND_NAMES = {spec.name: (spec.label_zh, spec.name) for spec in specs()}
 
 
 class PermanentFailure(Exception):
