@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from activities.webhooks import UnsafeTarget, pinned_address, signed_headers
+from domain.registry import specs
 from store.schema import contacts, deliveries, notifications
 from store.sealing import KeyRing, SealError
 from store.webhook_secrets import endpoint_secret
@@ -61,7 +62,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "accountability": ("问责", "Accountability"),
     "report": ("统计报表", "Report"),
 }
-KIND_NAMES = {"hazard": ("隐患", "hazard"), "incident": ("事故", "incident"), "tip": ("举报", "tip")}
+KIND_NAMES = {spec.name: (spec.label_zh, spec.name) for spec in specs()}
 
 
 class PermanentFailure(Exception):

@@ -10,6 +10,8 @@ workflow loop, the event store and the audit code are written once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -155,3 +157,26 @@ def fold(decider: Decider[S, C, E], events: list[E], state: S | None = None) -> 
     for e in events:
         s = decider.evolve(s, e)
     return s
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """One case kind as every shell knows it: the one place its names are spelled.
+
+    Each kind's package defines its spec next to its decider; `domain.registry` lists them, and the
+    shells derive their tables from them (API paths, id prefixes, workflow types, notification names).
+    """
+
+    name: str = field(metadata={"doc": "the kind, e.g. hazard"})
+    label_zh: str = field(metadata={"doc": "what notifications call it, e.g. 隐患"})
+    plural: str = field(metadata={"doc": "the API path segment, e.g. hazards"})
+    id_prefix: str = field(metadata={"doc": "case ids start with it, e.g. HZ"})
+    workflow_type: str = field(metadata={"doc": "the Temporal workflow type name, e.g. HazardWorkflow"})
+    creation: str = field(metadata={"doc": "the command type that creates a case, e.g. report"})
+    decider: Decider[Any, Any, Any]
+    commands: object = field(metadata={"doc": "the command union (pydantic, discriminated on type)"})
+    events: object = field(metadata={"doc": "the event union (pydantic, discriminated on type)"})
+    create_rename: Mapping[str, str] = field(
+        default_factory=dict,
+        metadata={"doc": "creation body fields renamed for the command (a field that collides with `type`)"},
+    )

@@ -1,43 +1,53 @@
-"""Case kinds by name: the one place the shells look a decider up."""
+"""Case kinds by name: the one place the shells look a kind up (its decider, its description)."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from domain.decider import Decider
+from domain.decider import Decider, KindSpec
 
-_DECIDERS: dict[str, Decider[Any, Any, Any]] = {}
+_KINDS: dict[str, KindSpec] = {}
 _BUILTIN_LOADED = False
 
 
-def register(decider: Decider[Any, Any, Any]) -> None:
-    _DECIDERS[decider.kind] = decider
+def register(spec: KindSpec) -> None:
+    """Install a case kind by its description."""
+    _KINDS[spec.name] = spec
 
 
 def get_decider(kind: str) -> Decider[Any, Any, Any]:
-    if kind not in _DECIDERS:
+    return get_spec(kind).decider
+
+
+def get_spec(kind: str) -> KindSpec:
+    if kind not in _KINDS:
         _load_builtin()
     try:
-        return _DECIDERS[kind]
+        return _KINDS[kind]
     except KeyError:
-        raise KeyError(f"unknown case kind {kind!r}; known: {sorted(_DECIDERS)}") from None
+        raise KeyError(f"unknown case kind {kind!r}; known: {sorted(_KINDS)}") from None
+
+
+def specs() -> list[KindSpec]:
+    """The described case kinds, by name."""
+    _load_builtin()
+    return [_KINDS[k] for k in sorted(_KINDS)]
 
 
 def kinds() -> list[str]:
     _load_builtin()
-    return sorted(_DECIDERS)
+    return sorted(_KINDS)
 
 
 def modules() -> list[str]:
     """The modules that define the registered deciders: importing them in another process (a rebuild's
     fold pool) registers the same kinds there."""
     _load_builtin()
-    return sorted({type(d).__module__ for d in _DECIDERS.values()})
+    return sorted({type(spec.decider).__module__ for spec in _KINDS.values()})
 
 
 def import_modules(names: list[str]) -> None:
-    import importlib
-
     for name in names:
         importlib.import_module(name)
 
@@ -47,13 +57,9 @@ def _load_builtin() -> None:
     if _BUILTIN_LOADED:
         return
     _BUILTIN_LOADED = True
-    import importlib
+    from domain.hazard import HAZARD_KIND
+    from domain.incident import INCIDENT_KIND
+    from domain.tip import TIP_KIND
 
-    for module, name in (("domain.hazard", "HAZARD"), ("domain.incident", "INCIDENT"), ("domain.tip", "TIP")):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
-            continue
-        register(getattr(mod, name))
+    for spec in (HAZARD_KIND, INCIDENT_KIND, TIP_KIND):
+        register(spec)

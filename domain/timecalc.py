@@ -40,10 +40,6 @@ class IsoDuration:
     def __repr__(self) -> str:
         return f"IsoDuration({self.text!r})"
 
-    def approx_timedelta(self) -> timedelta:
-        """A rough length (months as 30 days), for display and ordering only."""
-        return self.sign * timedelta(days=self.months * 30 + self.days, seconds=self.seconds)
-
 
 def add_months(d: datetime, months: int) -> datetime:
     y, m0 = divmod(d.month - 1 + months, 12)
@@ -101,7 +97,3 @@ def add_duration(
     if duration.seconds:
         local = local + timedelta(seconds=sign * duration.seconds)
     return local.astimezone(start.tzinfo)
-
-
-def local_date(t: datetime) -> date:
-    return t.astimezone(CN_TZ).date()

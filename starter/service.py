@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.access import check_read, list_scope
 from domain.actors import Actor
-from domain.decider import SYSTEM_COMMAND_TYPES, Context
+from domain.decider import SYSTEM_COMMAND_TYPES, Context, KindSpec
 from domain.errors import (
     DomainError,
     Forbidden,
@@ -31,27 +33,40 @@ from domain.errors import (
     rebuild_error,
 )
 from domain.policy import PolicyPack
-from domain.registry import get_decider
+from domain.registry import get_decider, get_spec, register, specs
 from store.events import read_stream
 from store.projector import projection_values
 from store.queries import ListFilters, get_case, get_case_head, list_cases, list_cases_as_of, stats
 from workflows.contracts import CaseInput, CommandRequest, CommandResult
 
-# case kinds the API serves: URL plural → kind, and per kind its id prefix, workflow type, creation command
-PLURAL = {"hazards": "hazard", "incidents": "incident", "tips": "tip"}
-PREFIX = {"hazard": "HZ", "incident": "IN", "tip": "TP"}
-WORKFLOW_TYPE = {"hazard": "HazardWorkflow", "incident": "IncidentWorkflow", "tip": "TipWorkflow"}
-CREATE_TYPE = {"hazard": "report", "incident": "report", "tip": "receive"}
-# body fields that collide with the command tag `type` on creation: the incident's accident type
-CREATE_RENAME: dict[str, dict[str, str]] = {"incident": {"type": "incident_type"}}
+# case kinds the API serves, from their descriptions (domain.registry): URL plural → kind, and per kind its id
+# prefix, workflow type, creation command, and the creation body's renamed fields (one colliding with `type`)
+PLURAL: dict[str, str] = {}
+PREFIX: dict[str, str] = {}
+WORKFLOW_TYPE: dict[str, str] = {}
+CREATE_TYPE: dict[str, str] = {}
+CREATE_RENAME: dict[str, Mapping[str, str]] = {}
+
+
+def serve_kind(spec: KindSpec) -> None:
+    PLURAL[spec.plural] = spec.name
+    PREFIX[spec.name] = spec.id_prefix
+    WORKFLOW_TYPE[spec.name] = spec.workflow_type
+    CREATE_TYPE[spec.name] = spec.creation
+    CREATE_RENAME[spec.name] = spec.create_rename
+
+
+for _spec in specs():
+    serve_kind(_spec)
 
 
 def register_kind(plural: str, kind: str, prefix: str, workflow_type: str, create_type: str) -> None:
-    """Serve another case kind (tests use a small `ticket` kind to exercise the shells)."""
-    PLURAL[plural] = kind
-    PREFIX[kind] = prefix
-    WORKFLOW_TYPE[kind] = workflow_type
-    CREATE_TYPE[kind] = create_type
+    """Serve another registered case kind (tests use a small `ticket` kind to exercise the shells)."""
+    spec = replace(
+        get_spec(kind), plural=plural, id_prefix=prefix, workflow_type=workflow_type, creation=create_type
+    )
+    register(spec)
+    serve_kind(spec)
 
 
 class NotFound(Exception):

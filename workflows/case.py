@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.actors import SYSTEM, Actor, Role
     from domain.decider import SYSTEM_COMMAND_TYPES, ChildCaseUpdated, Context, DeadlineElapsed, Decider
     from domain.errors import DomainError, Forbidden, InvalidCommand, from_validation
-    from domain.registry import get_decider
+    from domain.registry import get_decider, specs
     from workflows import search_attributes as sa
     from workflows.contracts import Carried, CaseInput, CommandRequest, CommandResult, EventOut, ParentRef
 
@@ -74,11 +74,7 @@ class CaseWorkflow:
 
     decider: ClassVar[Decider[Any, Any, Any]]
     # child kind → workflow type name, for children a decider asks for
-    child_workflows: ClassVar[dict[str, str]] = {
-        "hazard": "HazardWorkflow",
-        "incident": "IncidentWorkflow",
-        "tip": "TipWorkflow",
-    }
+    child_workflows: ClassVar[dict[str, str]] = {spec.name: spec.workflow_type for spec in specs()}
 
     def __init__(self, inp: CaseInput) -> None:
         self._inp = inp

@@ -11,7 +11,7 @@ __all__ = ["WORKFLOW_BY_KIND", "HazardWorkflow", "IncidentWorkflow", "TipWorkflo
 
 # the kinds whose deciders are installed (a workflow whose decider is missing is not registered)
 WORKFLOW_BY_KIND: dict[str, type[CaseWorkflow]] = {
-    kind: cls
-    for kind, cls in (("hazard", HazardWorkflow), ("incident", IncidentWorkflow), ("tip", TipWorkflow))
+    cls.decider.kind: cls
+    for cls in (HazardWorkflow, IncidentWorkflow, TipWorkflow)
     if cls.decider is not None
 }

@@ -35,7 +35,22 @@ Design choices (where the rules are silent):
   (`level` + `deadline`: an incident's corrective measure).
 """
 
-from domain.hazard.decider import HAZARD, ROLES, HazardDecider, allowed_commands
-from domain.hazard.model import HazardState, Level, Status
+from domain.hazard.commands import HazardCommand, Level
+from domain.hazard.decider import HAZARD, HAZARD_KIND, HazardDecider
+from domain.hazard.events import HazardEvent
+from domain.hazard.rules import ROLES, allowed_commands
+from domain.hazard.state import TERMINAL, HazardState, Status
 
-__all__ = ["HAZARD", "ROLES", "HazardDecider", "HazardState", "Level", "Status", "allowed_commands"]
+__all__ = [
+    "HAZARD",
+    "HAZARD_KIND",
+    "ROLES",
+    "TERMINAL",
+    "HazardCommand",
+    "HazardDecider",
+    "HazardEvent",
+    "HazardState",
+    "Level",
+    "Status",
+    "allowed_commands",
+]

@@ -12,7 +12,8 @@ from typing import Any
 
 from domain.actors import parent_region
 from domain.decider import Notice
-from domain.hazard.model import (
+from domain.hazard.commands import Level
+from domain.hazard.events import (
     AssessmentSubmitted,
     Cancelled,
     ClosureProposed,
@@ -21,8 +22,6 @@ from domain.hazard.model import (
     ExtensionRequested,
     Graded,
     HazardReported,
-    HazardState,
-    Level,
     Listed,
     PenaltyImposed,
     PlanDecided,
@@ -35,6 +34,7 @@ from domain.hazard.model import (
     StopWorkOrdered,
     WentOverdue,
 )
+from domain.hazard.state import HazardState
 
 _MISSED = {
     "grading": "the hazard was not graded in time",

@@ -25,15 +25,22 @@ Design choices:
 - Supplements re-grade; the investigating level never moves down.
 """
 
-from domain.incident.decider import INCIDENT, ROLES, IncidentDecider, allowed_commands
+from domain.incident.commands import IncidentCommand
+from domain.incident.decider import INCIDENT, INCIDENT_KIND, IncidentDecider
+from domain.incident.events import IncidentEvent
 from domain.incident.grading import Grade, InvestigatingLevel, grade_of
-from domain.incident.model import IncidentState, Status
+from domain.incident.rules import ROLES, allowed_commands
+from domain.incident.state import TERMINAL, IncidentState, Status
 
 __all__ = [
     "INCIDENT",
+    "INCIDENT_KIND",
     "ROLES",
+    "TERMINAL",
     "Grade",
+    "IncidentCommand",
     "IncidentDecider",
+    "IncidentEvent",
     "IncidentState",
     "InvestigatingLevel",
     "Status",

@@ -40,7 +40,8 @@ Design choices (documented here because the rules say nothing):
 """
 
 from domain.tip.commands import PUBLIC_INTAKE_ACTOR_ID, TipCommand
-from domain.tip.decider import ROLES, TIP, TipDecider, allowed_commands
+from domain.tip.decide import ROLES, allowed_commands
+from domain.tip.decider import TIP, TIP_KIND, TipDecider
 from domain.tip.events import TipEvent
 from domain.tip.rewards import concealed_reward, fine_reward, reward_bounds
 from domain.tip.state import RewardBasis, RewardStatus, TipState, TipStatus
@@ -49,6 +50,7 @@ __all__ = [
     "PUBLIC_INTAKE_ACTOR_ID",
     "ROLES",
     "TIP",
+    "TIP_KIND",
     "RewardBasis",
     "RewardStatus",
     "TipCommand",

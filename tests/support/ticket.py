@@ -12,7 +12,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter
 
 from domain.actors import Role
-from domain.decider import CaseIndex, ChildCaseUpdated, ChildSpec, Context, Deadline, DeadlineElapsed, Notice
+from domain.decider import (
+    CaseIndex,
+    ChildCaseUpdated,
+    ChildSpec,
+    Context,
+    Deadline,
+    DeadlineElapsed,
+    KindSpec,
+    Notice,
+)
 from domain.errors import Forbidden, InvalidCommand, NotAllowedInState
 from domain.registry import register
 
@@ -248,4 +257,15 @@ class TicketDecider:
 
 
 TICKET = TicketDecider()
-register(TICKET)  # type: ignore[arg-type]
+TICKET_KIND = KindSpec(
+    name="ticket",
+    label_zh="ticket",
+    plural="tickets",
+    id_prefix="TK",
+    workflow_type="TicketWorkflow",
+    creation="open",
+    decider=TICKET,  # type: ignore[arg-type]
+    commands=Command,
+    events=Event,
+)
+register(TICKET_KIND)

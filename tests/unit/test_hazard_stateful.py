@@ -21,8 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from domain.actors import SYSTEM, Actor, Role
 from domain.decider import Context
 from domain.errors import DomainError
-from domain.hazard import HAZARD, HazardState
-from domain.hazard.model import TERMINAL, Level, Status
+from domain.hazard import HAZARD, TERMINAL, HazardState, Level, Status
 from domain.policy import parse_pack
 from domain.timecalc import CN_TZ
 

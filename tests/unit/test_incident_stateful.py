@@ -20,9 +20,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from domain.actors import SYSTEM, Actor, Role
 from domain.decider import Context
 from domain.errors import DomainError
-from domain.incident import INCIDENT, IncidentState, grade_of
+from domain.incident import INCIDENT, TERMINAL, IncidentState, Status, grade_of
 from domain.incident.grading import LEVEL_ORDER
-from domain.incident.model import TERMINAL, Status
 from domain.policy import parse_pack
 from domain.timecalc import CN_TZ
 

@@ -1,0 +1,236 @@
+"""Hazard commands decided: rectification, assessment and review (核销), and the enforcement beside them
+(penalties, 按日连续处罚, stop-work orders, cancellation)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.actors import Role
+from domain.base import known
+from domain.decider import (
+    Context,
+)
+from domain.errors import Conflict, Forbidden, InvalidCommand
+from domain.hazard.clocks import DAY, neg, reminders
+from domain.hazard.commands import (
+    Cancel,
+    ImposePenalty,
+    Level,
+    LiftStopWork,
+    OrderStopWork,
+    Reinspect,
+    Review,
+    StopWork,
+    SubmitAssessment,
+    SubmitRectification,
+)
+from domain.hazard.events import (
+    AssessmentSubmitted,
+    Cancelled,
+    ClosureProposed,
+    HazardEvent,
+    PenaltyImposed,
+    RectificationSubmitted,
+    Reinspected,
+    Reviewed,
+    StopWorkLifted,
+    StopWorkOrdered,
+)
+from domain.hazard.state import HazardState, Status
+
+
+def _fmt(d: datetime) -> str:
+    return d.isoformat()
+
+
+# ---- rectification, assessment, review --------------------------------------------------------------
+
+
+def submit_rectification(s: HazardState, c: SubmitRectification, ctx: Context) -> list[HazardEvent]:
+    if ctx.actor.role == Role.inspector and s.status != Status.rectifying:
+        raise Forbidden(
+            "an inspector records only 立查立改 of general hazards; a major hazard's treatment is the "
+            "enterprise's to report",
+            rule="role",
+        )
+    due = ctx.policy.add("hazard.major.review_due", ctx.now) if s.status == Status.rectifying else None
+    return [
+        RectificationSubmitted(
+            summary=c.summary, evidence=c.evidence, review_due=due, at=ctx.now, by=ctx.actor.id
+        )
+    ]
+
+
+def submit_assessment(s: HazardState, c: SubmitAssessment, ctx: Context) -> list[HazardEvent]:
+    due = ctx.policy.add("hazard.major.review_due", ctx.now) if c.passed else None
+    return [
+        AssessmentSubmitted(
+            assessor=c.assessor,
+            organization=c.organization,
+            passed=c.passed,
+            report_uri=c.report_uri,
+            review_due=due,
+            at=ctx.now,
+            by=ctx.actor.id,
+        )
+    ]
+
+
+def review(s: HazardState, c: Review, ctx: Context) -> list[HazardEvent]:
+    if ctx.actor.id == s.last_submitter:
+        raise Forbidden(
+            "separation of duties: whoever submitted the rectification may not accept it; another "
+            "inspector or the supervisor reviews",
+            rule="separation_of_duties",
+        )
+    if s.status == Status.awaiting_review and ctx.actor.role != Role.supervisor:
+        raise Forbidden("a major hazard is written off (核销) by the supervising authority", rule="role")
+    if c.passed:
+        if c.new_deadline is not None:
+            raise InvalidCommand(
+                "a passed review sets no new deadline", field="new_deadline", rule="no_deadline"
+            )
+        if s.level == Level.major:
+            gates = major_gates(s)
+            if gates:
+                raise Conflict("a major hazard closes only with " + "; ".join(gates), rule="major_gates")
+        return [
+            Reviewed(
+                passed=True,
+                comment=c.comment,
+                publish_due=ctx.policy.add("listing.publish_due", ctx.now) if s.listing else None,
+                at=ctx.now,
+                by=ctx.actor.id,
+            )
+        ]
+    if c.new_deadline is None:
+        raise InvalidCommand(
+            "a failed review orders further rectification: give new_deadline",
+            field="new_deadline",
+            rule="required",
+        )
+    if c.new_deadline <= ctx.now:
+        raise InvalidCommand(
+            "the new deadline must lie in the future", field="new_deadline", rule="future_deadline"
+        )
+    if not c.comment.strip():
+        raise InvalidCommand("say what is still wrong", field="comment", rule="reason_required")
+    return [
+        Reviewed(
+            passed=False,
+            comment=c.comment,
+            new_deadline=c.new_deadline,
+            reminders=reminders(ctx.policy, c.new_deadline, ctx.now),
+            at=ctx.now,
+            by=ctx.actor.id,
+        )
+    ]
+
+
+def major_gates(s: HazardState) -> list[str]:
+    missing = []
+    if s.plan is None or s.plan.status != "approved":
+        missing.append("an approved 五落实 plan")
+    if s.assessment is None or not s.assessment.data.get("passed"):
+        missing.append("a passed assessment")
+    return missing
+
+
+# ---- enforcement ----------------------------------------------------------------------------------
+
+
+def impose_penalty(s: HazardState, c: ImposePenalty, ctx: Context) -> list[HazardEvent]:
+    if any(f.decision_no == c.decision_no for f in s.penalty.fines):
+        raise Conflict(
+            f"penalty decision {c.decision_no} is already recorded on this hazard", rule="duplicate"
+        )
+    events: list[HazardEvent] = [
+        PenaltyImposed(
+            amount=c.amount,
+            decision_no=c.decision_no,
+            legal_basis=c.legal_basis,
+            at=ctx.now,
+            by=ctx.actor.id,
+        )
+    ]
+    if not s.closure_proposed:
+        t = ctx.policy.table("enforcement.closure_threshold")
+        times = [f.at for f in s.penalty.fines] + [ctx.now]
+        since = ctx.policy.add_iso(neg(str(t["window"])), ctx.now)
+        recent = sum(1 for x in times if x > since)
+        reason = None
+        if recent >= int(t["penalties"]):
+            reason = f"{recent} penalties within {t['window']}"
+            window = str(t["window"])
+        else:
+            since_year = ctx.policy.add_iso(neg(str(t["window_year"])), ctx.now)
+            in_year = sum(1 for x in times if x > since_year)
+            window = str(t["window_year"])
+            if s.level == Level.major and in_year >= int(t["penalties_year_major"]):
+                reason = f"{in_year} penalties within {t['window_year']} with a major hazard"
+                recent = in_year
+        if reason is not None:
+            events.append(
+                ClosureProposed(
+                    penalties=recent,
+                    window=window,
+                    reason=reason + " (安全生产法 Art. 113): propose closing the enterprise",
+                    at=ctx.now,
+                    by=ctx.actor.id,
+                )
+            )
+    return events
+
+
+def reinspect(s: HazardState, c: Reinspect, ctx: Context) -> list[HazardEvent]:
+    if c.compliant:
+        moves_to = None
+        review_due = None
+        if s.status == Status.rectifying:
+            moves_to, review_due = Status.verifying, ctx.policy.add("hazard.major.review_due", ctx.now)
+        elif s.status == Status.treating:
+            moves_to = Status.assessing
+        return [
+            Reinspected(
+                compliant=True,
+                note=c.note,
+                moves_to=moves_to,
+                review_due=review_due,
+                at=ctx.now,
+                by=ctx.actor.id,
+            )
+        ]
+    base = s.penalty.fine_total
+    if s.penalty.accruing or base <= 0:
+        return [Reinspected(compliant=False, note=c.note, at=ctx.now, by=ctx.actor.id)]
+    # 按日连续处罚 (Art. 112): from the day after the order, the original fine again for every day
+    ordered_at = known(s.ordered_at, "ordered_at")
+    days = max(0, (ctx.now - ordered_at) // DAY)
+    return [
+        Reinspected(
+            compliant=False,
+            note=c.note,
+            accrual_base=base,
+            accrual_days=days,
+            next_accrual_at=ordered_at + (days + 1) * DAY,
+            at=ctx.now,
+            by=ctx.actor.id,
+        )
+    ]
+
+
+def order_stop_work(s: HazardState, c: OrderStopWork, ctx: Context) -> list[HazardEvent]:
+    scope = StopWork(c.scope)
+    if s.stop_work == scope:
+        raise Conflict(f"a {scope.value} stop-work order is already in force", rule="duplicate")
+    return [StopWorkOrdered(scope=scope, reason=c.reason, at=ctx.now, by=ctx.actor.id)]
+
+
+def lift_stop_work(s: HazardState, c: LiftStopWork, ctx: Context) -> list[HazardEvent]:
+    return [StopWorkLifted(reason=c.reason, at=ctx.now, by=ctx.actor.id)]
+
+
+def cancel(s: HazardState, c: Cancel, ctx: Context) -> list[HazardEvent]:
+    if not c.reason.strip():
+        raise InvalidCommand("say why the hazard is cancelled", field="reason", rule="reason_required")
+    return [Cancelled(reason=c.reason, at=ctx.now, by=ctx.actor.id)]
