@@ -46,6 +46,10 @@ class RecordEventsResult(BaseModel):
 
 RECORD_EVENTS = "record_events"
 APPEND_CONFLICT = "append_conflict"
+# the database refused a value of the events (a NUL in text, a value over a limit): retrying cannot help
+UNSTORABLE_VALUE = "unstorable_value"
+# any other failure to record: retried; its message names no value (failure messages reach Temporal)
+RECORD_FAILED = "record_failed"
 
 
 # ---- reports -----------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # A region (行政区划代码) is exactly six ASCII digits: `[0-9]`, never `\d`, which takes any Unicode digit
 # (full-width ５). REGION is for pydantic fields and FastAPI parameters, whose (Rust) regex ends the text at
@@ -13,11 +14,48 @@ REGION = r"^[0-9]{6}$"
 REGION_RE = re.compile(r"\A[0-9]{6}\Z")
 HEX64 = r"^[0-9a-f]{64}$"
 
+# what PostgreSQL refuses in text and jsonb: NUL, and UTF-16 surrogates (only unpaired ones survive decoding)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+STORABLE_TEXT_RULE = "text may contain any Unicode character except NUL (U+0000) and unpaired surrogates"
+
+
+def unstorable_text(value: object, path: str = "") -> tuple[str, str] | None:
+    """The first string in `value` (a str, or lists and dicts of them, keys included) that PostgreSQL
+    cannot store: (dotted path to it, the refused character as U+XXXX); None when everything is storable.
+    A refused dict key is reported at the dict's own path."""
+    stack: list[tuple[str, object]] = [(path, value)]
+    while stack:  # iterative: a deeply nested body cannot exhaust the stack
+        where, v = stack.pop()
+        if isinstance(v, str):
+            m = _UNSTORABLE.search(v)
+            if m:
+                return where, f"U+{ord(m.group()):04X}"
+        elif isinstance(v, dict):
+            for k, item in reversed(list(v.items())):
+                if isinstance(k, str) and (m := _UNSTORABLE.search(k)):
+                    return where, f"U+{ord(m.group()):04X}"
+                stack.append((f"{where}.{k}" if where else str(k), item))
+        elif isinstance(v, list | tuple | set | frozenset):
+            items = list(v)
+            stack.extend((f"{where}.{i}" if where else str(i), items[i]) for i in reversed(range(len(items))))
+    return None
+
 
 class Body(BaseModel):
-    """A command body or one of its parts: immutable, and an unknown field is an error."""
+    """A command body or one of its parts: immutable, an unknown field is an error, and no text holds a
+    character the event store cannot keep (so such a command never reaches a workflow history)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        found = unstorable_text(value)
+        if found is not None:
+            where, char = found
+            at = f" (at {where})" if where else ""
+            raise ValueError(f"contains {char}{at}, which cannot be stored; {STORABLE_TEXT_RULE}")
+        return value
 
 
 class Evidence(Body):

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -85,13 +85,24 @@ class Unavailable(Exception):
     """A dependency (Temporal or PostgreSQL) is down: 503, retry later."""
 
 
-def _from_update_failure(err: WorkflowUpdateFailedError) -> Exception:
+def _from_update_failure(err: WorkflowUpdateFailedError | WorkflowFailureError) -> Exception:
     cause = err.cause
     if isinstance(cause, ApplicationError):
         details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
         extra = {k: v for k, v in details.items() if k not in ("code", "detail")}
         return rebuild_error(cause.type or "domain_error", details.get("detail", cause.message), extra)
     return err
+
+
+async def _refused_creation(handle: WorkflowHandle[Any, Any]) -> Exception | None:
+    """Why a closed case workflow refused its creation command (it failed with the refusal); None when
+    it did not fail that way."""
+    try:
+        await handle.result()
+    except WorkflowFailureError as e:
+        refusal = _from_update_failure(e)
+        return refusal if isinstance(refusal, DomainError) else None
+    return None
 
 
 def case_id_for(kind: str, actor: Actor, idempotency_key: str | None) -> str:
@@ -186,8 +197,16 @@ class CaseService:
             raise Unavailable(f"Temporal: {e.message}") from e
         try:
             result = await handle.execute_update("created", result_type=CommandResult)
+        except WorkflowUpdateFailedError as e:  # the workflow refused the creation command
+            raise _from_update_failure(e) from None
         except RPCError as e:
-            if e.status == RPCStatusCode.NOT_FOUND and not created:  # an old case that is already closed
+            if e.status != RPCStatusCode.NOT_FOUND:
+                raise
+            # closed before answering: it refused the creation, or (a repeated key) an old case is closed
+            refusal = await _refused_creation(handle)
+            if refusal is not None:
+                raise refusal from None
+            if not created:
                 row = await self._row(kind, case_id)
                 return CommandResult(
                     case={**row.view, "version": row.version}, version=row.version, events=[]

@@ -1,4 +1,5 @@
-"""Temporal client with the project's data converter: pydantic JSON, then the encryption codec."""
+"""Temporal client with the project's data converter: pydantic JSON, then the encryption codec; failure
+messages and stack traces go through the codec too (an error can quote a command's text)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import dataclasses
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 
 from starter.codec import EncryptionCodec
 from starter.settings import Settings, get_settings
@@ -17,7 +18,9 @@ def data_converter(settings: Settings | None = None) -> DataConverter:
     """The converter every client, worker and replayer uses (settings default to the environment's)."""
     s = settings or get_settings()
     return dataclasses.replace(
-        pydantic_data_converter, payload_codec=EncryptionCodec(KeyRing(s.resolved_seal_key()))
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(KeyRing(s.resolved_seal_key())),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
 
 

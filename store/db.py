@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
@@ -19,3 +21,42 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Asy
         pool_recycle=1800,
         connect_args={"server_settings": {"application_name": "hazardloop", "timezone": "UTC"}},
     )
+
+
+def sqlstate(e: BaseException) -> str:
+    """The PostgreSQL SQLSTATE behind a SQLAlchemy error (the asyncpg adapter keeps it on `orig` or its
+    cause); empty when there is none, e.g. the server cannot be reached."""
+    orig = getattr(e, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return ""
+
+
+def refuses_the_value(e: BaseException) -> bool:
+    """Whether the database (or the driver, before sending) refused a value itself, so the same statement
+    fails again however often it is retried: SQLSTATE class 22 (data exception: a NUL, an unpaired
+    surrogate, a number out of range), 54 (a program limit, e.g. a value too large for an index), a NOT
+    NULL or CHECK violation, or asyncpg's own refusal of an argument (a `ValueError`). A unique violation
+    is not among them: a concurrent append of the same events resolves on retry."""
+    state = sqlstate(e)
+    if state[:2] in ("22", "54") or state in ("23502", "23514"):
+        return True
+    orig = getattr(e, "orig", None)
+    return not state and isinstance(getattr(orig, "__cause__", None), ValueError)
+
+
+_STATEMENT = re.compile(
+    r"^\s*(?:(INSERT)\s+INTO|(UPDATE)|(DELETE)\s+FROM|(SELECT)\b.*?\bFROM)\s+\"?(\w+)", re.I | re.S
+)
+
+
+def statement_name(e: BaseException) -> str:
+    """What a failed statement did, as "<verb> <table>" ("insert events"): never its parameters."""
+    sql = getattr(e, "statement", None)
+    m = _STATEMENT.match(sql) if isinstance(sql, str) else None
+    if m is None:
+        return "statement"
+    verb = next(g for g in m.groups()[:4] if g)
+    return f"{verb.lower()} {m.group(5)}"

@@ -13,19 +13,33 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from activities.contracts import RECORD_EVENTS, EventData, RecordEventsInput, RecordEventsResult
+    from activities.contracts import (
+        RECORD_EVENTS,
+        UNSTORABLE_VALUE,
+        EventData,
+        RecordEventsInput,
+        RecordEventsResult,
+    )
     from domain.actors import SYSTEM, Actor, Role
-    from domain.decider import SYSTEM_COMMAND_TYPES, ChildCaseUpdated, Context, DeadlineElapsed, Decider
+    from domain.common import STORABLE_TEXT_RULE
+    from domain.decider import (
+        SYSTEM_COMMAND_TYPES,
+        ChildCaseUpdated,
+        Context,
+        Deadline,
+        DeadlineElapsed,
+        Decider,
+    )
     from domain.errors import DomainError, Forbidden, InvalidCommand, from_validation
     from domain.registry import get_decider, specs
     from workflows import search_attributes as sa
@@ -58,6 +72,20 @@ def validation_failure(err: ValidationError, tag: object = None) -> ApplicationE
     return domain_failure(from_validation(err, tag))
 
 
+def record_refusal(err: ActivityError) -> ApplicationError | None:
+    """The command's own failure when the event store refused one of its values (record_events says so
+    with a non-retryable `unstorable_value`): the command is invalid, the case is not broken."""
+    cause = err.cause
+    if not (isinstance(cause, ApplicationError) and cause.type == UNSTORABLE_VALUE):
+        return None
+    return domain_failure(
+        InvalidCommand(
+            f"the event store cannot keep a value of this command: {STORABLE_TEXT_RULE}",
+            rule="storable_value",
+        )
+    )
+
+
 class CaseWorkflow:
     """Base of every case workflow.
 
@@ -82,6 +110,8 @@ class CaseWorkflow:
         self._wake = False
         self._results: dict[str, CommandResult] = {}
         self._creation: CommandResult | None = None
+        self._refusal: ApplicationError | None = None  # why the creation command was refused
+        self._refused_deadlines: set[tuple[str, datetime]] = set()  # firings refused, not tried again
         if inp.carried is not None:
             self._state = self.decider.parse_state(inp.carried.state)
             self._version = inp.carried.version
@@ -95,12 +125,20 @@ class CaseWorkflow:
     async def run_case(self, inp: CaseInput) -> dict[str, Any]:
         if inp.carried is None:
             async with self._lock:
-                command = self._parse(inp.command, inp.actor)
-                self._creation = await self._apply(command, inp.actor, inp.command_id or "create")
+                try:
+                    command = self._parse(inp.command, inp.actor)
+                    self._creation = await self._apply(command, inp.actor, inp.command_id or "create")
+                except ApplicationError as e:
+                    # nothing was recorded, so there is no case: the waiting `created` update (and any
+                    # early command) answers with the refusal, then the workflow fails with it
+                    self._refusal = e
+            if self._refusal is not None:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                raise self._refused()
         while True:
             await self._fire_due()
             index = self.decider.index(self._state)
-            owed = sorted(self.decider.deadlines(self._state), key=lambda d: d.due_at)
+            owed = self._owed()
             if index.terminal and not owed:
                 break
             if workflow.info().is_continue_as_new_suggested():
@@ -137,12 +175,18 @@ class CaseWorkflow:
     def _woken(self) -> bool:
         return self._wake or workflow.info().is_continue_as_new_suggested()
 
+    def _owed(self) -> list[Deadline]:
+        """The state's deadlines, earliest first, but those whose firing was refused: a refused firing
+        is not retried at once, or the loop would spin on it; the others still fire."""
+        owed = (
+            d for d in self.decider.deadlines(self._state) if (d.key, d.due_at) not in self._refused_deadlines
+        )
+        return sorted(owed, key=lambda d: d.due_at)
+
     async def _fire_due(self) -> None:
         for _ in range(MAX_FIRES_PER_WAKE):
             now = workflow.now()
-            due = sorted(
-                (d for d in self.decider.deadlines(self._state) if d.due_at <= now), key=lambda d: d.due_at
-            )
+            due = [d for d in self._owed() if d.due_at <= now]
             if not due:
                 return
             async with self._lock:
@@ -150,8 +194,8 @@ class CaseWorkflow:
                 try:
                     await self._apply(DeadlineElapsed(key=d.key, due_at=d.due_at), SYSTEM, None)
                 except ApplicationError as e:
-                    workflow.logger.error("deadline %s refused by the decider: %s", d.key, e)
-                    return
+                    workflow.logger.error("deadline %s refused: %s", d.key, e)
+                    self._refused_deadlines.add((d.key, d.due_at))
         workflow.logger.error("more than %d deadlines fired at one instant; deferring", MAX_FIRES_PER_WAKE)
 
     # ---- commands ---------------------------------------------------------------------------------------
@@ -160,7 +204,7 @@ class CaseWorkflow:
     async def execute(self, req: CommandRequest) -> CommandResult:
         if req.command_id and req.command_id in self._results:
             return self._results[req.command_id]
-        await workflow.wait_condition(self._created)
+        await self._wait_created()
         async with self._lock:
             if req.command_id and req.command_id in self._results:
                 return self._results[req.command_id]
@@ -177,12 +221,24 @@ class CaseWorkflow:
 
     @workflow.update
     async def created(self) -> CommandResult:
-        """Waits until the creation command is recorded; answers the case as created (the API's 201)."""
-        await workflow.wait_condition(self._created)
+        """Waits until the creation command is recorded; answers the case as created (the API's 201), or
+        fails with the creation's refusal."""
+        await self._wait_created()
         return self._creation or CommandResult(case=self._view(), version=self._version, events=[])
 
     def _created(self) -> bool:
         return self._version > 0
+
+    async def _wait_created(self) -> None:
+        await workflow.wait_condition(lambda: self._created() or self._refusal is not None)
+        if not self._created():
+            raise self._refused()
+
+    def _refused(self) -> ApplicationError:
+        """The creation's refusal, a fresh exception for each handler that answers with it."""
+        e = self._refusal
+        assert e is not None
+        return ApplicationError(e.message, *e.details, type=e.type, non_retryable=True)
 
     @workflow.signal
     async def child_updated(self, update: ChildCaseUpdated) -> None:
@@ -261,6 +317,12 @@ class CaseWorkflow:
                 start_to_close_timeout=RECORD_TIMEOUT,
                 retry_policy=RECORD_RETRY,
             )
+        except ActivityError as e:
+            self._state = previous
+            refusal = record_refusal(e)
+            if refusal is None:
+                raise
+            raise refusal from None
         except BaseException:
             self._state = previous
             raise

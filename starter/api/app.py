@@ -31,6 +31,7 @@ from domain.common import REGION
 from domain.registry import get_decider
 from starter.api import problems
 from starter.api.app_deps import Svc, Who
+from starter.api.text_guard import RefuseUnstorableText
 from starter.auth import TokenVerifier
 from starter.policies import load_policy
 from starter.service import PLURAL, Unavailable
@@ -150,6 +151,7 @@ def create_app(settings: Settings) -> FastAPI:
         log.warning("temporal error", status=str(e.status), error=e.message[:300])
         return problems.problem(503, "unavailable", "the workflow service is unavailable, retry later")
 
+    app.add_middleware(RefuseUnstorableText)  # inside Observe: refused requests are logged and counted
     app.add_middleware(Observe, requests_total=requests_total, latency=latency)
 
     app.state.verifier = verifier

@@ -15,6 +15,7 @@ from domain.errors import DomainError
 from starter.auth import AuthError
 from starter.logging import get_logger
 from starter.service import NotFound, Unavailable
+from store.db import sqlstate
 from store.queries import BadCursor
 
 log = get_logger(__name__)
@@ -43,17 +44,6 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
-
-
-def _sqlstate(e: BaseException) -> str:
-    """The PostgreSQL SQLSTATE behind a SQLAlchemy error (the asyncpg adapter keeps it on `orig` or its
-    cause); empty when there is none, e.g. the server cannot be reached."""
-    orig = getattr(e, "orig", None)
-    for candidate in (orig, getattr(orig, "__cause__", None)):
-        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
-        if isinstance(code, str):
-            return code
-    return ""
 
 
 def install(app: FastAPI) -> None:
@@ -110,7 +100,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)
     async def _db(_: Request, e: Exception) -> JSONResponse:
-        if _sqlstate(e).startswith("22"):
+        if sqlstate(e).startswith("22"):
             # SQLSTATE class 22, data exception: the database refused a value the request carried (a NUL
             # character, an out-of-range number) — the caller's input, not an outage
             return problem(422, "invalid_request", "a value in the request cannot be stored or compared")

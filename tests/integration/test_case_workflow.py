@@ -46,7 +46,8 @@ async def harness(dev_env, db_url):
     await engine.dispose()
 
 
-async def start(client, queue, ttl: int = 3600, case_id: str | None = None):
+async def start(client, queue, ttl: int = 3600, case_id: str | None = None, title: str = "t", wait=True):
+    """Start a ticket; with `wait`, wait for its creation as the API does before answering 201."""
     case_id = case_id or f"TK-{uuid.uuid4().hex[:10]}"
     handle = await client.start_workflow(
         TicketWorkflow.run,
@@ -55,13 +56,14 @@ async def start(client, queue, ttl: int = 3600, case_id: str | None = None):
             kind="ticket",
             policy=POLICY,
             actor=INSPECTOR,
-            command={"type": "open", "region": "500107", "title": "t", "ttl_seconds": ttl},
+            command={"type": "open", "region": "500107", "title": title, "ttl_seconds": ttl},
         ),
         id=case_id,
         task_queue=queue,
     )
-    created = await handle.execute_update(TicketWorkflow.created)  # as the API does before answering 201
-    assert created.version == 1
+    if wait:
+        created = await handle.execute_update(TicketWorkflow.created)
+        assert created.version == 1
     return handle
 
 
