@@ -7,9 +7,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from domain.common import REGION
+from domain.common import REGION, Int, Moment, Money
 from domain.common import Body as _Body
 from domain.decider import ChildCaseUpdated, DeadlineElapsed
 from domain.incident.grading import Grade, InvestigatingLevel
@@ -61,7 +61,7 @@ class SanctionIn(_Body):
 class MeasureIn(_Body):
     title: str = Field(min_length=1, max_length=200)
     owner_enterprise_id: str = Field(min_length=1, max_length=100)
-    deadline: AwareDatetime
+    deadline: Moment
 
 
 # ---- commands -------------------------------------------------------------------------------------------
@@ -69,13 +69,13 @@ class MeasureIn(_Body):
 
 class Report(_Body):
     type: Literal["report"] = "report"
-    occurred_at: AwareDatetime
+    occurred_at: Moment
     enterprise_id: str = Field(min_length=1, max_length=100)
     region: str = Field(pattern=REGION)
     incident_type: IncidentType = Field(description="API body field `type` (the shell renames it)")
-    deaths: int = Field(ge=0, le=100_000)
-    serious_injuries: int = Field(ge=0, le=100_000)
-    direct_loss: Decimal = Field(ge=0, max_digits=16, decimal_places=2, description="yuan")
+    deaths: Int = Field(ge=0, le=100_000)
+    serious_injuries: Int = Field(ge=0, le=100_000)
+    direct_loss: Money = Field(ge=0, max_digits=16, decimal_places=2, description="yuan")
     description: str = Field(min_length=1, max_length=TEXT)
     concealed: bool = Field(default=False, description="system only: a tip uncovered a concealed accident")
     origin: Origin | None = None
@@ -83,9 +83,9 @@ class Report(_Body):
 
 class Supplement(_Body):
     type: Literal["supplement"] = "supplement"
-    deaths: int = Field(ge=0, le=100_000)
-    serious_injuries: int = Field(ge=0, le=100_000)
-    direct_loss: Decimal = Field(ge=0, max_digits=16, decimal_places=2)
+    deaths: Int = Field(ge=0, le=100_000)
+    serious_injuries: Int = Field(ge=0, le=100_000)
+    direct_loss: Money = Field(ge=0, max_digits=16, decimal_places=2)
     note: str = Field(min_length=1, max_length=TEXT)
 
 
@@ -114,7 +114,7 @@ class ResumeInvestigation(_Body):
 
 class RequestInvestigationExtension(_Body):
     type: Literal["request_investigation_extension"] = "request_investigation_extension"
-    days: int = Field(ge=1, le=366)
+    days: Int = Field(ge=1, le=366)
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -141,7 +141,7 @@ class ApproveReport(_Body):
 
 class RecordSanction(_Body):
     type: Literal["record_sanction"] = "record_sanction"
-    index: int = Field(ge=0)
+    index: Int = Field(ge=0)
     executed: bool
     note: str = Field(default="", max_length=2000)
 
@@ -157,7 +157,7 @@ class Publish(_Body):
 class RecordEducation(_Body):
     type: Literal["record_education"] = "record_education"
     note: str = Field(min_length=1, max_length=TEXT)
-    attendees: int = Field(ge=1, le=1_000_000)
+    attendees: Int = Field(ge=1, le=1_000_000)
 
 
 class SubmitEvaluation(_Body):
