@@ -40,6 +40,8 @@ def _sane_year(v: datetime) -> datetime:
     return v
 
 
+# one entry of a list of texts (measures, causes, team members): bounded like every string
+Line = Annotated[str, Field(max_length=2000)]
 # a whole number given as a JSON number: no boolean, no string, no fraction
 Int = Annotated[int, Strict()]
 # an amount of money, within ±10^14 yuan (each field says whether it may be negative or 0)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from domain.common import REGION, Evidence, Int, Moment, Money
+from domain.common import REGION, Evidence, Int, Line, Moment, Money
 from domain.common import Body as _Body
 from domain.decider import ChildCaseUpdated, DeadlineElapsed
 from domain.policy import PolicyRef
@@ -149,7 +149,7 @@ class SubmitPlan(_Body):
 
     type: Literal["submit_plan"] = "submit_plan"
     responsible: Responsible | None = None
-    measures: list[str] = Field(default_factory=list, max_length=100)
+    measures: list[Line] = Field(default_factory=list, max_length=100)
     funds: Funds | None = None
     deadline: Moment | None = None
     contingency_plan: str = Field(default="", max_length=TEXT)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from domain.common import REGION, Int, Moment, Money
+from domain.common import REGION, Int, Line, Moment, Money
 from domain.common import Body as _Body
 from domain.decider import ChildCaseUpdated, DeadlineElapsed
 from domain.incident.grading import Grade, InvestigatingLevel
@@ -99,7 +99,7 @@ class AcknowledgeReport(_Body):
 class OpenInvestigation(_Body):
     type: Literal["open_investigation"] = "open_investigation"
     lead_authority: str = Field(min_length=1, max_length=200)
-    team: list[str] = Field(min_length=1, max_length=100)
+    team: list[Line] = Field(min_length=1, max_length=100)
 
 
 class PauseInvestigation(_Body):
@@ -126,9 +126,9 @@ class DecideInvestigationExtension(_Body):
 
 class SubmitReport(_Body):
     type: Literal["submit_report"] = "submit_report"
-    causes: list[str] = Field(default_factory=list, max_length=100)
-    enterprise_responsibility: list[str] = Field(default_factory=list, max_length=100)
-    regulatory_responsibility: list[str] = Field(default_factory=list, max_length=100)
+    causes: list[Line] = Field(default_factory=list, max_length=100)
+    enterprise_responsibility: list[Line] = Field(default_factory=list, max_length=100)
+    regulatory_responsibility: list[Line] = Field(default_factory=list, max_length=100)
     sanctions: list[SanctionIn] = Field(default_factory=list, max_length=200)
     measures: list[MeasureIn] = Field(default_factory=list, max_length=100)
 
