@@ -28,6 +28,12 @@ def _money(v: Any) -> Any:
     return v
 
 
+def _sane_money(v: Decimal) -> Decimal:
+    if abs(v) >= MAX_MONEY:  # a bound of its own: a field's ge / le must not replace it, nor it theirs
+        raise ValueError(f"must lie within ±{MAX_MONEY:,} yuan")
+    return v
+
+
 def _date_text(v: Any) -> Any:
     if isinstance(v, bool | int | float):
         raise ValueError("must be an ISO 8601 date-time with its offset, e.g. 2026-05-01T09:00:00+08:00")
@@ -45,7 +51,7 @@ Line = Annotated[str, Field(max_length=2000)]
 # a whole number given as a JSON number: no boolean, no string, no fraction
 Int = Annotated[int, Strict()]
 # an amount of money, within ±10^14 yuan (each field says whether it may be negative or 0)
-Money = Annotated[Decimal, Field(ge=-MAX_MONEY, le=MAX_MONEY, allow_inf_nan=False), BeforeValidator(_money)]
+Money = Annotated[Decimal, Field(allow_inf_nan=False), BeforeValidator(_money), AfterValidator(_sane_money)]
 # an instant with its offset, given as an ISO 8601 string, between MIN_YEAR and MAX_YEAR
 Moment = Annotated[AwareDatetime, BeforeValidator(_date_text), AfterValidator(_sane_year)]
 
