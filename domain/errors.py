@@ -62,8 +62,16 @@ class Conflict(DomainError):
     http_status = 409
 
 
+class IdempotencyMismatch(DomainError):
+    """An Idempotency-Key already used for another request (another body, or another user's)."""
+
+    code = "idempotency_key_reused"
+    http_status = 409
+
+
 ERROR_TYPES: dict[str, type[DomainError]] = {
-    c.code: c for c in (DomainError, InvalidCommand, Forbidden, NotAllowedInState, Conflict)
+    c.code: c
+    for c in (DomainError, InvalidCommand, Forbidden, NotAllowedInState, Conflict, IdempotencyMismatch)
 }
 
 

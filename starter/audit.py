@@ -41,11 +41,11 @@ from activities.contracts import RECORD_EVENTS, RecordEventsInput
 from domain.access import check_read
 from domain.actors import Actor, Role
 from domain.registry import get_decider
-from store.events import StoredEvent, read_stream, verify_chain
+from store.events import CONTENT_HASH_MISMATCH, StoredEvent, read_stream, redact, verify_chain
 from store.projector import fold_records, projection_values
 from store.queries import get_case
 from store.schema import notifications
-from workflows.contracts import CaseInput
+from workflows.contracts import CaseInput, key_of
 
 log = structlog.get_logger("hazardloop.audit")
 
@@ -886,11 +886,14 @@ def build_trail(
                 n=n,
                 at=first.occurred_at,
                 actor=first.actor,
-                command_id=first.command_id,
+                command_id=key_of(first.command_id) if first.command_id else None,
                 policy={"id": first.policy_id, "version": first.policy_version},
                 status_before=status_before,
                 status_after=status_after,
-                events=[TrailEvent(version=e.version, type=e.type, data=e.data, hash=e.hash) for e in group],
+                events=[
+                    TrailEvent(version=e.version, type=e.type, data=redact(e.data), hash=e.hash)
+                    for e in group
+                ],
                 deadlines=deadline_changes(
                     owed_before, decider.deadlines(state), first.occurred_at, first.actor
                 ),
@@ -1169,13 +1172,26 @@ class Auditor:
                 }
                 for r in runs
             ],
-            "events": [e.model_dump(mode="json") for e in stream],
+            "events": [_exported(e) for e in stream],
             "policy_pack": policy,
-            "projection": _norm(row) if row is not None else None,
+            "projection": _norm({**row, "state": redact(row["state"], keep_keys=True)})
+            if row is not None
+            else None,
             "export_findings": [f.model_dump(mode="json") for f in findings],
         }
         bundle["sha256"] = bundle_sha256(bundle)
         return bundle
+
+
+def _exported(e: StoredEvent) -> dict[str, Any]:
+    """An event as a bundle holds it: private values nulled, and said so (its content hash then cannot be
+    recomputed offline; its links still are)."""
+    out = e.model_dump(mode="json")
+    data = redact(e.data, keep_keys=True)
+    if data is not e.data:
+        out["data"] = data
+        out["redacted"] = sorted(k for k in e.data if data[k] != e.data[k])
+    return out
 
 
 def bundle_sha256(bundle: dict[str, Any]) -> str:
@@ -1191,12 +1207,18 @@ async def verify_parts(
     converter: DataConverter,
     *,
     findings: Sequence[Finding] = (),
+    redacted: frozenset[int] = frozenset(),
     replay: bool = True,
     workflows: Sequence[type] | None = None,
     passthrough: Sequence[str] | None = None,
 ) -> VerifyReport:
     out = list(findings)
-    out += chain_findings(stream)
+    # a redacted event's content hash cannot be recomputed; its links are still checked
+    out += [
+        f
+        for f in chain_findings(stream)
+        if not (f.version in redacted and f.problem == CONTENT_HASH_MISMATCH)
+    ]
     if not runs:
         out.append(
             Finding(
@@ -1204,6 +1226,10 @@ async def verify_parts(
             )
         )
     implied, problems = await implied_events(runs, converter, case_id)
+    implied = [
+        i.model_copy(update={"data": redact(i.data, keep_keys=True)}) if i.version in redacted else i
+        for i in implied
+    ]
     out += problems
     if runs:
         out += compare_events(case_id, implied, stream)
@@ -1269,6 +1295,7 @@ async def verify_bundle(
             )
         )
     stream = [StoredEvent.model_validate(e) for e in bundle.get("events", [])]
+    redacted = frozenset(int(e["version"]) for e in bundle.get("events", []) if e.get("redacted"))
     runs: list[RunHistory] = []
     for h in bundle.get("histories", []):
         try:
@@ -1287,6 +1314,7 @@ async def verify_bundle(
         bundle.get("projection"),
         converter,
         findings=findings,
+        redacted=redacted,
         workflows=workflows,
         passthrough=passthrough,
     )

@@ -27,6 +27,7 @@ from domain.decider import SYSTEM_COMMAND_TYPES, Context, KindSpec
 from domain.errors import (
     DomainError,
     Forbidden,
+    IdempotencyMismatch,
     InvalidCommand,
     NotAllowedInState,
     from_validation,
@@ -34,10 +35,19 @@ from domain.errors import (
 )
 from domain.policy import PolicyPack
 from domain.registry import get_decider, get_spec, register, specs
-from store.events import read_stream
+from store.events import read_command, read_stream, redact
 from store.projector import projection_values
 from store.queries import ListFilters, get_case, get_case_head, list_cases, list_cases_as_of, stats
-from workflows.contracts import CaseInput, CommandRequest, CommandResult
+from workflows.contracts import (
+    FINGERPRINT_SEP,
+    CaseInput,
+    CommandRequest,
+    CommandResult,
+    EventOut,
+    command_id_for,
+    key_of,
+    stored_key,
+)
 
 # case kinds the API serves, from their descriptions (domain.registry): URL plural → kind, and per kind its id
 # prefix, workflow type, creation command, and the creation body's renamed fields (one colliding with `type`)
@@ -76,11 +86,6 @@ class NotFound(Exception):
         self.case_id = case_id
 
 
-class IdempotencyMismatch(DomainError):
-    code = "idempotency_key_reused"
-    http_status = 409
-
-
 class Unavailable(Exception):
     """A dependency (Temporal or PostgreSQL) is down: 503, retry later."""
 
@@ -110,6 +115,16 @@ def case_id_for(kind: str, actor: Actor, idempotency_key: str | None) -> str:
         digest = hashlib.sha256(f"{kind}\x00{actor.id}\x00{idempotency_key}".encode()).hexdigest()
         return f"{PREFIX[kind]}-{digest[:20].upper()}"
     return f"{PREFIX[kind]}-{uuid.uuid4().hex[:20].upper()}"
+
+
+def _creation_body(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    renames = CREATE_RENAME.get(kind, {})
+    return {**{renames.get(k, k): v for k, v in body.items()}, "type": CREATE_TYPE[kind]}
+
+
+def _request_sha(command_body: dict[str, Any], also_hashed: str) -> str:
+    doc = json.dumps(command_body, sort_keys=True, default=str).encode()
+    return hashlib.sha256(doc + also_hashed.encode()).hexdigest()
 
 
 class CaseService:
@@ -150,12 +165,14 @@ class CaseService:
         idempotency_key: str | None = None,
         *,
         case_id: str | None = None,
+        also_hashed: str = "",
     ) -> tuple[CommandResult, bool]:
-        """Start a case. Returns (result, created) — created is False when the idempotency key was seen."""
+        """Start a case. Returns (result, created) — created is False when the idempotency key was seen.
+
+        `also_hashed`: what else the request carried outside the command (a digest), so that a retry that
+        differs there is refused as well."""
         decider = get_decider(kind)
-        renames = CREATE_RENAME.get(kind, {})
-        command_body = {renames.get(k, k): v for k, v in body.items()}
-        command_body["type"] = CREATE_TYPE[kind]
+        command_body = _creation_body(kind, body)
         command = self.parse_command(kind, command_body, creation=True)
         case_id = case_id or case_id_for(kind, actor, idempotency_key)
         # the same rule the workflow will apply, checked before anything is started
@@ -164,9 +181,6 @@ class CaseService:
             command,
             Context(actor=actor, now=datetime.now(UTC), policy=self.policy, case_id=case_id),
         )
-        request_sha = hashlib.sha256(
-            json.dumps(command_body, sort_keys=True, default=str).encode()
-        ).hexdigest()
         created = True
         try:
             handle = await self.client.start_workflow(
@@ -177,21 +191,17 @@ class CaseService:
                     policy=self.policy,
                     command=command_body,
                     actor=actor,
-                    command_id=f"create:{idempotency_key}" if idempotency_key else "create",
+                    command_id=f"create:{stored_key(idempotency_key)}" if idempotency_key else "create",
                 ),
                 id=case_id,
                 task_queue=self.task_queue,
-                memo={"request_sha256": request_sha},
+                memo={"request_sha256": _request_sha(command_body, also_hashed)},
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             )
         except WorkflowAlreadyStartedError:
             handle = self.client.get_workflow_handle(case_id)
-            memo = await (await handle.describe()).memo()
-            if memo.get("request_sha256") != request_sha:
-                raise IdempotencyMismatch(
-                    "this Idempotency-Key was already used with a different body", case_id=case_id
-                ) from None
+            await self.refuse_reused_key(kind, case_id, body, also_hashed)
             created = False
         except RPCError as e:
             raise Unavailable(f"Temporal: {e.message}") from e
@@ -214,12 +224,41 @@ class CaseService:
             raise
         return result, created
 
+    async def refuse_reused_key(
+        self, kind: str, case_id: str, body: dict[str, Any], also_hashed: str = ""
+    ) -> bool:
+        """Whether the case `case_id` was started; 409 when another request (body) started it."""
+        try:
+            memo = await (await self.client.get_workflow_handle(case_id).describe()).memo()
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise Unavailable(f"Temporal: {e.message}") from e
+        if memo.get("request_sha256") != _request_sha(_creation_body(kind, body), also_hashed):
+            raise IdempotencyMismatch(
+                "this Idempotency-Key was already used for another request: send a new key for a new case",
+                field="Idempotency-Key",
+                rule="idempotency",
+                case_id=case_id,
+            )
+        return True
+
     async def command(
-        self, kind: str, case_id: str, body: dict[str, Any], actor: Actor, command_id: str | None = None
+        self,
+        kind: str,
+        case_id: str,
+        body: dict[str, Any],
+        actor: Actor,
+        idempotency_key: str | None = None,
     ) -> CommandResult:
         self.parse_command(kind, body, creation=False)  # 422 before any round trip; the workflow parses again
         row = await self._row(kind, case_id, head=True)
         check_read(actor, row.region, row.enterprise_id)
+        command_id = command_id_for(idempotency_key, actor.id, body) if idempotency_key else None
+        # a repeated key answers what it first answered, whatever the case's state (also once it is closed)
+        earlier = await self._earlier_answer(kind, case_id, command_id, actor) if command_id else None
+        if earlier is not None:
+            return earlier
         if row.terminal:
             raise NotAllowedInState(
                 f"this {kind} is {row.status}: it accepts no more commands", status=row.status, allowed=[]
@@ -237,11 +276,47 @@ class CaseService:
             raise _from_update_failure(e) from None
         except RPCError as e:
             if e.status == RPCStatusCode.NOT_FOUND:  # completed between our read and the update
+                earlier = await self._earlier_answer(kind, case_id, command_id, actor) if command_id else None
+                if earlier is not None:
+                    return earlier
                 row = await self._row(kind, case_id)
                 raise NotAllowedInState(
                     f"this {kind} is {row.status}: it accepts no more commands", status=row.status, allowed=[]
                 ) from None
             raise Unavailable(f"Temporal: {e.message}") from e
+
+    async def _earlier_answer(
+        self, kind: str, case_id: str, command_id: str, actor: Actor
+    ) -> CommandResult | None:
+        """The answer a command with this key got, rebuilt from the event store (the events it recorded
+        and the case as they left it); None when the key is new here. The key used for another body or
+        by another user is refused."""
+        key = key_of(command_id)
+        async with self.engine.connect() as conn:
+            recorded = [
+                e
+                for e in await read_command(conn, case_id, key, FINGERPRINT_SEP)
+                if key_of(e.command_id or "") == key
+            ]
+            if not recorded:
+                return None
+            other = {str(e.actor.get("id")) for e in recorded} - {actor.id}
+            if other or any(e.command_id not in (command_id, key) for e in recorded):
+                raise IdempotencyMismatch(
+                    "this Idempotency-Key was already used "
+                    + ("by another user" if other else "with a different body")
+                    + ": send a new key for a new command",
+                    field="Idempotency-Key",
+                    rule="idempotency",
+                    case_id=case_id,
+                )
+            stream = [e for e in await read_stream(conn, case_id) if e.version <= recorded[-1].version]
+        values = projection_values(kind, case_id, stream)
+        return CommandResult(
+            case={**values["view"], "version": values["version"]},
+            version=values["version"],
+            events=[EventOut(version=e.version, type=e.type, data=e.data) for e in recorded],
+        )
 
     # ---- reads --------------------------------------------------------------------------------------------
 
@@ -286,7 +361,7 @@ class CaseService:
             {
                 "version": e.version,
                 "type": e.type,
-                "data": e.data,
+                "data": redact(e.data),
                 "actor": e.actor,
                 "occurred_at": e.occurred_at,
                 "policy": {"id": e.policy_id, "version": e.policy_version},

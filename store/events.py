@@ -20,6 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from store.schema import events as events_t
 
 GENESIS = "0" * 64
+# what the store keeps for the rules alone and no read leaving the service shows: a tip's claim-token hash
+PRIVATE_FIELDS = frozenset({"claim_token_hash"})
+
+
+def redact(data: dict[str, Any], *, keep_keys: bool = False) -> dict[str, Any]:
+    """`data` (an event's or a state's) without its private values: dropped, or with `keep_keys` nulled
+    (where a fold still needs the field)."""
+    if not PRIVATE_FIELDS & data.keys():
+        return data
+    if keep_keys:
+        return {k: None if k in PRIVATE_FIELDS else v for k, v in data.items()}
+    return {k: v for k, v in data.items() if k not in PRIVATE_FIELDS}
 
 
 class AppendConflict(Exception):
@@ -257,6 +269,19 @@ async def read_stream(
     return [_row_to_event(r) for r in rows]
 
 
+async def read_command(conn: AsyncConnection, stream_id: str, key: str, sep: str) -> list[StoredEvent]:
+    """The events a command recorded under the idempotency `key`: command id `key` or `key{sep}…`."""
+    cid = events_t.c.command_id
+    q = select(events_t).where(
+        events_t.c.stream_id == stream_id, (cid == key) | cid.startswith(key + sep, autoescape=True)
+    )
+    rows = (await conn.execute(q.order_by(events_t.c.version))).all()
+    return [_row_to_event(r) for r in rows]
+
+
+CONTENT_HASH_MISMATCH = "hash does not match the event's content"
+
+
 class ChainBreak(BaseModel):
     stream_id: str
     version: int
@@ -311,7 +336,7 @@ def verify_chain(stream: Sequence[StoredEvent]) -> list[ChainBreak]:
                 ChainBreak(
                     stream_id=e.stream_id,
                     version=e.version,
-                    problem="hash does not match the event's content",
+                    problem=CONTENT_HASH_MISMATCH,
                     expected=h,
                     found=e.hash,
                 )

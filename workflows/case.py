@@ -40,10 +40,18 @@ with workflow.unsafe.imports_passed_through():
         DeadlineElapsed,
         Decider,
     )
-    from domain.errors import DomainError, Forbidden, InvalidCommand, from_validation
+    from domain.errors import DomainError, Forbidden, IdempotencyMismatch, InvalidCommand, from_validation
     from domain.registry import get_decider, specs
     from workflows import search_attributes as sa
-    from workflows.contracts import Carried, CaseInput, CommandRequest, CommandResult, EventOut, ParentRef
+    from workflows.contracts import (
+        Carried,
+        CaseInput,
+        CommandRequest,
+        CommandResult,
+        EventOut,
+        ParentRef,
+        key_of,
+    )
 
 RECORD_TIMEOUT = timedelta(seconds=30)
 RECORD_RETRY = RetryPolicy(
@@ -54,6 +62,11 @@ RECORD_RETRY = RetryPolicy(
 )
 MAX_CACHED_RESULTS = 64
 MAX_FIRES_PER_WAKE = 100
+KEY_REUSED = IdempotencyMismatch(
+    "this Idempotency-Key was already used for another command: send a new key for a new command",
+    field="Idempotency-Key",
+    rule="idempotency",
+)
 
 
 def installed_decider(kind: str) -> Decider[Any, Any, Any] | None:
@@ -208,6 +221,9 @@ class CaseWorkflow:
         async with self._lock:
             if req.command_id and req.command_id in self._results:
                 return self._results[req.command_id]
+            # two requests with one key and different bodies at once: the second is refused here
+            if self._key_reused(req.command_id) and workflow.patched("refuse-reused-key"):
+                raise domain_failure(KEY_REUSED)
             command = self._parse(req.command, req.actor)
             return await self._apply(command, req.actor, req.command_id)
 
@@ -215,6 +231,8 @@ class CaseWorkflow:
     def _validate_execute(self, req: CommandRequest) -> None:
         if req.command_id and req.command_id in self._results:
             return
+        if self._key_reused(req.command_id):
+            raise domain_failure(KEY_REUSED)
         command = self._parse(req.command, req.actor)
         if self._created():  # during the first milliseconds of a case the handler decides after creation
             self._decide(command, req.actor)
@@ -239,6 +257,13 @@ class CaseWorkflow:
         e = self._refusal
         assert e is not None
         return ApplicationError(e.message, *e.details, type=e.type, non_retryable=True)
+
+    def _key_reused(self, command_id: str | None) -> bool:
+        """Another command (another body or user) was applied under this command's idempotency key."""
+        if not command_id:
+            return False
+        key = key_of(command_id)
+        return any(key_of(c) == key and c != command_id for c in self._results)
 
     @workflow.signal
     async def child_updated(self, update: ChildCaseUpdated) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from domain.common import REGION, Evidence
+from domain.common import REGION, Evidence, Int, Line, Moment, Money
 from domain.common import Body as _Body
 from domain.decider import ChildCaseUpdated, DeadlineElapsed
 
@@ -67,7 +66,7 @@ class Responsible(_Body):
 
 
 class Funds(_Body):
-    amount: Decimal | None = Field(default=None, max_digits=14, decimal_places=2, description="yuan")
+    amount: Money | None = Field(default=None, max_digits=14, decimal_places=2, description="yuan")
     source: str = Field(default="", max_length=300)
 
 
@@ -84,20 +83,20 @@ class Report(_Body):
     location: str = Field(default="", max_length=500)
     source: Source
     category: Category
-    discovered_at: AwareDatetime | None = None
+    discovered_at: Moment | None = None
     evidence: list[Evidence] = Field(default_factory=list, max_length=50)
     risk_color: RiskColor | None = None
     origin: Origin | None = Field(default=None, description="the tip or incident this hazard comes from")
     level: Literal["general"] | None = Field(
         default=None, description="grade at once (officers and the system): a known corrective measure"
     )
-    deadline: AwareDatetime | None = Field(default=None, description="with level: the rectification deadline")
+    deadline: Moment | None = Field(default=None, description="with level: the rectification deadline")
 
 
 class Grade(_Body):
     type: Literal["grade"] = "grade"
     level: Level
-    deadline: AwareDatetime | None = None
+    deadline: Moment | None = None
     basis: Basis | None = None
     on_the_spot: bool = Field(default=False, description="立查立改: rectified on the spot, goes to review")
 
@@ -105,7 +104,7 @@ class Grade(_Body):
 class Regrade(_Body):
     type: Literal["regrade"] = "regrade"
     level: Level
-    deadline: AwareDatetime | None = None
+    deadline: Moment | None = None
     basis: Basis | None = None
     reason: str = Field(default="", max_length=2000)
 
@@ -113,10 +112,10 @@ class Regrade(_Body):
 class ListForSupervision(_Body):
     type: Literal["list_for_supervision"] = "list_for_supervision"
     authority: str = Field(min_length=1, max_length=200)
-    deadline: AwareDatetime
+    deadline: Moment
     requirements: str = Field(min_length=1, max_length=TEXT)
     stop_work: StopWork
-    plan_due: AwareDatetime | None = None
+    plan_due: Moment | None = None
     progress_interval: str | None = Field(default=None, max_length=30, description="ISO 8601, e.g. P3M")
 
 
@@ -125,9 +124,9 @@ class SubmitPlan(_Body):
 
     type: Literal["submit_plan"] = "submit_plan"
     responsible: Responsible | None = None
-    measures: list[str] = Field(default_factory=list, max_length=100)
+    measures: list[Line] = Field(default_factory=list, max_length=100)
     funds: Funds | None = None
-    deadline: AwareDatetime | None = None
+    deadline: Moment | None = None
     contingency_plan: str = Field(default="", max_length=TEXT)
 
 
@@ -139,14 +138,14 @@ class DecidePlan(_Body):
 
 class ReportProgress(_Body):
     type: Literal["report_progress"] = "report_progress"
-    percent: int = Field(ge=0, le=100)
+    percent: Int = Field(ge=0, le=100)
     note: str = Field(default="", max_length=TEXT)
     evidence: list[Evidence] = Field(default_factory=list, max_length=50)
 
 
 class RequestExtension(_Body):
     type: Literal["request_extension"] = "request_extension"
-    new_deadline: AwareDatetime
+    new_deadline: Moment
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -179,12 +178,12 @@ class Review(_Body):
     type: Literal["review"] = "review"
     passed: bool
     comment: str = Field(default="", max_length=2000)
-    new_deadline: AwareDatetime | None = None
+    new_deadline: Moment | None = None
 
 
 class ImposePenalty(_Body):
     type: Literal["impose_penalty"] = "impose_penalty"
-    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2, description="yuan")
+    amount: Money = Field(gt=0, max_digits=14, decimal_places=2, description="yuan")
     decision_no: str = Field(min_length=1, max_length=100)
     legal_basis: str = Field(min_length=1, max_length=500)
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from domain.common import REGION
+from domain.common import REGION, Int, Line, Moment, Money
 from domain.common import Body as _Body
 from domain.decider import ChildCaseUpdated, DeadlineElapsed
 
@@ -39,7 +38,7 @@ class SanctionIn(_Body):
 class MeasureIn(_Body):
     title: str = Field(min_length=1, max_length=200)
     owner_enterprise_id: str = Field(min_length=1, max_length=100)
-    deadline: AwareDatetime
+    deadline: Moment
 
 
 # ---- commands -------------------------------------------------------------------------------------------
@@ -47,13 +46,13 @@ class MeasureIn(_Body):
 
 class Report(_Body):
     type: Literal["report"] = "report"
-    occurred_at: AwareDatetime
+    occurred_at: Moment
     enterprise_id: str = Field(min_length=1, max_length=100)
     region: str = Field(pattern=REGION)
     incident_type: IncidentType = Field(description="API body field `type` (the shell renames it)")
-    deaths: int = Field(ge=0, le=100_000)
-    serious_injuries: int = Field(ge=0, le=100_000)
-    direct_loss: Decimal = Field(ge=0, max_digits=16, decimal_places=2, description="yuan")
+    deaths: Int = Field(ge=0, le=100_000)
+    serious_injuries: Int = Field(ge=0, le=100_000)
+    direct_loss: Money = Field(ge=0, max_digits=16, decimal_places=2, description="yuan")
     description: str = Field(min_length=1, max_length=TEXT)
     concealed: bool = Field(default=False, description="system only: a tip uncovered a concealed accident")
     origin: Origin | None = None
@@ -61,9 +60,9 @@ class Report(_Body):
 
 class Supplement(_Body):
     type: Literal["supplement"] = "supplement"
-    deaths: int = Field(ge=0, le=100_000)
-    serious_injuries: int = Field(ge=0, le=100_000)
-    direct_loss: Decimal = Field(ge=0, max_digits=16, decimal_places=2)
+    deaths: Int = Field(ge=0, le=100_000)
+    serious_injuries: Int = Field(ge=0, le=100_000)
+    direct_loss: Money = Field(ge=0, max_digits=16, decimal_places=2)
     note: str = Field(min_length=1, max_length=TEXT)
 
 
@@ -77,7 +76,7 @@ class AcknowledgeReport(_Body):
 class OpenInvestigation(_Body):
     type: Literal["open_investigation"] = "open_investigation"
     lead_authority: str = Field(min_length=1, max_length=200)
-    team: list[str] = Field(min_length=1, max_length=100)
+    team: list[Line] = Field(min_length=1, max_length=100)
 
 
 class PauseInvestigation(_Body):
@@ -92,7 +91,7 @@ class ResumeInvestigation(_Body):
 
 class RequestInvestigationExtension(_Body):
     type: Literal["request_investigation_extension"] = "request_investigation_extension"
-    days: int = Field(ge=1, le=366)
+    days: Int = Field(ge=1, le=366)
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -104,9 +103,9 @@ class DecideInvestigationExtension(_Body):
 
 class SubmitReport(_Body):
     type: Literal["submit_report"] = "submit_report"
-    causes: list[str] = Field(default_factory=list, max_length=100)
-    enterprise_responsibility: list[str] = Field(default_factory=list, max_length=100)
-    regulatory_responsibility: list[str] = Field(default_factory=list, max_length=100)
+    causes: list[Line] = Field(default_factory=list, max_length=100)
+    enterprise_responsibility: list[Line] = Field(default_factory=list, max_length=100)
+    regulatory_responsibility: list[Line] = Field(default_factory=list, max_length=100)
     sanctions: list[SanctionIn] = Field(default_factory=list, max_length=200)
     measures: list[MeasureIn] = Field(default_factory=list, max_length=100)
 
@@ -119,7 +118,7 @@ class ApproveReport(_Body):
 
 class RecordSanction(_Body):
     type: Literal["record_sanction"] = "record_sanction"
-    index: int = Field(ge=0)
+    index: Int = Field(ge=0)
     executed: bool
     note: str = Field(default="", max_length=2000)
 
@@ -135,7 +134,7 @@ class Publish(_Body):
 class RecordEducation(_Body):
     type: Literal["record_education"] = "record_education"
     note: str = Field(min_length=1, max_length=TEXT)
-    attendees: int = Field(ge=1, le=1_000_000)
+    attendees: Int = Field(ge=1, le=1_000_000)
 
 
 class SubmitEvaluation(_Body):

@@ -6,13 +6,12 @@ No command has a field for the reporter's name or contact: every body forbids un
 
 from __future__ import annotations
 
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from domain.common import HEX64, REGION, Evidence
+from domain.common import HEX64, REGION, Evidence, Int, Moment, Money
 from domain.common import Body as _Body
 from domain.decider import ChildCaseUpdated, DeadlineElapsed
 
@@ -71,7 +70,7 @@ class HazardAction(_Body):
     location: str = Field(min_length=1, max_length=500)
     category: HazardCategory
     source: Literal["tip"] = "tip"
-    discovered_at: AwareDatetime | None = None
+    discovered_at: Moment | None = None
     evidence: list[Evidence] = Field(default_factory=list, max_length=20)
     risk_color: RiskColor | None = None
 
@@ -80,13 +79,13 @@ class IncidentAction(_Body):
     """The concealed accident (瞒报) the tip uncovered: an incident report body (API.md)."""
 
     kind: Literal["incident"] = "incident"
-    occurred_at: AwareDatetime
+    occurred_at: Moment
     enterprise_id: str = Field(min_length=1, max_length=100)
     region: str = Field(pattern=REGION)
     type: IncidentType
-    deaths: int = Field(ge=0, le=100_000)
-    serious_injuries: int = Field(ge=0, le=100_000)
-    direct_loss: Decimal = Field(ge=0)
+    deaths: Int = Field(ge=0, le=100_000)
+    serious_injuries: Int = Field(ge=0, le=100_000)
+    direct_loss: Money = Field(ge=0)
     description: str = Field(min_length=1, max_length=MAX_CONTENT)
 
 
@@ -117,7 +116,7 @@ class Triage(_Body):
 
 class ExtendVerification(_Body):
     type: Literal["extend_verification"] = "extend_verification"
-    days: int = Field(ge=1, le=366)
+    days: Int = Field(ge=1, le=366)
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -135,13 +134,13 @@ class SendFeedback(_Body):
 
 class AssessReward(_Body):
     type: Literal["assess_reward"] = "assess_reward"
-    amount: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, description="yuan")
+    amount: Money | None = Field(default=None, max_digits=12, decimal_places=2, description="yuan")
     comment: str = Field(default="", max_length=2000)
 
 
 class ApproveReward(_Body):
     type: Literal["approve_reward"] = "approve_reward"
-    amount: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, description="yuan")
+    amount: Money | None = Field(default=None, max_digits=12, decimal_places=2, description="yuan")
     comment: str = Field(default="", max_length=2000)
 
 

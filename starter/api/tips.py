@@ -4,7 +4,10 @@ The reporter's name and contact never enter the workflow: they are sealed here (
 the tip's command carries only `reporter_identified` and the claim token's hash.
 """
 
+import base64
 import hashlib
+import hmac
+import json
 import math
 import secrets
 import time
@@ -104,6 +107,24 @@ def claim_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def claim_token(secret: bytes, case_id: str, idempotency_key: str | None) -> str:
+    """A new tip's claim token: random, or with an Idempotency-Key derived from the key, the tip's id and
+    a server secret, so that a retry of the same request gets the same token (and the same body hash)."""
+    if not idempotency_key:
+        return secrets.token_urlsafe(24)
+    mac = hmac.new(secret, f"claim-token\x00{case_id}\x00{idempotency_key}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()[:24]).decode()
+
+
+def reporter_digest(secret: bytes, reporter: Reporter | None) -> str:
+    """A keyed digest of the reporter (sealed, outside the command): a retry naming another reporter is
+    refused. Keyed, so that the memo it lands in says nothing about who reported."""
+    if reporter is None:
+        return ""
+    doc = json.dumps(reporter.model_dump(), sort_keys=True, ensure_ascii=False).encode()
+    return hmac.new(secret, b"reporter\x00" + doc, hashlib.sha256).hexdigest()
+
+
 REVEALERS = (Role.operator, Role.supervisor)
 
 
@@ -116,6 +137,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         RateLimitItemPerMinute(settings.tip_rate_limit_per_minute), settings.rate_limit_storage
     )
     ring = KeyRing(settings.resolved_seal_key())
+    secret = hashlib.sha256(b"hazardloop tips\x00" + settings.resolved_seal_key().encode()).digest()
 
     @app.post(
         "/v1/tips", status_code=201, tags=["tips"], summary="Report a tip (no token needed; rate-limited)"
@@ -152,7 +174,10 @@ def install(app: FastAPI, settings: Settings) -> None:
         from starter.api.app_deps import case_service
 
         svc = await case_service(request)
-        token = secrets.token_urlsafe(24) if via == "public" else None
+        case_id = case_id_for(
+            "tip", actor if via == "operator" else actor.model_copy(update={"id": client}), idempotency_key
+        )
+        token = claim_token(secret, case_id, idempotency_key) if via == "public" else None
         command = {
             "channel": body.channel,
             "region": body.region,
@@ -163,22 +188,19 @@ def install(app: FastAPI, settings: Settings) -> None:
             "claim_token_hash": claim_hash(token) if token else None,
             "received_via": via,
         }
-        case_id = case_id_for(
-            "tip", actor if via == "operator" else actor.model_copy(update={"id": client}), idempotency_key
-        )
+        also = reporter_digest(secret, body.reporter)
         if body.reporter is not None:
+            if idempotency_key:  # a retry naming another reporter is refused before anything is sealed
+                await svc.refuse_reused_key("tip", case_id, command, also)
             async with svc.engine.begin() as conn:
                 await seal_identity(conn, ring, case_id, body.reporter.model_dump())
-        result, created = await svc.create("tip", command, actor, None, case_id=case_id)
+        result, created = await svc.create("tip", command, actor, None, case_id=case_id, also_hashed=also)
         if not created:
-            response.status_code = 200
-            token = None  # shown once
+            response.status_code = 200  # a retry: the same id and, for the public, the same claim token
         out: dict[str, Any] = {"id": result.case["id"], "status": result.case["status"]}
         if token:
             out["claim_token"] = token
-            out["note"] = (
-                "keep this token: it is shown once and is the only way to follow this tip anonymously"
-            )
+            out["note"] = "keep this token: it is the only way to follow this tip anonymously"
         return out
 
     @app.get(

@@ -7,10 +7,22 @@ from __future__ import annotations
 import json
 import os
 import random
+import types
+import typing
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import text
 
+from domain.decider import SYSTEM_COMMAND_TYPES
+from domain.hazard.commands import HazardCommand
+from domain.incident.commands import IncidentCommand
+from domain.tip.commands import TipCommand
+from starter.api.tips import TipIntake
+from starter.service import CREATE_RENAME, CREATE_TYPE
 from tests.support.apptest import running_app
 
 N = int(os.environ.get("BAD_INPUT_REQUESTS", "4000"))
@@ -136,3 +148,158 @@ async def test_odd_values_that_only_the_database_or_codec_would_choke_on_are_422
                 "/codec/decode", content=body, headers={**sup, "Content-Type": "application/json"}
             )
             assert r.status_code == 422, (body, r.status_code, r.text)
+
+
+# ---- every field of every body, with the values hostile clients send ------------------------------------
+
+NUL, LONG = "a\x00b", "x" * 1_000_000
+RAW_INF = "__1e400__"  # spliced into the JSON text verbatim: 1e400 has no Python float
+Path = tuple[str | int, ...]
+
+
+def command_models(kind: str) -> list[type[BaseModel]]:
+    """The kind's command bodies, from its pydantic command union (system commands left out)."""
+    union = {"hazard": HazardCommand, "incident": IncidentCommand, "tip": TipCommand}[kind]
+    found: list[type[BaseModel]] = []
+
+    def walk(tp: Any) -> None:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            found.append(tp)
+        for arg in typing.get_args(tp):
+            walk(arg)
+
+    walk(union)
+    return [m for m in found if m.model_fields["type"].default not in SYSTEM_COMMAND_TYPES]
+
+
+def _unwrap(tp: Any) -> tuple[Any, bool]:
+    """The type inside Optional and list, and whether a list held it."""
+    if typing.get_origin(tp) is typing.Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if typing.get_origin(tp) in (typing.Union, types.UnionType) and len(args) == 1:
+        return _unwrap(args[0])
+    if typing.get_origin(tp) is list:
+        return _unwrap(args[0])[0], True
+    return tp, False
+
+
+def hostile_values(tp: Any) -> list[Any]:
+    """Values a field of type `tp` must refuse: booleans and strings where numbers go, non-ASCII digits,
+    1e400, year 1, a 1 MB string."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [True, "３", LONG]
+    if tp is bool:
+        return ["３", "١", 3, LONG]
+    if tp is int:
+        return [True, "3", "３", "١٢٣", 2.5, RAW_INF, LONG]
+    if tp is Decimal:
+        return [True, "３", "١٢٣", RAW_INF, LONG]
+    if tp is datetime:
+        return [True, 1_700_000_000, "0001-01-01T00:00:00Z", "２０２６-01-01T00:00:00Z", LONG]
+    if tp is str:
+        return [True, 3, LONG]
+    return [True, 3, "３", LONG]  # a choice (enum, literal)
+
+
+def probes(model: type[BaseModel], at: Path = ()) -> Iterator[tuple[Path, Any, bool]]:
+    """(where, what, must_name_the_field) for every field of `model` and of the bodies inside it: each
+    hostile value the field's type refuses, and NUL in every string (refused at the edge once NUL is: a
+    4xx that changes nothing, whichever field it names)."""
+    for name, info in model.model_fields.items():
+        if name == "type" and not at:
+            continue
+        tp, many = _unwrap(info.annotation)
+        here: Path = (*at, name, 0) if many else (*at, name)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            yield from probes(tp, here)
+        for v in hostile_values(tp):
+            yield here, v, True
+        if tp is str:
+            yield here, NUL, False
+
+
+def nest(path: Path, value: Any) -> Any:
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    return [nest(rest, value)] if isinstance(head, int) else {head: nest(rest, value)}
+
+
+def encoded(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False).replace(f'"{RAW_INF}"', "1e400").encode()
+
+
+def targets(
+    kind: str, case_ids: dict[str, str]
+) -> Iterator[tuple[str, str, type[BaseModel], dict[str, str]]]:
+    """(url, the body's `type` or "" for the intake, its model, renames) for every body of a kind."""
+    for model in command_models(kind):
+        ctype = model.model_fields["type"].default
+        if ctype == CREATE_TYPE[kind]:
+            if kind == "tip":
+                yield "/v1/tips", "", TipIntake, {}
+            else:
+                renames = {v: k for k, v in CREATE_RENAME.get(kind, {}).items()}
+                yield f"/v1/{kind}s", "", model, renames
+        else:
+            yield f"/v1/{kind}s/{case_ids[kind]}/commands", ctype, model, {}
+
+
+async def test_every_field_of_every_body_refuses_hostile_values_and_changes_nothing(dev_env, db_url) -> None:
+    async with running_app(dev_env.client, db_url, policy="cn-national") as app:
+        ent = app.token("ent-1", "enterprise", REGION, ENT)
+        operator = app.token("op-1", "operator", REGION)
+        bodies = {
+            "hazard": ("/v1/hazards", ent, {"title": "t", "enterprise_id": ENT, "region": REGION,
+                                           "source": "self_inspection", "category": "unsafe_act"}),
+            "incident": ("/v1/incidents", ent, {"enterprise_id": ENT, "region": REGION, "type": "other",
+                                               "deaths": 0, "serious_injuries": 0, "direct_loss": 0,
+                                               "occurred_at": "2026-01-01T08:00:00+08:00",
+                                               "description": "d"}),
+            "tip": ("/v1/tips", operator, {"channel": "visit", "region": REGION, "content": "c"}),
+        }  # fmt: skip
+        case_ids: dict[str, str] = {}
+        for kind, (url, who, body) in bodies.items():
+            r = await app.http.post(url, json=body, headers=who)
+            assert r.status_code == 201, r.text
+            case_ids[kind] = r.json()["id"]
+        # an auditor reads everything and may do nothing: a probe the schema let through is still refused
+        auditor = {**app.token("aud-1", "auditor", REGION), "Content-Type": "application/json"}
+
+        async def snapshot() -> tuple[int, list[int]]:
+            async with app.engine.connect() as conn:
+                n = int((await conn.execute(text("SELECT count(*) FROM events"))).scalar_one())
+            lengths = [
+                len((await app.client.get_workflow_handle(c).fetch_history()).events)
+                for c in case_ids.values()
+            ]
+            return n, lengths
+
+        before = await snapshot()
+        sent = 0
+        for kind in bodies:
+            for url, ctype, model, renames in targets(kind, case_ids):
+                for path, value, names_field in probes(model):
+                    body = nest((renames.get(str(path[0]), str(path[0])), *path[1:]), value)
+                    if ctype:
+                        body["type"] = ctype
+                    r = await app.http.post(url, content=encoded(body), headers=auditor)
+                    sent += 1
+                    where = ".".join(str(p) for p in path)
+                    assert r.status_code < 500, (url, where, repr(value)[:40], r.text[:300])
+                    assert 400 <= r.status_code < 500, (url, where, repr(value)[:40], r.status_code)
+                    assert r.headers["content-type"].startswith("application/problem+json"), r.text[:300]
+                    if names_field and r.status_code == 422:
+                        named = {e["field"] for e in r.json().get("errors", [])} | {r.json().get("field")}
+                        assert where in named, (url, where, repr(value)[:40], sorted(map(str, named)))
+                    elif names_field:
+                        assert r.status_code == 413, (
+                            url,
+                            where,
+                            repr(value)[:40],
+                            r.status_code,
+                            r.text[:300],
+                        )
+        assert sent > 500
+        assert await snapshot() == before  # no probe recorded an event or reached a history
