@@ -224,7 +224,7 @@ async def own_pg() -> AsyncIterator[PgServer]:
 
 
 async def test_postgres_restarted_mid_run_503s_then_recovers_and_loses_nothing(dev_env, own_pg) -> None:
-    async with running_app(dev_env.client, await own_pg.fresh_database()) as app:
+    async with running_app(dev_env.client, await own_pg.fresh_database(), allow_status=(503,)) as app:
         d = Lifecycle(app)
         before = [await d.run(n) for n in range(3)]
         hid = (await d.call("/v1/hazards", d.ent, REPORT, "during"))["id"]

@@ -59,7 +59,11 @@ async def running_app(
     queue: str | None = None,
     settings_overrides: Mapping[str, Any] | None = None,
     webhook_allow_private: bool = False,
+    allow_status: Sequence[int] = (),
 ) -> AsyncIterator[App]:
+    """The API app on real servers. Every answer of its client is watched: a 5xx fails the test when the
+    app closes (no 5xx anywhere), unless the test expects that status (`allow_status`, e.g. 503 while a
+    dependency is down)."""
     queue = queue or unique_queue("api")
     target = client.service_client.config.target_host
     settings = Settings(
@@ -84,9 +88,23 @@ async def running_app(
     async with AsyncExitStack() as stack:
         if with_worker:
             await stack.enter_async_context(worker)
+        server_errors: list[str] = []
+
+        async def watch(response: httpx.Response) -> None:
+            if response.status_code >= 500 and response.status_code not in allow_status:
+                await response.aread()
+                server_errors.append(
+                    f"{response.request.method} {response.request.url.path}: {response.text}"
+                )
+
         http = await stack.enter_async_context(
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api")
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://api",
+                event_hooks={"response": [watch]},
+            )
         )
         yield App(http=http, settings=settings, engine=engine, client=client, queue=queue, asgi=app)
+        assert not server_errors, f"the API answered with a server error: {server_errors}"
     await app.state.engine.dispose()
     await engine.dispose()
