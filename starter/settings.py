@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     tip_rate_limit_per_minute: int = 10
+    # the largest request body the API reads (bytes): a larger one is 413 before it is held in memory
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     rate_limit_storage: str = Field(
         default="memory://", description="`limits` storage URI: memory:// (one process) or redis://host:port"
     )

@@ -151,7 +151,8 @@ def create_app(settings: Settings) -> FastAPI:
         log.warning("temporal error", status=str(e.status), error=e.message[:300])
         return problems.problem(503, "unavailable", "the workflow service is unavailable, retry later")
 
-    app.add_middleware(RefuseUnstorableText)  # inside Observe: refused requests are logged and counted
+    # inside Observe: refused requests are logged and counted
+    app.add_middleware(RefuseUnstorableText, max_body=settings.max_body_bytes)
     app.add_middleware(Observe, requests_total=requests_total, latency=latency)
 
     app.state.verifier = verifier

@@ -2,7 +2,10 @@
 value — the path, a query parameter, a header, a JSON body — with 422 `invalid_request` naming where it
 is, before any route runs: such a value once reached a workflow and wedged its case (issue #15).
 
-A plain ASGI wrapper, like `Observe`: the body is read once, checked, and handed on unchanged."""
+A plain ASGI wrapper, like `Observe`: the body is read once, checked, and handed on unchanged. A body
+larger than `max_body` bytes is refused with 413 `payload_too_large` as soon as it is seen to be (the
+declared Content-Length, or what has arrived), so a huge body is never held in memory; paths under
+`streamed_prefixes` (uploads that bound their own size) pass through unread."""
 
 from __future__ import annotations
 
@@ -46,21 +49,56 @@ def _first_unstorable(scope: Scope, body: bytes) -> tuple[str, str, str] | None:
     return None
 
 
+DEFAULT_MAX_BODY = 2 * 1024 * 1024
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
 class RefuseUnstorableText:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body: int = DEFAULT_MAX_BODY, streamed_prefixes: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
+        self.max_body = max_body
+        self.streamed_prefixes = streamed_prefixes
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        log.info("request refused: body too large", limit=self.max_body)
+        response = problem(
+            413,
+            "payload_too_large",
+            f"the request body is larger than {self.max_body} bytes, the most this API accepts",
+            limit=self.max_body,
+        )
+        await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        streamed = bool(self.streamed_prefixes) and scope.get("path", "").startswith(self.streamed_prefixes)
+        if scope["type"] != "http" or streamed:
             await self.app(scope, receive, send)
             return
+        declared = _declared_length(scope)
+        if declared is not None and declared > self.max_body:
+            await self._too_large(scope, receive, send)
+            return
         chunks: list[bytes] = []
+        size = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":  # the client went away
                 await self.app(scope, _replay([message], receive), send)
                 return
-            chunks.append(message.get("body", b""))
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)

@@ -300,3 +300,36 @@ async def test_the_service_answers_a_raw_unstorable_value_with_invalid_command(h
             await svc.command("ticket", case_id, {"type": "note", "text": "\x00"}, INSPECTOR)
         ok = await svc.command("ticket", case_id, {"type": "note", "text": "fine"}, INSPECTOR)
     assert ok.version == 2
+
+
+async def test_a_body_over_the_limit_is_413_before_it_is_read_and_changes_nothing(app: App) -> None:  # noqa: F811
+    insp = app.token("insp-1", "inspector", "500107")
+    r = await send(app, "POST", "/v1/tickets", json={"region": "500107", "title": "ok"}, headers=insp)
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    handle = app.client.get_workflow_handle(cid)
+    history = len((await handle.fetch_history()).events)
+    limit = app.settings.max_body_bytes
+    huge = json.dumps({"type": "note", "text": "隐" * limit}).encode()
+
+    async def chunks() -> Any:  # no Content-Length: the bound holds on what has arrived
+        for i in range(0, len(huge), 65536):
+            yield huge[i : i + 65536]
+
+    for content in (huge, chunks()):
+        r = await send(
+            app,
+            "POST",
+            f"/v1/tickets/{cid}/commands",
+            content=content,
+            headers={**insp, "Content-Type": "application/json"},
+        )
+        assert r.status_code == 413, r.text
+        doc = r.json()
+        assert (doc["code"], doc["limit"]) == ("payload_too_large", limit), doc
+    assert len((await handle.fetch_history()).events) == history
+    # a body within the limit is read and applied as usual
+    r = await send(
+        app, "POST", f"/v1/tickets/{cid}/commands", json={"type": "note", "text": "x" * 1000}, headers=insp
+    )
+    assert r.status_code == 200 and r.json()["case"]["version"] == 2, r.text
