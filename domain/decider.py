@@ -17,7 +17,8 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.actors import Actor
+from domain.actors import Actor, Role
+from domain.errors import Forbidden
 from domain.policy import PolicyPack
 
 
@@ -73,6 +74,14 @@ class ChildCaseUpdated(BaseModel):
 
 
 SYSTEM_COMMAND_TYPES = frozenset({"deadline_elapsed", "child_case_updated"})
+
+
+def check_system_command(command_type: object, actor: Actor) -> None:
+    """The one rule on system commands: only the system actor sends them (never a person)."""
+    if command_type in SYSTEM_COMMAND_TYPES and actor.role != Role.system:
+        raise Forbidden(
+            f"{command_type} is a system command: only the system sends it", rule="system_command"
+        )
 
 
 class ChildSpec(BaseModel):

@@ -21,9 +21,9 @@ from store.db import make_engine
 from store.events import read_stream, verify_chain
 from store.schema import cases, notifications
 from tests.support.servers import unique_queue
-from tests.support.ticket_workflow import TicketWorkflow
+from tests.support.ticket_workflow import TicketWorkflow, open_ticket
 from worker import build_worker
-from workflows.contracts import CaseInput, CommandRequest
+from workflows.contracts import CommandRequest
 
 POLICY = parse_pack((REPO_ROOT / "policies" / "test-fast.toml").read_text())
 INSPECTOR = Actor(id="insp-1", role=Role.inspector, region="500107")
@@ -51,13 +51,7 @@ async def start(client, queue, ttl: int = 3600, case_id: str | None = None, titl
     case_id = case_id or f"TK-{uuid.uuid4().hex[:10]}"
     handle = await client.start_workflow(
         TicketWorkflow.run,
-        CaseInput(
-            case_id=case_id,
-            kind="ticket",
-            policy=POLICY,
-            actor=INSPECTOR,
-            command={"type": "open", "region": "500107", "title": title, "ttl_seconds": ttl},
-        ),
+        open_ticket(case_id, INSPECTOR, POLICY, title, ttl),
         id=case_id,
         task_queue=queue,
     )

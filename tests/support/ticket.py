@@ -1,6 +1,7 @@
 """A small real decider ("ticket") for testing the shells independently of the domain deciders.
 
-open → (note…) → closed; an `expiry` deadline closes it as expired, with a `reminder` before;
+open → (note…) → closed; an `expiry` deadline closes it as expired, with a `reminder` before (a ticket
+titled `quiet` records nothing for its reminder: a deadline whose firing yields no events);
 `spawn` starts a child ticket, and a child's closure is recorded on the parent.
 """
 
@@ -24,6 +25,9 @@ from domain.decider import (
 )
 from domain.errors import Forbidden, InvalidCommand, NotAllowedInState
 from domain.registry import register
+
+QUIET = "quiet"
+"""A ticket with this title records nothing when its reminder falls due (the reminder stays owed)."""
 
 
 class Open(BaseModel):
@@ -131,7 +135,7 @@ class TicketDecider:
             if (c.key, c.due_at) not in owed:
                 return []
             if c.key == "reminder":
-                return [Reminded(due_at=c.due_at)]
+                return [] if s.title == QUIET else [Reminded(due_at=c.due_at)]
             return [Closed(reason="expired", at=ctx.now)]
         if isinstance(c, ChildCaseUpdated):
             if c.summary.get("status") == "closed" and s.children.get(c.child_id) != "closed":
