@@ -129,10 +129,7 @@ REVEALERS = (Role.operator, Role.supervisor)
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    try:
-        decider: Any = get_decider("tip")
-    except KeyError:
-        return
+    decider: Any = get_decider("tip")
     limiter = RateLimiter(
         RateLimitItemPerMinute(settings.tip_rate_limit_per_minute), settings.rate_limit_storage
     )
