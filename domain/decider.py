@@ -103,7 +103,7 @@ class Notice(BaseModel):
     model_config = ConfigDict(frozen=True)
     kind: str = Field(description="e.g. action_required, reminder, overdue, escalation, listed, closed")
     recipient_role: str = Field(
-        description="a role of DOMAIN.md, or a responsibility such as enterprise_responsible"
+        description="a role of docs/rules.md#who-acts, or a responsibility such as enterprise_responsible"
     )
     recipient_party: str = Field(description="enterprise id or region code the recipient belongs to")
     due_at: datetime | None = None

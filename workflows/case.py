@@ -1,4 +1,4 @@
-"""The one loop that runs any decider as a Temporal workflow (ARCHITECTURE.md, "Data flow of one command").
+"""The one loop that runs any decider as a Temporal workflow (docs/architecture.md#data-flow-of-one-command).
 
 - commands arrive as the `execute` update; its validator runs `decide` on the current state, so a
   refused command never enters the history;

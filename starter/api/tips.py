@@ -1,4 +1,5 @@
-"""Tip routes (DOMAIN.md §3): public intake without a token, claim-token status, sealed identity.
+"""Tip routes (docs/rules.md#tips, docs/http-api.md#tips): public intake without a token, claim-token
+status, sealed identity.
 
 The reporter's name and contact never enter the workflow: they are sealed here (store/sealed.py) and
 the tip's command carries only `reporter_identified` and the claim token's hash.
