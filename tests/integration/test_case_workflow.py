@@ -21,6 +21,7 @@ from store.db import make_engine
 from store.events import read_stream, verify_chain
 from store.schema import cases, notifications
 from tests.support.servers import unique_queue
+from tests.support.ticket import CALLS
 from tests.support.ticket_workflow import TicketWorkflow, open_ticket
 from worker import build_worker
 from workflows.contracts import CommandRequest
@@ -89,6 +90,18 @@ async def test_a_command_is_recorded_projected_and_answered(harness) -> None:
     assert (await handle.query(TicketWorkflow.state))["notes"] == ["hello"]
     desc = await handle.describe()
     assert desc.typed_search_attributes is not None
+
+
+async def test_a_command_is_parsed_and_decided_once_in_the_workflow(harness) -> None:
+    """The validator's parse and decision are the handler's: one each per command (no replay here)."""
+    client, queue, _engine = harness
+    handle = await start(client, queue)
+    text = f"once-{uuid.uuid4().hex}"
+    r = await handle.execute_update(
+        TicketWorkflow.execute, CommandRequest(command={"type": "note", "text": text}, actor=INSPECTOR)
+    )
+    assert r.case["notes"] == [text]
+    assert (CALLS[("parse", text)], CALLS[("decide", text)]) == (1, 1)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ titled `quiet` records nothing for its reminder: a deadline whose firing yields 
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -114,6 +115,10 @@ _commands: TypeAdapter[Any] = TypeAdapter(Command)
 _events: TypeAdapter[Any] = TypeAdapter(Event)
 
 
+CALLS: Counter[tuple[str, str]] = Counter()
+"""How often a note (by its text) was parsed and decided, in this process (the workers of the tests)."""
+
+
 class TicketDecider:
     kind = "ticket"
 
@@ -121,7 +126,10 @@ class TicketDecider:
         return TicketState()
 
     def parse_command(self, data: dict[str, Any]) -> Any:
-        return _commands.validate_python(data)
+        command = _commands.validate_python(data)
+        if isinstance(command, Note):
+            CALLS[("parse", command.text)] += 1
+        return command
 
     def parse_event(self, data: dict[str, Any] | str) -> Any:
         return _events.validate_json(data) if isinstance(data, str) else _events.validate_python(data)
@@ -130,6 +138,8 @@ class TicketDecider:
         return TicketState.model_validate(data)
 
     def decide(self, s: TicketState, c: Any, ctx: Context) -> list[Any]:
+        if isinstance(c, Note):
+            CALLS[("decide", c.text)] += 1
         if isinstance(c, DeadlineElapsed):
             owed = {(d.key, d.due_at) for d in self.deadlines(s)}
             if (c.key, c.due_at) not in owed:
