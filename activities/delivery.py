@@ -1,4 +1,5 @@
-"""Delivery of notification records to people: resolve, fan out, send, retry, record (DOMAIN.md §4).
+"""Delivery of notification records to people: resolve, fan out, send, retry, record
+(docs/rules.md#notifications).
 
 A notification names a role or responsibility at a party (`enterprise_responsible` of ENT-1,
 `supervisor` of 500100). The responsibility registry (`contacts`) says who that is and how to reach

@@ -16,7 +16,7 @@ PROVINCES = frozenset(
 
 
 class Role(StrEnum):
-    """The roles of DOMAIN.md ("Who acts"), plus the internal `system` actor of timers."""
+    """The roles of docs/rules.md#who-acts, plus the internal `system` actor of timers."""
 
     enterprise = "enterprise"  # 生产经营单位
     inspector = "inspector"  # 执法人员

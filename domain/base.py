@@ -19,8 +19,8 @@ from pydantic import BaseModel, TypeAdapter
 
 from domain.access import check_acts, check_files
 from domain.actors import Role
-from domain.decider import SYSTEM_COMMAND_TYPES, ChildCaseUpdated, Context
-from domain.errors import DomainError, Forbidden, InvalidCommand, NotAllowedInState
+from domain.decider import SYSTEM_COMMAND_TYPES, ChildCaseUpdated, Context, check_system_command
+from domain.errors import DomainError, InvalidCommand, NotAllowedInState
 
 
 class CaseState(Protocol):
@@ -121,10 +121,7 @@ class CaseDecider(Generic[S, C, E]):
         if handle is None:
             raise InvalidCommand(f"unknown {self.kind} command {c.type!r}", field="type", rule="schema")
         if c.type in SYSTEM_COMMAND_TYPES:
-            if ctx.actor.role != Role.system:
-                raise Forbidden(
-                    f"{c.type} is a system command: only the system sends it", rule="system_command"
-                )
+            check_system_command(c.type, ctx.actor)
             return self.settle(s, handle(s, c, ctx), ctx)
         creation = c.type == self.creation
         if creation != (s.status == "none"):

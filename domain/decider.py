@@ -17,7 +17,8 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.actors import Actor
+from domain.actors import Actor, Role
+from domain.errors import Forbidden
 from domain.policy import PolicyPack
 
 
@@ -75,6 +76,14 @@ class ChildCaseUpdated(BaseModel):
 SYSTEM_COMMAND_TYPES = frozenset({"deadline_elapsed", "child_case_updated"})
 
 
+def check_system_command(command_type: object, actor: Actor) -> None:
+    """The one rule on system commands: only the system actor sends them (never a person)."""
+    if command_type in SYSTEM_COMMAND_TYPES and actor.role != Role.system:
+        raise Forbidden(
+            f"{command_type} is a system command: only the system sends it", rule="system_command"
+        )
+
+
 class ChildSpec(BaseModel):
     """A child case the parent asks the shell to start (as a child workflow)."""
 
@@ -94,7 +103,7 @@ class Notice(BaseModel):
     model_config = ConfigDict(frozen=True)
     kind: str = Field(description="e.g. action_required, reminder, overdue, escalation, listed, closed")
     recipient_role: str = Field(
-        description="a role of DOMAIN.md, or a responsibility such as enterprise_responsible"
+        description="a role of docs/rules.md#who-acts, or a responsibility such as enterprise_responsible"
     )
     recipient_party: str = Field(description="enterprise id or region code the recipient belongs to")
     due_at: datetime | None = None

@@ -1,7 +1,7 @@
 """Domain errors: a refused move says which rule refused it and what would be allowed.
 
-Each error has a stable `code` that the shells map to HTTP statuses (API.md) and to Temporal
-`ApplicationError` types (non-retryable).
+Each error has a stable `code` that the shells map to HTTP statuses (docs/http-api.md#problem-documents)
+and to Temporal `ApplicationError` types (non-retryable).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Policy packs: regulation as data (DOMAIN.md §5).
+"""Policy packs: regulation as data (docs/rules.md#policy-packs).
 
 A pack is a versioned TOML document with an id, a version, the jurisdiction it applies to, a working-day
 calendar, and values (ISO 8601 durations, numbers, tables), each with its source. A case pins the pack

@@ -1,4 +1,4 @@
-"""The auditor (ARCHITECTURE.md, the third shell): show and verify what happened to a case.
+"""The auditor (docs/architecture.md, the third shell): show and verify what happened to a case.
 
 - **trail**: every step in order — when, who, which command, which events the rules decided, under which
   policy pack, which deadlines were set / moved / met / elapsed, which notifications went out;

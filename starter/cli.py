@@ -166,6 +166,42 @@ def projections_check_counts(
 
 app.add_typer(projections_app, name="projections")
 
+seal_app = typer.Typer(no_args_is_help=True, help="The keys that seal data at rest (HAZARDLOOP_SEAL_KEY).")
+
+
+@seal_app.command("rotate")
+def seal_rotate(
+    batch: Annotated[int, typer.Option(min=1, help="values re-sealed per transaction")] = 500,
+    as_json: Annotated[bool, typer.Option("--json", help="machine output")] = False,
+) -> None:
+    """Re-seal every sealed value in the database (tip reporters, webhook secrets) under the newest key,
+    the first of HAZARDLOOP_SEAL_KEY. Idempotent; afterwards the database needs no older key."""
+    from store.db import make_engine
+    from store.reseal import reseal
+    from store.sealing import KeyRing, SealError
+
+    settings = get_settings()
+
+    async def go() -> dict[str, int]:
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            return await reseal(engine, KeyRing(settings.resolved_seal_key()), batch)
+        finally:
+            await engine.dispose()
+
+    try:
+        counts = asyncio.run(go())
+    except SealError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
+    if as_json:
+        _echo_json({"resealed": counts})
+    else:
+        typer.echo("re-sealed under the newest key: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+app.add_typer(seal_app, name="seal")
+
 schedules_app = typer.Typer(no_args_is_help=True, help="The Temporal Schedules the service runs.")
 
 

@@ -365,10 +365,6 @@ class Supervisor:
     def request_stop(self) -> None:
         self._stop.set()
 
-    @property
-    def stop_requested(self) -> bool:
-        return self._stop.is_set()
-
     def run(self) -> int:
         with self._signals():
             try:

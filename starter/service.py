@@ -23,10 +23,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.access import check_read, list_scope
 from domain.actors import Actor
-from domain.decider import SYSTEM_COMMAND_TYPES, Context, KindSpec
+from domain.decider import Context, KindSpec, check_system_command
 from domain.errors import (
     DomainError,
-    Forbidden,
     IdempotencyMismatch,
     InvalidCommand,
     NotAllowedInState,
@@ -38,6 +37,7 @@ from domain.registry import get_decider, get_spec, register, specs
 from store.events import read_command, read_stream, redact
 from store.projector import projection_values
 from store.queries import ListFilters, get_case, get_case_head, list_cases, list_cases_as_of, stats
+from workflows.case import CaseWorkflow
 from workflows.contracts import (
     FINGERPRINT_SEP,
     CaseInput,
@@ -136,7 +136,8 @@ class CaseService:
 
     # ---- writes ---------------------------------------------------------------------------------------
 
-    def parse_command(self, kind: str, body: dict[str, Any], *, creation: bool) -> Any:
+    def parse_command(self, kind: str, body: dict[str, Any], actor: Actor, *, creation: bool) -> Any:
+        """The command the body says, parsed once on this side (the workflow parses it once on its own)."""
         decider = get_decider(kind)
         ctype = body.get("type")
         if not isinstance(ctype, str):
@@ -145,13 +146,9 @@ class CaseService:
                 field="type",
                 rule="schema",
             )
-        if not creation:
-            if ctype in SYSTEM_COMMAND_TYPES:
-                raise Forbidden(f"{ctype} is a system command: the API refuses it", rule="system_command")
-            if ctype == CREATE_TYPE[kind]:
-                raise InvalidCommand(
-                    f"{ctype} creates a case: POST /v1/{kind}s", field="type", rule="creation"
-                )
+        check_system_command(ctype, actor)
+        if not creation and ctype == CREATE_TYPE[kind]:
+            raise InvalidCommand(f"{ctype} creates a case: POST /v1/{kind}s", field="type", rule="creation")
         try:
             return decider.parse_command(body)
         except ValidationError as e:
@@ -173,7 +170,7 @@ class CaseService:
         differs there is refused as well."""
         decider = get_decider(kind)
         command_body = _creation_body(kind, body)
-        command = self.parse_command(kind, command_body, creation=True)
+        command = self.parse_command(kind, command_body, actor, creation=True)
         case_id = case_id or case_id_for(kind, actor, idempotency_key)
         # the same rule the workflow will apply, checked before anything is started
         decider.decide(
@@ -206,7 +203,7 @@ class CaseService:
         except RPCError as e:
             raise Unavailable(f"Temporal: {e.message}") from e
         try:
-            result = await handle.execute_update("created", result_type=CommandResult)
+            result = await handle.execute_update(CaseWorkflow.created)
         except WorkflowUpdateFailedError as e:  # the workflow refused the creation command
             raise _from_update_failure(e) from None
         except RPCError as e:
@@ -251,7 +248,7 @@ class CaseService:
         actor: Actor,
         idempotency_key: str | None = None,
     ) -> CommandResult:
-        self.parse_command(kind, body, creation=False)  # 422 before any round trip; the workflow parses again
+        self.parse_command(kind, body, actor, creation=False)  # 422 before any round trip
         row = await self._row(kind, case_id, head=True)
         check_read(actor, row.region, row.enterprise_id)
         command_id = command_id_for(idempotency_key, actor.id, body) if idempotency_key else None
@@ -265,13 +262,11 @@ class CaseService:
             )
         handle = self.client.get_workflow_handle(case_id)
         try:
-            result: CommandResult = await handle.execute_update(
-                "execute",
+            return await handle.execute_update(
+                CaseWorkflow.execute,
                 CommandRequest(command=body, actor=actor, command_id=command_id),
                 id=f"cmd-{command_id}" if command_id else None,
-                result_type=CommandResult,
             )
-            return result
         except WorkflowUpdateFailedError as e:
             raise _from_update_failure(e) from None
         except RPCError as e:

@@ -1,4 +1,5 @@
-"""Periodic hazard reports computed from the event store (DOMAIN.md §4; seed 002; 16号令 Art. 14).
+"""Periodic hazard reports computed from the event store (docs/rules.md#periodic-reports; seed 002;
+16号令 Art. 14).
 
 - daily: per region, the hazards newly reported, rectified (closed by a passed review) and gone overdue
   in the period;

@@ -231,8 +231,8 @@ deliveries = Table(
     Index("deliveries_case", "case_id"),
 )
 
-# Periodic reports (DOMAIN.md §4): computed from the event store for a period, so any past period can be
-# regenerated; one row per (kind, period start); regenerating replaces it.
+# Periodic reports (docs/rules.md#periodic-reports): computed from the event store for a period, so any
+# past period can be regenerated; one row per (kind, period start); regenerating replaces it.
 reports = Table(
     "reports",
     metadata,

@@ -2,7 +2,7 @@
 
 A key ring from configuration: `HAZARDLOOP_SEAL_KEY` holds one or more base64 32-byte keys separated by
 commas, newest first. New data is sealed with the newest key; older keys still open what they sealed,
-so a key is rotated by prepending a new one and re-sealing (`hazardloop seal rotate`).
+so a key is rotated by prepending a new one and re-sealing (`hazardloop seal rotate`, store/reseal.py).
 AES-256-GCM with a random 96-bit nonce; the key id (first 16 hex of the key's SHA-256) travels along.
 """
 
@@ -43,10 +43,6 @@ class KeyRing:
                 self.current_id = kid
         if not self._keys:
             raise SealError("no seal key configured (HAZARDLOOP_SEAL_KEY)")
-
-    @property
-    def key_ids(self) -> list[str]:
-        return list(self._keys)
 
     def seal(self, plaintext: bytes, associated: bytes = b"") -> SealedBox:
         nonce = os.urandom(12)

@@ -12,13 +12,14 @@ from store.schema import contacts
 from store.sealing import KeyRing, SealedBox
 
 
-def _associated(url: str) -> bytes:
+def secret_associated(url: str) -> bytes:
+    """What an endpoint's sealed secret is bound to: its URL."""
     return b"webhook-secret\x00" + url.encode()
 
 
 def sealed_secret(ring: KeyRing, url: str, secret: str) -> dict[str, Any]:
     """The `contacts` columns holding `secret` for the endpoint at `url`."""
-    box = ring.seal(secret.encode(), associated=_associated(url))
+    box = ring.seal(secret.encode(), associated=secret_associated(url))
     return {"webhook_key_id": box.key_id, "webhook_secret": box.ciphertext}
 
 
@@ -43,4 +44,4 @@ async def endpoint_secret(conn: AsyncConnection, ring: KeyRing, contact: RowMapp
             (await conn.execute(select(contacts).where(contacts.c.id == contact["id"]))).mappings().one()
         )
     box = SealedBox(str(contact["webhook_key_id"]), bytes(contact["webhook_secret"]))
-    return ring.open(box, associated=_associated(str(contact["webhook_url"]))).decode()
+    return ring.open(box, associated=secret_associated(str(contact["webhook_url"]))).decode()

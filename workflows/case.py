@@ -1,4 +1,4 @@
-"""The one loop that runs any decider as a Temporal workflow (ARCHITECTURE.md, "Data flow of one command").
+"""The one loop that runs any decider as a Temporal workflow (docs/architecture.md#data-flow-of-one-command).
 
 - commands arrive as the `execute` update; its validator runs `decide` on the current state, so a
   refused command never enters the history;
@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -30,18 +31,18 @@ with workflow.unsafe.imports_passed_through():
         RecordEventsInput,
         RecordEventsResult,
     )
-    from domain.actors import SYSTEM, Actor, Role
+    from domain.actors import SYSTEM, Actor
     from domain.common import STORABLE_TEXT_RULE
     from domain.decider import (
-        SYSTEM_COMMAND_TYPES,
         ChildCaseUpdated,
         Context,
         Deadline,
         DeadlineElapsed,
         Decider,
+        check_system_command,
     )
-    from domain.errors import DomainError, Forbidden, IdempotencyMismatch, InvalidCommand, from_validation
-    from domain.registry import get_decider, specs
+    from domain.errors import DomainError, IdempotencyMismatch, InvalidCommand, from_validation
+    from domain.registry import specs
     from workflows import search_attributes as sa
     from workflows.contracts import (
         Carried,
@@ -69,12 +70,25 @@ KEY_REUSED = IdempotencyMismatch(
 )
 
 
-def installed_decider(kind: str) -> Decider[Any, Any, Any] | None:
-    """The kind's decider, or None while a kind is not installed (its workflow is then not registered)."""
-    try:
-        return get_decider(kind)
-    except KeyError:
-        return None
+@dataclass(frozen=True)
+class Checked:
+    """What the `execute` validator made of a command, handed to its handler (same update id): the parsed
+    command and, when the case existed, the events decided on `state` at `now`.
+
+    Only a shortcut: on replay the validator does not run and the handler parses and decides itself;
+    deciding is a pure function of (state, command, actor, now), so both give the same events."""
+
+    command: Any
+    state: Any
+    now: datetime
+    events: list[Any] | None
+
+
+def update_id() -> str:
+    """The id of the update whose validator or handler is running."""
+    info = workflow.current_update_info()
+    assert info is not None, "called outside an update"
+    return info.id
 
 
 def domain_failure(err: DomainError) -> ApplicationError:
@@ -124,7 +138,10 @@ class CaseWorkflow:
         self._results: dict[str, CommandResult] = {}
         self._creation: CommandResult | None = None
         self._refusal: ApplicationError | None = None  # why the creation command was refused
-        self._refused_deadlines: set[tuple[str, datetime]] = set()  # firings refused, not tried again
+        # deadline firings that were refused or recorded nothing: not fired again at once (or the loop
+        # would spin on them), they are owed again only once the state names another due time
+        self._spent_deadlines: set[tuple[str, datetime]] = set()
+        self._checked: dict[str, Checked] = {}  # by update id, from `execute`'s validator to its handler
         if inp.carried is not None:
             self._state = self.decider.parse_state(inp.carried.state)
             self._version = inp.carried.version
@@ -189,10 +206,10 @@ class CaseWorkflow:
         return self._wake or workflow.info().is_continue_as_new_suggested()
 
     def _owed(self) -> list[Deadline]:
-        """The state's deadlines, earliest first, but those whose firing was refused: a refused firing
-        is not retried at once, or the loop would spin on it; the others still fire."""
+        """The state's deadlines, earliest first, but those whose firing was refused or recorded nothing:
+        such a firing is not retried at once, or the loop would spin on it; the others still fire."""
         owed = (
-            d for d in self.decider.deadlines(self._state) if (d.key, d.due_at) not in self._refused_deadlines
+            d for d in self.decider.deadlines(self._state) if (d.key, d.due_at) not in self._spent_deadlines
         )
         return sorted(owed, key=lambda d: d.due_at)
 
@@ -205,16 +222,21 @@ class CaseWorkflow:
             async with self._lock:
                 d = due[0]
                 try:
-                    await self._apply(DeadlineElapsed(key=d.key, due_at=d.due_at), SYSTEM, None)
+                    fired = await self._apply(DeadlineElapsed(key=d.key, due_at=d.due_at), SYSTEM, None)
                 except ApplicationError as e:
                     workflow.logger.error("deadline %s refused: %s", d.key, e)
-                    self._refused_deadlines.add((d.key, d.due_at))
+                    self._spent_deadlines.add((d.key, d.due_at))
+                    continue
+                if not fired.events:
+                    workflow.logger.warning("deadline %s at %s recorded nothing", d.key, d.due_at)
+                    self._spent_deadlines.add((d.key, d.due_at))
         workflow.logger.error("more than %d deadlines fired at one instant; deferring", MAX_FIRES_PER_WAKE)
 
     # ---- commands ---------------------------------------------------------------------------------------
 
     @workflow.update
     async def execute(self, req: CommandRequest) -> CommandResult:
+        checked = self._checked.pop(update_id(), None)  # None on replay
         if req.command_id and req.command_id in self._results:
             return self._results[req.command_id]
         await self._wait_created()
@@ -224,18 +246,25 @@ class CaseWorkflow:
             # two requests with one key and different bodies at once: the second is refused here
             if self._key_reused(req.command_id) and workflow.patched("refuse-reused-key"):
                 raise domain_failure(KEY_REUSED)
-            command = self._parse(req.command, req.actor)
-            return await self._apply(command, req.actor, req.command_id)
+            if checked is None:
+                return await self._apply(self._parse(req.command, req.actor), req.actor, req.command_id)
+            # the validator's decision stands while nothing it was taken on has changed
+            same = checked.state is self._state and checked.now == workflow.now()
+            decided = checked.events if same else None
+            return await self._apply(checked.command, req.actor, req.command_id, decided)
 
     @execute.validator
     def _validate_execute(self, req: CommandRequest) -> None:
+        """Refuses a command before it enters the history: parsed, and decided once the case exists (during
+        the first milliseconds of a case the handler decides after creation)."""
         if req.command_id and req.command_id in self._results:
             return
         if self._key_reused(req.command_id):
             raise domain_failure(KEY_REUSED)
         command = self._parse(req.command, req.actor)
-        if self._created():  # during the first milliseconds of a case the handler decides after creation
-            self._decide(command, req.actor)
+        events = self._decide(command, req.actor) if self._created() else None
+        checked = Checked(command, self._state, workflow.now(), events)
+        self._checked[update_id()] = checked
 
     @workflow.update
     async def created(self) -> CommandResult:
@@ -283,13 +312,8 @@ class CaseWorkflow:
         return {**self.decider.view(self._state), "version": self._version}
 
     def _parse(self, data: dict[str, Any], actor: Actor) -> Any:
-        if data.get("type") in SYSTEM_COMMAND_TYPES and actor.role != Role.system:
-            raise domain_failure(
-                Forbidden(
-                    f"{data.get('type')} is a system command: only the system sends it", rule="system_command"
-                )
-            )
         try:
+            check_system_command(data.get("type"), actor)  # before parsing: a person learns no more
             return self.decider.parse_command(data)
         except ValidationError as e:
             raise validation_failure(e, data.get("type")) from None
@@ -309,8 +333,12 @@ class CaseWorkflow:
         except (ValueError, TypeError) as e:
             raise domain_failure(InvalidCommand(str(e))) from None
 
-    async def _apply(self, command: Any, actor: Actor, command_id: str | None) -> CommandResult:
-        events = self._decide(command, actor)
+    async def _apply(
+        self, command: Any, actor: Actor, command_id: str | None, decided: list[Any] | None = None
+    ) -> CommandResult:
+        """Decides the command (unless `decided` holds its events, decided on the current state now), then
+        records, folds and answers."""
+        events = self._decide(command, actor) if decided is None else decided
         if not events:
             return CommandResult(case=self._view(), version=self._version, events=[])
         now = workflow.now()

@@ -10,7 +10,10 @@ from typing import Any
 
 from temporalio import workflow
 
-from workflows.case import CaseWorkflow, installed_decider
+with workflow.unsafe.imports_passed_through():
+    from domain.registry import get_decider
+
+from workflows.case import CaseWorkflow
 from workflows.contracts import CaseInput
 
 
@@ -18,7 +21,7 @@ from workflows.contracts import CaseInput
 class HazardWorkflow(CaseWorkflow):
     """事故隐患: discovery → grading → (listing, 五落实) → rectification → review → write-off."""
 
-    decider = installed_decider("hazard")  # type: ignore[assignment]
+    decider = get_decider("hazard")
 
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:

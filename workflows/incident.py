@@ -10,7 +10,10 @@ from typing import Any
 
 from temporalio import workflow
 
-from workflows.case import CaseWorkflow, installed_decider
+with workflow.unsafe.imports_passed_through():
+    from domain.registry import get_decider
+
+from workflows.case import CaseWorkflow
 from workflows.contracts import CaseInput
 
 
@@ -18,7 +21,7 @@ from workflows.contracts import CaseInput
 class IncidentWorkflow(CaseWorkflow):
     """生产安全事故: report → investigation → 批复 → measures → publication → 四不放过 evaluation."""
 
-    decider = installed_decider("incident")  # type: ignore[assignment]
+    decider = get_decider("incident")
 
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:

@@ -9,9 +9,6 @@ from workflows.tip import TipWorkflow
 
 __all__ = ["WORKFLOW_BY_KIND", "HazardWorkflow", "IncidentWorkflow", "TipWorkflow"]
 
-# the kinds whose deciders are installed (a workflow whose decider is missing is not registered)
 WORKFLOW_BY_KIND: dict[str, type[CaseWorkflow]] = {
-    cls.decider.kind: cls
-    for cls in (HazardWorkflow, IncidentWorkflow, TipWorkflow)
-    if cls.decider is not None
+    cls.decider.kind: cls for cls in (HazardWorkflow, IncidentWorkflow, TipWorkflow)
 }

@@ -10,7 +10,10 @@ from typing import Any
 
 from temporalio import workflow
 
-from workflows.case import CaseWorkflow, installed_decider
+with workflow.unsafe.imports_passed_through():
+    from domain.registry import get_decider
+
+from workflows.case import CaseWorkflow
 from workflows.contracts import CaseInput
 
 
@@ -18,7 +21,7 @@ from workflows.contracts import CaseInput
 class TipWorkflow(CaseWorkflow):
     """安全生产举报: intake → verification → action → reward."""
 
-    decider = installed_decider("tip")  # type: ignore[assignment]
+    decider = get_decider("tip")
 
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:

@@ -1,4 +1,4 @@
-"""The hazard (事故隐患) decider, DOMAIN.md §1.
+"""The hazard (事故隐患) decider, docs/rules.md#hazards.
 
 ```
 none ─report─▶ reported ─grade general─▶ rectifying ─submit_rectification─▶ verifying ─review ok─▶ closed

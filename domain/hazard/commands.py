@@ -1,4 +1,7 @@
-"""Hazard commands (API.md "Bodies and statuses (hazard)"): pydantic models discriminated on `type`."""
+"""Hazard commands: pydantic models discriminated on `type`.
+
+The bodies as sent: docs/http-api.md#commands; their rules: docs/rules.md#hazard-commands.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Who must be told what when a hazard event happens (DOMAIN.md §1 deadlines, §4 notifications).
+"""Who must be told what when a hazard event happens (docs/rules.md#hazard-deadlines,
+docs/rules.md#notifications).
 
 Recipients are roles or responsibilities of a party: `enterprise_responsible` of an enterprise (its
 三个责任人), `inspector` / `supervisor` / `expert` of a region. Escalations go one level up

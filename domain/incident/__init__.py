@@ -1,4 +1,4 @@
-"""The incident (生产安全事故) decider, DOMAIN.md §2.
+"""The incident (生产安全事故) decider, docs/rules.md#incidents.
 
 ```
 none ─report─▶ reported ─open_investigation─▶ investigating ⇄ appraisal_pause
@@ -14,7 +14,8 @@ Grade: the highest any of deaths / serious injuries / direct loss reaches (493�
 The enterprise's report later than `incident.report_due` after the accident is flagged 迟报 at once.
 Onward reporting (Art. 10-11): each level up the route (一般 → city, 较大 → province, 重大+ → national)
 is owed the report within `incident.level_report_due` of the level below; a level confirms with
-`acknowledge_report` (an extension of API.md), a lapsed step escalates to that level directly.
+`acknowledge_report` (docs/rules.md#reporting-and-onward-reporting), a lapsed step escalates to that level
+directly.
 
 Design choices:
 - Acts of the investigating authority (open/pause/resume/extend the investigation, submit and approve the

@@ -1,4 +1,7 @@
-"""Incident commands (API.md "Bodies (incident, tip)"): pydantic models discriminated on `type`."""
+"""Incident commands: pydantic models discriminated on `type`.
+
+The bodies as sent: docs/http-api.md#commands; their rules: docs/rules.md#incident-commands.
+"""
 
 from __future__ import annotations
 
@@ -67,7 +70,7 @@ class Supplement(_Body):
 
 
 class AcknowledgeReport(_Body):
-    """Extension of API.md: a level on the reporting route confirms it received the report (Art. 10-11)."""
+    """A level on the reporting route confirms it received the report (Art. 10-11)."""
 
     type: Literal["acknowledge_report"] = "acknowledge_report"
     note: str = Field(default="", max_length=2000)

@@ -1,4 +1,4 @@
-"""The whistleblower tip (安全生产举报) decider, DOMAIN.md §3.
+"""The whistleblower tip (安全生产举报) decider, docs/rules.md#tips.
 
 ```
 none ──receive──▶ received ──triage in scope──▶ verifying ──record_verification──▶ substantiated

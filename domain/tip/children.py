@@ -25,7 +25,8 @@ from domain.tip.state import (
 )
 
 INCIDENT_TYPE_FIELD = "incident_type"
-"""Where a concealed-incident child's report command carries the accident type (API.md `type`)."""
+"""Where a concealed-incident child's report command carries the accident type (`type` of an incident
+report body, docs/http-api.md#report-bodies)."""
 
 
 def child_updated(s: TipState, c: ChildCaseUpdated, ctx: Context) -> list[TipEvent]:

@@ -1,4 +1,4 @@
-"""Tip commands (API.md "Bodies"): pydantic models discriminated on `type`.
+"""Tip commands (docs/http-api.md#commands, docs/http-api.md#tips): pydantic models discriminated on `type`.
 
 No command has a field for the reporter's name or contact: every body forbids unknown fields, so a
 `reporter` sent by mistake is refused rather than stored.
@@ -59,7 +59,8 @@ class IncidentType(StrEnum):
 
 
 class HazardAction(_Body):
-    """The hazard to open for a substantiated tip: a hazard report body (API.md); `source` is `tip`."""
+    """The hazard to open for a substantiated tip: a hazard report body (docs/http-api.md#report-bodies);
+    `source` is `tip`."""
 
     kind: Literal["hazard"] = "hazard"
     title: str = Field(min_length=1, max_length=200)
@@ -76,7 +77,8 @@ class HazardAction(_Body):
 
 
 class IncidentAction(_Body):
-    """The concealed accident (瞒报) the tip uncovered: an incident report body (API.md)."""
+    """The concealed accident (瞒报) the tip uncovered: an incident report body
+    (docs/http-api.md#report-bodies)."""
 
     kind: Literal["incident"] = "incident"
     occurred_at: Moment

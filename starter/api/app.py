@@ -28,7 +28,6 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from domain.common import REGION
-from domain.registry import get_decider
 from starter.api import problems
 from starter.api.app_deps import Svc, Who
 from starter.api.text_guard import RefuseUnstorableText
@@ -200,11 +199,6 @@ def create_app(settings: Settings) -> FastAPI:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     for plural, kind in PLURAL.items():
-        try:
-            get_decider(kind)
-        except KeyError:
-            log.warning("case kind not available", kind=kind)
-            continue
         # tips have their own public intake (starter/api/tips.py); officers use the shared routes
         _case_routes(app, plural, kind, with_create=kind != "tip")
 

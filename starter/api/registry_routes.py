@@ -1,4 +1,5 @@
-"""The responsibility registry and the delivery log (DOMAIN.md §4).
+"""The responsibility registry and the delivery log (docs/rules.md#notifications,
+docs/http-api.md#responsibility-registry-and-delivery-log).
 
 - `GET|PUT /v1/enterprises/{id}/responsible`: the enterprise's 三个责任人 (administrative, supervisory,
   enterprise) and 三个层级负责人 (management, technical, operations) with their channels. The first

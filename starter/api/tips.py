@@ -1,4 +1,5 @@
-"""Tip routes (DOMAIN.md §3): public intake without a token, claim-token status, sealed identity.
+"""Tip routes (docs/rules.md#tips, docs/http-api.md#tips): public intake without a token, claim-token
+status, sealed identity.
 
 The reporter's name and contact never enter the workflow: they are sealed here (store/sealed.py) and
 the tip's command carries only `reporter_identified` and the claim token's hash.
@@ -129,10 +130,7 @@ REVEALERS = (Role.operator, Role.supervisor)
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    try:
-        decider: Any = get_decider("tip")
-    except KeyError:
-        return
+    decider: Any = get_decider("tip")
     limiter = RateLimiter(
         RateLimitItemPerMinute(settings.tip_rate_limit_per_minute), settings.rate_limit_storage
     )

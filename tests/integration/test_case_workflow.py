@@ -21,9 +21,10 @@ from store.db import make_engine
 from store.events import read_stream, verify_chain
 from store.schema import cases, notifications
 from tests.support.servers import unique_queue
-from tests.support.ticket_workflow import TicketWorkflow
+from tests.support.ticket import CALLS
+from tests.support.ticket_workflow import TicketWorkflow, open_ticket
 from worker import build_worker
-from workflows.contracts import CaseInput, CommandRequest
+from workflows.contracts import CommandRequest
 
 POLICY = parse_pack((REPO_ROOT / "policies" / "test-fast.toml").read_text())
 INSPECTOR = Actor(id="insp-1", role=Role.inspector, region="500107")
@@ -51,13 +52,7 @@ async def start(client, queue, ttl: int = 3600, case_id: str | None = None, titl
     case_id = case_id or f"TK-{uuid.uuid4().hex[:10]}"
     handle = await client.start_workflow(
         TicketWorkflow.run,
-        CaseInput(
-            case_id=case_id,
-            kind="ticket",
-            policy=POLICY,
-            actor=INSPECTOR,
-            command={"type": "open", "region": "500107", "title": title, "ttl_seconds": ttl},
-        ),
+        open_ticket(case_id, INSPECTOR, POLICY, title, ttl),
         id=case_id,
         task_queue=queue,
     )
@@ -95,6 +90,18 @@ async def test_a_command_is_recorded_projected_and_answered(harness) -> None:
     assert (await handle.query(TicketWorkflow.state))["notes"] == ["hello"]
     desc = await handle.describe()
     assert desc.typed_search_attributes is not None
+
+
+async def test_a_command_is_parsed_and_decided_once_in_the_workflow(harness) -> None:
+    """The validator's parse and decision are the handler's: one each per command (no replay here)."""
+    client, queue, _engine = harness
+    handle = await start(client, queue)
+    text = f"once-{uuid.uuid4().hex}"
+    r = await handle.execute_update(
+        TicketWorkflow.execute, CommandRequest(command={"type": "note", "text": text}, actor=INSPECTOR)
+    )
+    assert r.case["notes"] == [text]
+    assert (CALLS[("parse", text)], CALLS[("decide", text)]) == (1, 1)
 
 
 @pytest.mark.parametrize(

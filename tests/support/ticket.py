@@ -1,11 +1,13 @@
 """A small real decider ("ticket") for testing the shells independently of the domain deciders.
 
-open → (note…) → closed; an `expiry` deadline closes it as expired, with a `reminder` before;
+open → (note…) → closed; an `expiry` deadline closes it as expired, with a `reminder` before (a ticket
+titled `quiet` records nothing for its reminder: a deadline whose firing yields no events);
 `spawn` starts a child ticket, and a child's closure is recorded on the parent.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -24,6 +26,9 @@ from domain.decider import (
 )
 from domain.errors import Forbidden, InvalidCommand, NotAllowedInState
 from domain.registry import register
+
+QUIET = "quiet"
+"""A ticket with this title records nothing when its reminder falls due (the reminder stays owed)."""
 
 
 class Open(BaseModel):
@@ -110,6 +115,10 @@ _commands: TypeAdapter[Any] = TypeAdapter(Command)
 _events: TypeAdapter[Any] = TypeAdapter(Event)
 
 
+CALLS: Counter[tuple[str, str]] = Counter()
+"""How often a note (by its text) was parsed and decided, in this process (the workers of the tests)."""
+
+
 class TicketDecider:
     kind = "ticket"
 
@@ -117,7 +126,10 @@ class TicketDecider:
         return TicketState()
 
     def parse_command(self, data: dict[str, Any]) -> Any:
-        return _commands.validate_python(data)
+        command = _commands.validate_python(data)
+        if isinstance(command, Note):
+            CALLS[("parse", command.text)] += 1
+        return command
 
     def parse_event(self, data: dict[str, Any] | str) -> Any:
         return _events.validate_json(data) if isinstance(data, str) else _events.validate_python(data)
@@ -126,12 +138,14 @@ class TicketDecider:
         return TicketState.model_validate(data)
 
     def decide(self, s: TicketState, c: Any, ctx: Context) -> list[Any]:
+        if isinstance(c, Note):
+            CALLS[("decide", c.text)] += 1
         if isinstance(c, DeadlineElapsed):
             owed = {(d.key, d.due_at) for d in self.deadlines(s)}
             if (c.key, c.due_at) not in owed:
                 return []
             if c.key == "reminder":
-                return [Reminded(due_at=c.due_at)]
+                return [] if s.title == QUIET else [Reminded(due_at=c.due_at)]
             return [Closed(reason="expired", at=ctx.now)]
         if isinstance(c, ChildCaseUpdated):
             if c.summary.get("status") == "closed" and s.children.get(c.child_id) != "closed":

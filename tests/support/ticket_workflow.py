@@ -9,6 +9,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from tests.support.ticket import TICKET
 
+from domain.actors import Actor
+from domain.policy import PolicyPack
 from workflows.case import CaseWorkflow
 from workflows.contracts import CaseInput
 
@@ -25,3 +27,14 @@ class TicketWorkflow(CaseWorkflow):
     @workflow.run
     async def run(self, inp: CaseInput) -> dict[str, Any]:
         return await self.run_case(inp)
+
+
+def open_ticket(case_id: str, actor: Actor, policy: PolicyPack, title: str, ttl_seconds: int) -> CaseInput:
+    """The input of a ticket workflow opened by `actor` in its region, expiring after `ttl_seconds`."""
+    return CaseInput(
+        case_id=case_id,
+        kind="ticket",
+        policy=policy,
+        actor=actor,
+        command={"type": "open", "region": actor.region, "title": title, "ttl_seconds": ttl_seconds},
+    )

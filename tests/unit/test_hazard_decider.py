@@ -1,4 +1,5 @@
-"""The hazard decider, rule by rule (DOMAIN.md §1): every move and every refusal, as domain scenarios."""
+"""The hazard decider, rule by rule (docs/rules.md#hazards): every move and every refusal, as domain
+scenarios."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The incident decider (DOMAIN.md §2): the grading table at every boundary, each move and each refusal."""
+"""The incident decider (docs/rules.md#incidents): the grading table at every boundary, each move and
+each refusal."""
 
 from __future__ import annotations
 

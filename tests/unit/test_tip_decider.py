@@ -1,4 +1,5 @@
-"""Whistleblower tips (安全生产举报), DOMAIN.md §3: every transition and every refusal of the tip decider."""
+"""Whistleblower tips (安全生产举报), docs/rules.md#tips: every transition and every refusal of the tip
+decider."""
 
 from __future__ import annotations
 

@@ -24,7 +24,8 @@ from store.events import read_stream, verify_chain
 from store.schema import cases, notifications
 from tests.support.servers import unique_queue
 from worker import build_worker
-from workflows.contracts import CaseInput, CommandRequest, CommandResult
+from workflows.case import CaseWorkflow
+from workflows.contracts import CaseInput, CommandRequest
 from workflows.kinds import HazardWorkflow
 
 POLICY = parse_pack((REPO_ROOT / "policies" / "cn-national.toml").read_text())
@@ -56,7 +57,7 @@ class Case:
 
     async def do(self, actor: Actor, command: dict[str, Any]) -> dict[str, Any]:
         result = await self.handle.execute_update(
-            "execute", CommandRequest(command=command, actor=actor), result_type=CommandResult
+            CaseWorkflow.execute, CommandRequest(command=command, actor=actor)
         )
         return result.case
 
@@ -97,7 +98,7 @@ async def hazard(ts_env, db_url) -> AsyncIterator[Case]:
             id="HZ-TS-1",
             task_queue=queue,
         )
-        await handle.execute_update("created", result_type=CommandResult)
+        await handle.execute_update(CaseWorkflow.created)
         yield Case(ts_env, engine, handle)
     await engine.dispose()
 

@@ -24,7 +24,8 @@ from store.db import make_engine
 from store.events import read_stream, verify_chain
 from tests.support.servers import unique_queue
 from worker import build_worker
-from workflows.contracts import CaseInput, CommandRequest, CommandResult
+from workflows.case import CaseWorkflow
+from workflows.contracts import CaseInput, CommandRequest
 from workflows.kinds import HazardWorkflow, IncidentWorkflow
 
 POLICY = parse_pack((REPO_ROOT / "policies" / "cn-national.toml").read_text())
@@ -49,7 +50,7 @@ class World:
     async def do(self, case_id: str, actor: Actor, command: dict[str, Any]) -> dict[str, Any]:
         handle: WorkflowHandle[Any, Any] = self.client.get_workflow_handle(case_id)
         result = await handle.execute_update(
-            "execute", CommandRequest(command=command, actor=actor), result_type=CommandResult
+            CaseWorkflow.execute, CommandRequest(command=command, actor=actor)
         )
         return result.case
 
@@ -58,7 +59,7 @@ class World:
         for _ in range(200):
             try:
                 handle = self.client.get_workflow_handle(case_id)
-                return (await handle.execute_update("created", result_type=CommandResult)).case
+                return (await handle.execute_update(CaseWorkflow.created)).case
             except RPCError as e:
                 if e.status != RPCStatusCode.NOT_FOUND:
                     raise
@@ -107,7 +108,7 @@ async def report(w: World, queue: str, case_id: str, actor: Actor, **body: Any) 
         id=case_id,
         task_queue=queue,
     )
-    return (await handle.execute_update("created", result_type=CommandResult)).case
+    return (await handle.execute_update(CaseWorkflow.created)).case
 
 
 async def test_larger_incident_through_a_simulated_year(world) -> None:

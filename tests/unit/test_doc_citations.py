@@ -1,0 +1,51 @@
+"""Every document the code, tests and README cite exists, and so does every anchor they cite in it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from starter.settings import REPO_ROOT
+
+CITED = re.compile(r"(?<![\w/.-])(?:docs/)?([\w-]+\.md)(?:#([\w\-\u4e00-\u9fff]+))?")
+SOURCES = (".py", ".md", ".toml")
+
+
+def sources() -> list[Path]:
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return [REPO_ROOT / f for f in listed if f.endswith(SOURCES) and not f.startswith("tests/histories/")]
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces to hyphens."""
+    kept = re.sub(r"[^\w\- \u4e00-\u9fff]", "", heading.strip().lower())
+    return kept.replace(" ", "-")
+
+
+def anchors(doc: Path) -> set[str]:
+    return {anchor(line.lstrip("#")) for line in doc.read_text().splitlines() if line.startswith("#")}
+
+
+def test_cited_documents_and_anchors_exist() -> None:
+    docs = REPO_ROOT / "docs"
+    known = {p.name: p for p in (*docs.glob("*.md"), REPO_ROOT / "README.md")}
+    missing = []
+    for path in sources():
+        if not path.exists():
+            continue
+        for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            for m in CITED.finditer(line):
+                name, fragment = m.group(1), m.group(2)
+                where = f"{path.relative_to(REPO_ROOT)}:{n}: {m.group(0)}"
+                if name not in known:
+                    missing.append(where)
+                elif fragment and fragment not in anchors(known[name]):
+                    missing.append(where)
+    assert missing == []
