@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from starter import audit
+import audit.verify as audit
 from starter.api.tips import claim_hash
 from starter.temporal_client import data_converter
 from tests.support.apptest import App, running_app

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import delete, text
 from typer.testing import CliRunner, Result
 
-from starter import audit
+import audit.verify as audit
 from starter.cli import app as cli_app
 from starter.service import register_kind
 from starter.settings import get_settings

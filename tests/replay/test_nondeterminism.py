@@ -14,7 +14,7 @@ import pytest
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from starter import audit
+import audit.verify as audit
 from starter.settings import Settings
 from starter.temporal_client import data_converter
 from tests.integration.test_audit import app, cli, cli_env, closed_ticket

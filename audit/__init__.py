@@ -1,0 +1,1 @@
+"""The auditor: show and verify what happened to a case."""
