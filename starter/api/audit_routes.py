@@ -12,7 +12,9 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from temporalio.client import Client
 
-from audit.verify import Auditor, CaseNotFound, render_trail
+from audit.auditor import Auditor
+from audit.models import CaseNotFound
+from audit.trail import render_trail
 from domain.registry import get_decider
 from starter.api.app_deps import Who
 from starter.service import PLURAL, NotFound, Unavailable
