@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from activities.webhooks import UnsafeTarget, pinned_address, signed_headers
+from domain.contacts import ENTERPRISE_RESPONSIBLE, ENTERPRISE_ROLES
 from domain.registry import specs
 from store.schema import contacts, deliveries, notifications
 from store.sealing import KeyRing, SealError
@@ -37,10 +38,6 @@ from store.webhook_secrets import endpoint_secret
 
 log = structlog.get_logger("hazardloop.delivery")
 
-ENTERPRISE_RESPONSIBLE = ("administrative", "supervisory", "enterprise")  # 三个责任人
-ENTERPRISE_LEVELS = ("management", "technical", "operations")  # 三个层级负责人 (major-risk enterprises)
-ENTERPRISE_ROLES = ENTERPRISE_RESPONSIBLE + ENTERPRISE_LEVELS
-REGION_ROLES = ("supervisor", "inspector", "operator", "expert")
 
 TITLES: dict[str, tuple[str, str]] = {
     "action_required": ("待办", "Action required"),
