@@ -17,7 +17,14 @@ from domain.errors import Forbidden
 
 ROOT = Path(__file__).resolve().parents[2]
 SQL_BUILDERS = {"select", "insert", "update", "delete", "text", "tuple_", "func", "and_", "or_"}
-NO_SQL = ["starter", "audit", "activities/archive.py", "activities/reports.py"]
+NO_SQL = [
+    "starter",
+    "audit",
+    "activities/archive.py",
+    "activities/reports.py",
+    "activities/delivery.py",
+    "activities/outbox.py",
+]
 
 
 def _sources(*where: str) -> list[Path]:
