@@ -8,7 +8,8 @@ and the stored sha is checked against the fresh one.
 
 - `ArchiveActivities.archive_closed_histories`: the activity the scheduled `ArchiverWorkflow` calls;
 - `ensure_archive_schedule(client, task_queue)`: creates (or updates) the Temporal Schedule, idempotently;
-- `archive_run`, `read_archived`: used by the activity and by the audit (starter/audit.py).
+- `archive_run`: used by the activity; the archive's rows are store/archive.py's, its reader
+  (`read_archived`) is the auditor's (audit/archive.py).
 """
 
 from __future__ import annotations
@@ -16,13 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import structlog
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.client import (
@@ -39,7 +37,7 @@ from temporalio.client import (
     WorkflowHistory,
 )
 
-from store.schema import history_archive
+from store.archive import archived_pairs, insert_history, newest_closed_at
 from workflows.archiver import (
     ARCHIVE_CLOSED_HISTORIES,
     ARCHIVER_WORKFLOW,
@@ -83,30 +81,6 @@ def history_bytes(history: WorkflowHistory) -> bytes:
     ).encode()
 
 
-@dataclass(frozen=True)
-class ArchivedRun:
-    """One archived run as stored, with what a reader needs to trust it."""
-
-    workflow_id: str
-    run_id: str
-    workflow_type: str
-    closed_at: datetime | None
-    archived_at: datetime
-    sha256: str
-    event_count: int
-    raw: bytes | None  # the uncompressed bytes; None when they cannot be decompressed
-    problem: str | None  # why the stored row cannot be trusted, or None
-
-    @property
-    def actual_sha256(self) -> str | None:
-        return None if self.raw is None else sha256_hex(self.raw)
-
-    def history(self) -> WorkflowHistory:
-        if self.raw is None:
-            raise ValueError(self.problem or "no history bytes")
-        return WorkflowHistory.from_json(self.workflow_id, self.raw.decode())
-
-
 async def store_history(
     engine: AsyncEngine,
     *,
@@ -119,88 +93,29 @@ async def store_history(
     """Insert one run's history. Idempotent; raises ArchiveConflict if a different copy is stored."""
     raw = history_bytes(history)
     sha = sha256_hex(raw)
-    async with engine.begin() as conn:
-        inserted = (
-            await conn.execute(
-                pg_insert(history_archive)
-                .values(
-                    workflow_id=workflow_id,
-                    run_id=run_id,
-                    workflow_type=workflow_type,
-                    closed_at=closed_at,
-                    history=compress(raw),
-                    sha256=sha,
-                    event_count=len(history.events),
-                )
-                .on_conflict_do_nothing(index_elements=["workflow_id", "run_id"])
-                .returning(history_archive.c.run_id)
-            )
-        ).first()
-        if inserted is not None:
-            return "archived"
-        stored = (
-            await conn.execute(
-                select(history_archive.c.sha256, history_archive.c.history).where(
-                    history_archive.c.workflow_id == workflow_id, history_archive.c.run_id == run_id
-                )
-            )
-        ).one()
+    stored = await insert_history(
+        engine,
+        workflow_id=workflow_id,
+        run_id=run_id,
+        workflow_type=workflow_type,
+        closed_at=closed_at,
+        blob=compress(raw),
+        sha256=sha,
+        event_count=len(history.events),
+    )
+    if stored is None:
+        return "archived"
+    stored_sha, stored_blob = stored
     try:
-        stored_raw_sha = sha256_hex(decompress(stored.history))
+        stored_raw_sha = sha256_hex(decompress(stored_blob))
     except zlib.error:
         stored_raw_sha = "undecompressable"
-    if stored.sha256 != sha or stored_raw_sha != sha:
+    if stored_sha != sha or stored_raw_sha != sha:
         raise ArchiveConflict(
-            f"{workflow_id}/{run_id}: archived copy differs (stored sha {stored.sha256}, "
+            f"{workflow_id}/{run_id}: archived copy differs (stored sha {stored_sha}, "
             f"stored bytes hash {stored_raw_sha}, server history {sha})"
         )
     return "already_archived"
-
-
-async def read_archived(engine: AsyncEngine, workflow_id: str) -> list[ArchivedRun]:
-    """Every archived run of `workflow_id`, with an integrity verdict per run (sha and event count)."""
-    async with engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                select(history_archive)
-                .where(history_archive.c.workflow_id == workflow_id)
-                .order_by(history_archive.c.closed_at, history_archive.c.archived_at)
-            )
-        ).all()
-    out: list[ArchivedRun] = []
-    for r in rows:
-        raw: bytes | None
-        problem: str | None = None
-        try:
-            raw = decompress(r.history)
-        except zlib.error as e:
-            raw = None
-            problem = f"archived history cannot be decompressed: {e}"
-        if raw is not None:
-            actual = sha256_hex(raw)
-            if actual != r.sha256:
-                problem = f"archived history sha256 mismatch: stored {r.sha256}, computed {actual}"
-            else:
-                try:
-                    n = len(WorkflowHistory.from_json(r.workflow_id, raw.decode()).events)
-                    if n != r.event_count:
-                        problem = f"archived history has {n} events, the row says {r.event_count}"
-                except Exception as e:
-                    problem = f"archived history does not parse: {e}"
-        out.append(
-            ArchivedRun(
-                workflow_id=r.workflow_id,
-                run_id=r.run_id,
-                workflow_type=r.workflow_type,
-                closed_at=r.closed_at,
-                archived_at=r.archived_at,
-                sha256=r.sha256,
-                event_count=r.event_count,
-                raw=raw,
-                problem=problem,
-            )
-        )
-    return out
 
 
 async def archive_run(
@@ -243,22 +158,8 @@ class ArchiveActivities:
     async def _watermark(self, inp: ArchiveInput) -> datetime | None:
         if inp.full_scan:
             return None
-        async with self.engine.connect() as conn:
-            newest = (await conn.execute(select(func.max(history_archive.c.closed_at)))).scalar()
+        newest = await newest_closed_at(self.engine)
         return None if newest is None else newest - timedelta(seconds=inp.overlap_seconds)
-
-    async def _already(self, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
-        if not pairs:
-            return set()
-        async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(history_archive.c.workflow_id, history_archive.c.run_id).where(
-                        history_archive.c.run_id.in_([r for _, r in pairs])
-                    )
-                )
-            ).all()
-        return {(r.workflow_id, r.run_id) for r in rows}
 
     @activity.defn(name=ARCHIVE_CLOSED_HISTORIES)
     async def archive_closed_histories(self, inp: ArchiveInput) -> ArchiveResult:
@@ -270,7 +171,7 @@ class ArchiveActivities:
         page: list[Any] = []
 
         async def flush() -> None:
-            done = await self._already([(e.id, e.run_id) for e in page])
+            done = await archived_pairs(self.engine, [e.run_id for e in page])
             for e in page:
                 if (e.id, e.run_id) in done:
                     result.already_archived += 1

@@ -26,22 +26,17 @@ from typing import Any, Protocol
 import aiosmtplib
 import httpx
 import structlog
-from sqlalchemy import RowMapping, and_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from activities.webhooks import UnsafeTarget, pinned_address, signed_headers
 from domain.registry import specs
-from store.schema import contacts, deliveries, notifications
+from store.deliveries import add_deliveries, claim_due, contact, contacts_for, settle_delivery
 from store.sealing import KeyRing, SealError
 from store.webhook_secrets import endpoint_secret
 
 log = structlog.get_logger("hazardloop.delivery")
 
-ENTERPRISE_RESPONSIBLE = ("administrative", "supervisory", "enterprise")  # 三个责任人
-ENTERPRISE_LEVELS = ("management", "technical", "operations")  # 三个层级负责人 (major-risk enterprises)
-ENTERPRISE_ROLES = ENTERPRISE_RESPONSIBLE + ENTERPRISE_LEVELS
-REGION_ROLES = ("supervisor", "inspector", "operator", "expert")
 
 TITLES: dict[str, tuple[str, str]] = {
     "action_required": ("待办", "Action required"),
@@ -223,19 +218,7 @@ class WebhookChannel:
 
 async def resolve(conn: AsyncConnection, role: str, party: str) -> list[Recipient]:
     """The people a notice for `role` at `party` reaches (enterprise responsibilities, region duty roles)."""
-    if role == "enterprise_responsible":
-        cond = and_(
-            contacts.c.party_kind == "enterprise",
-            contacts.c.party_id == party,
-            contacts.c.role.in_(ENTERPRISE_RESPONSIBLE),
-        )
-    elif role in ENTERPRISE_ROLES:
-        cond = and_(
-            contacts.c.party_kind == "enterprise", contacts.c.party_id == party, contacts.c.role == role
-        )
-    else:
-        cond = and_(contacts.c.party_kind == "region", contacts.c.party_id == party, contacts.c.role == role)
-    rows = (await conn.execute(select(contacts).where(cond).order_by(contacts.c.id))).mappings().all()
+    rows = await contacts_for(conn, role, party)
     return [Recipient(r["id"], r["name"], r["email"], r["webhook_url"]) for r in rows]
 
 
@@ -243,8 +226,7 @@ async def registered(conn: AsyncConnection, contact_id: int | None) -> RowMappin
     """A delivery's registry entry as it is now (None when it was removed)."""
     if contact_id is None:
         return None
-    q = select(contacts).where(contacts.c.id == contact_id)
-    return (await conn.execute(q)).mappings().one_or_none()
+    return await contact(conn, contact_id)
 
 
 @dataclass
@@ -297,41 +279,14 @@ class Deliverer:
                     "last_error": "nobody is registered for this role at this party",
                 }
             )
-        await conn.execute(
-            insert(deliveries).values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        )
+        await add_deliveries(conn, rows)
         return len(rows)
 
     async def deliver_due(self) -> int:
         """Claim due deliveries with a lease, send them outside the transaction, settle each."""
         now = datetime.now(UTC)
         async with self.engine.begin() as conn:
-            due = (
-                select(deliveries.c.id)
-                .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now)
-                .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-                .limit(self.batch)
-                .with_for_update(skip_locked=True)
-            )
-            claimed = (
-                (
-                    await conn.execute(
-                        update(deliveries)
-                        .where(deliveries.c.id.in_(due.scalar_subquery()))
-                        .values(next_attempt_at=now + self.lease, attempts=deliveries.c.attempts + 1)
-                        .returning(deliveries)
-                    )
-                )
-                .mappings()
-                .all()
-            )
-            ids = [r["notification_id"] for r in claimed]
-            notes = {
-                r["id"]: r
-                for r in (
-                    await conn.execute(select(notifications).where(notifications.c.id.in_(ids)))
-                ).mappings()
-            }
+            claimed, notes = await claim_due(conn, now, self.lease, self.batch)
         for row in claimed:
             note = notes.get(row["notification_id"])
             await self._send_one(row, dict(note) if note is not None else None)
@@ -399,5 +354,4 @@ class Deliverer:
             attempt=row["attempts"],
             outcome=values.get("status", "retry"),
         )
-        async with self.engine.begin() as conn:
-            await conn.execute(update(deliveries).where(deliveries.c.id == row["id"]).values(**values))
+        await settle_delivery(self.engine, row["id"], values)

@@ -14,11 +14,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from activities.delivery import Deliverer
-from store.schema import notifications
+from store.deliveries import pending_notifications, settle_notification
 
 log = structlog.get_logger("hazardloop.notify")
 
@@ -74,19 +73,7 @@ class OutboxDrainer:
     async def drain_once(self) -> int:
         """Deliver up to one batch of pending notifications; returns how many were handled."""
         async with self.engine.begin() as conn:
-            rows = (
-                (
-                    await conn.execute(
-                        select(notifications)
-                        .where(notifications.c.status == "pending")
-                        .order_by(notifications.c.id)
-                        .limit(self.batch)
-                        .with_for_update(skip_locked=True)
-                    )
-                )
-                .mappings()
-                .all()
-            )
+            rows = await pending_notifications(conn, self.batch)
             for row in rows:
                 outcome, error = "delivered", None
                 for ch in self.channels:
@@ -97,16 +84,7 @@ class OutboxDrainer:
                         log.warning("notification failed", id=row["id"], channel=ch.name, error=str(e)[:300])
                 if self.deliverer is not None:
                     await self.deliverer.expand(conn, dict(row))
-                await conn.execute(
-                    update(notifications)
-                    .where(notifications.c.id == row["id"])
-                    .values(
-                        status=outcome,
-                        attempts=notifications.c.attempts + 1,
-                        last_error=error,
-                        delivered_at=datetime.now(UTC) if outcome == "delivered" else None,
-                    )
-                )
+                await settle_notification(conn, row["id"], outcome, error, datetime.now(UTC))
         return len(rows)
 
     async def run(self, stop: asyncio.Event, idle_interval: float = 1.0) -> None:

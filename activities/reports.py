@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
 from activities.contracts import ReportRequest, ReportResult, SweepResult
-from store.reports import compute_report
-from store.schema import cases, notifications, reports
+from store.reports import add_notifications, compute_report, overdue_open_cases, save_report
 
 log = structlog.get_logger("hazardloop.reports")
 
@@ -21,25 +18,7 @@ async def store_report(engine: AsyncEngine, req: ReportRequest) -> ReportResult:
     """Compute, store (replacing an earlier run for the same period) and notify each region's supervisor."""
     async with engine.begin() as conn:
         data = await compute_report(conn, req.kind, req.start, req.end)
-        stmt = insert(reports).values(
-            kind=req.kind,
-            period_start=req.start,
-            period_end=req.end,
-            generated_at=datetime.now(UTC),
-            data=data,
-        )
-        report_id = (
-            await conn.execute(
-                stmt.on_conflict_do_update(
-                    constraint="reports_kind_period_key",
-                    set_={
-                        "period_end": stmt.excluded.period_end,
-                        "generated_at": stmt.excluded.generated_at,
-                        "data": stmt.excluded.data,
-                    },
-                ).returning(reports.c.id)
-            )
-        ).scalar_one()
+        report_id = await save_report(conn, req.kind, req.start, req.end, datetime.now(UTC), data)
         notified = 0
         if req.notify and data["by_region"]:
             rows = [
@@ -58,12 +37,7 @@ async def store_report(engine: AsyncEngine, req: ReportRequest) -> ReportResult:
                 }
                 for i, r in enumerate(data["by_region"])
             ]
-            result = await conn.execute(
-                insert(notifications)
-                .values(rows)
-                .on_conflict_do_nothing(constraint="notifications_event_seq_key")
-            )
-            notified = result.rowcount or 0
+            notified = await add_notifications(conn, rows)
     log.info("report generated", kind=req.kind, report_id=report_id, totals=data["totals"], notified=notified)
     return ReportResult(report_id=report_id, kind=req.kind, totals=data["totals"], notified=notified)
 
@@ -83,38 +57,9 @@ class ReportActivities:
         its case's region, by which the API narrows the list to a reader's jurisdiction."""
         now = datetime.now(UTC)
         async with self.engine.begin() as conn:
-            rows = (
-                (
-                    await conn.execute(
-                        select(
-                            cases.c.id,
-                            cases.c.kind,
-                            cases.c.region,
-                            cases.c.status,
-                            cases.c.next_due_at,
-                            cases.c.overdue,
-                        )
-                        .where(
-                            cases.c.terminal.is_(False),
-                            cases.c.next_due_at < now - timedelta(seconds=grace_seconds),
-                        )
-                        .order_by(cases.c.next_due_at)
-                        .limit(1000)
-                    )
-                )
-                .mappings()
-                .all()
-            )
+            rows = await overdue_open_cases(conn, now - timedelta(seconds=grace_seconds))
             found = [{**dict(r), "next_due_at": r["next_due_at"].isoformat()} for r in rows]
-            await conn.execute(
-                insert(reports).values(
-                    kind="overdue_sweep",
-                    period_start=now,
-                    period_end=now,
-                    generated_at=now,
-                    data={"mismatches": found},
-                )
-            )
+            await save_report(conn, "overdue_sweep", now, now, now, {"mismatches": found}, replace=False)
         for m in found:
             log.error("deadline passed without its timer firing", **m)
         return SweepResult(checked_at=now, mismatches=found)

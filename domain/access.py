@@ -1,5 +1,5 @@
-"""Who may read a case, file one, and keep the responsibility registry (writes to a case are decided by
-each decider)."""
+"""Who may read a case, file one, reveal a tip's reporter, and keep the responsibility registry (writes
+to a case are decided by each decider)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,15 @@ from domain.errors import Forbidden, InvalidCommand
 
 # who keeps the responsibility registry of enterprises besides the enterprise itself
 REGISTRY_KEEPERS = frozenset({Role.supervisor, Role.operator, Role.inspector})
+# who sees addresses and error texts in a case's delivery log (they administer the registry)
+REGISTRY_ADMINS = REGISTRY_KEEPERS
+# who writes / reads a region's own contacts (within their jurisdiction)
+REGION_CONTACT_WRITERS = frozenset({Role.supervisor, Role.operator})
+REGION_CONTACT_READERS = REGION_CONTACT_WRITERS | {Role.inspector, Role.auditor}
+# who reads the periodic reports (narrowed to their jurisdiction)
+REPORT_READERS = frozenset({Role.supervisor, Role.inspector, Role.operator, Role.auditor})
+# who may reveal a tip reporter's sealed identity: the intake and reward officers
+REVEALERS = frozenset({Role.operator, Role.supervisor})
 
 
 def check_covers(actor: Actor, region: str) -> None:
@@ -28,6 +37,26 @@ def check_officer(actor: Actor, region: str, roles: Iterable[Role]) -> None:
     """One of `roles`, with jurisdiction over `region` (a region's own contacts)."""
     check_role(actor, roles)
     check_covers(actor, region)
+
+
+def check_report_reader(actor: Actor) -> None:
+    if actor.role not in REPORT_READERS:
+        raise Forbidden("reports are for officers and auditors", rule="role")
+
+
+def check_tip_intake(actor: Actor) -> None:
+    """A tip taken with a token is an operator's (a hotline call); the public reports without one."""
+    if actor.role != Role.operator:
+        raise Forbidden(
+            "authenticated intake is for operators taking calls; the public needs no token", rule="role"
+        )
+
+
+def check_reveal(actor: Actor) -> None:
+    """Only the intake or reward officer reveals a tip reporter's sealed identity (then within reach of
+    the tip, as reading it)."""
+    if actor.role not in REVEALERS:
+        raise Forbidden("only the intake or reward officer may reveal a reporter's identity", rule="role")
 
 
 def check_read(actor: Actor, region: str, enterprise_id: str | None) -> None:

@@ -34,7 +34,7 @@ def _echo_json(data: Any) -> None:
 
 @asynccontextmanager
 async def _auditor() -> Any:
-    from starter.audit import Auditor
+    from audit.auditor import Auditor
     from starter.temporal_client import connect, data_converter
     from store.db import make_engine
 
@@ -52,7 +52,7 @@ async def _auditor() -> Any:
 
 
 def _run(fn: Callable[[], Awaitable[T]]) -> T:
-    from starter.audit import CaseNotFound
+    from audit.models import CaseNotFound
 
     try:
         return asyncio.run(fn())  # type: ignore[arg-type]
@@ -80,7 +80,7 @@ def trail(
     verify: Annotated[bool, typer.Option("--verify/--no-verify", help="include the verification")] = True,
 ) -> None:
     """Every step of a case: when, who, which command, what the rules decided, deadlines, notifications."""
-    from starter.audit import render_trail
+    from audit.trail import render_trail
 
     async def go() -> Any:
         async with _auditor() as a:
@@ -102,7 +102,7 @@ def verify(
     lang: Lang = "en",
 ) -> None:
     """Chain intact, event store = what the history implies, projection = fold, archive intact, replay."""
-    from starter.audit import render_verification
+    from audit.trail import render_verification
 
     async def go() -> Any:
         async with _auditor() as a:
@@ -166,7 +166,8 @@ async def _replay_all(
 ) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from starter.audit import ReplayRun, replay_all
+    from audit.models import ReplayRun
+    from audit.replay import replay_all
 
     progress = Progress(
         TextColumn("replaying"),
@@ -227,7 +228,8 @@ def verify_bundle_cmd(
     lang: Lang = "en",
 ) -> None:
     """Verify a bundle offline: sha, chain, history ⇔ events, projection ⇔ fold, replay on current code."""
-    from starter.audit import render_verification, verify_bundle
+    from audit.export import verify_bundle
+    from audit.trail import render_verification
     from starter.temporal_client import data_converter
 
     try:

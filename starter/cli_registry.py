@@ -20,26 +20,21 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 
-from activities.delivery import ENTERPRISE_ROLES, REGION_ROLES
 from activities.webhooks import UnsafeTarget, check_registration
 from domain.access import check_place
 from domain.common import REGION_RE
+from domain.contacts import ROLES, Person
 from domain.errors import DomainError
-from starter.api.registry_routes import Person, bind_region, registered_region
 from starter.settings import get_settings
 from store.db import make_engine
-from store.schema import contacts
+from store.registry import CONTACT_KEY, bind_region, import_contact, party_contacts, registered_region
 from store.sealing import KeyRing
-from store.webhook_secrets import issue
 
 app = typer.Typer(
     no_args_is_help=True,
     help="Who receives notifications: enterprises' responsible persons, regions' officers.",
 )
-ROLES = {"enterprise": ENTERPRISE_ROLES, "region": REGION_ROLES}
 
 
 def _row(raw: dict[str, str]) -> dict[str, Any]:
@@ -124,23 +119,10 @@ def import_csv(
                             )
                             continue
                         await bind_region(conn, party, registered, region)
-                    key = {k: values[k] for k in ("party_kind", "party_id", "role", "name")}
-                    old = (
-                        await conn.execute(select(contacts).filter_by(**key).with_for_update())
-                    ).one_or_none()
-                    if url and (old is None or old.webhook_url != url or old.webhook_secret is None):
-                        secret, sealed = issue(ring, url)
-                        values = values | sealed
+                    secret = await import_contact(conn, ring, values)
+                    if secret is not None:
+                        key = {k: values[k] for k in CONTACT_KEY}
                         issued.append({"line": line, **key, "webhook_secret": secret})
-                    elif not url:
-                        values = values | {"webhook_key_id": None, "webhook_secret": None}
-                    stmt = insert(contacts).values(**values)
-                    await conn.execute(
-                        stmt.on_conflict_do_update(
-                            constraint="contacts_party_role_name_key",
-                            set_={k: stmt.excluded[k] for k in values if k not in key},
-                        )
-                    )
                     imported += 1
         finally:
             await engine.dispose()
@@ -172,13 +154,7 @@ def show(
         engine = make_engine(get_settings().resolved_database_url)
         try:
             async with engine.connect() as conn:
-                shown = [c for c in contacts.c if c.name not in ("webhook_key_id", "webhook_secret")]
-                q = (
-                    select(*shown)
-                    .where(contacts.c.party_id == party)
-                    .order_by(contacts.c.role, contacts.c.name)
-                )
-                return [dict(r) for r in (await conn.execute(q)).mappings()]
+                return await party_contacts(conn, party)
         finally:
             await engine.dispose()
 

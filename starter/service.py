@@ -21,7 +21,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.access import check_read, list_scope
+from domain.access import check_read, check_reveal, list_scope
 from domain.actors import Actor
 from domain.decider import Context, KindSpec, check_system_command
 from domain.errors import (
@@ -37,6 +37,8 @@ from domain.registry import get_decider, get_spec, register, specs
 from store.events import read_command, read_stream, redact
 from store.projector import projection_values
 from store.queries import ListFilters, get_case, get_case_head, list_cases, list_cases_as_of, stats
+from store.sealed import reveal_identity, seal_identity
+from store.sealing import KeyRing
 from workflows.case import CaseWorkflow
 from workflows.contracts import (
     FINGERPRINT_SEP,
@@ -405,3 +407,26 @@ class CaseService:
         f = ListFilters(kind=kind, region=scope_region, enterprise_id=scope_enterprise)
         async with self.engine.connect() as conn:
             return await stats(conn, f, group_by)
+
+    # ---- tips' sealed reporters ------------------------------------------------------------------------
+
+    async def find(self, kind: str, case_id: str) -> Any | None:
+        """The case's projection row, or None (no such case of this kind): for answers that must not say
+        which."""
+        async with self.engine.connect() as conn:
+            row = await get_case(conn, case_id)
+        return row if row is not None and row.kind == kind else None
+
+    async def seal_reporter(self, ring: KeyRing, case_id: str, identity: dict[str, Any]) -> None:
+        """Seal a tip's reporter (outside the workflow; a repeated seal keeps the first)."""
+        async with self.engine.begin() as conn:
+            await seal_identity(conn, ring, case_id, identity)
+
+    async def reveal_reporter(
+        self, ring: KeyRing, case_id: str, actor: Actor, reason: str
+    ) -> dict[str, Any] | None:
+        """The sealed reporter of a tip (None: anonymous), for the officers who may see it; logged."""
+        check_reveal(actor)
+        await self.view("tip", case_id, actor)  # 404 / jurisdiction
+        async with self.engine.begin() as conn:
+            return await reveal_identity(conn, ring, case_id, actor.model_dump(mode="json"), reason)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
@@ -21,6 +22,12 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Asy
         pool_recycle=1800,
         connect_args={"server_settings": {"application_name": "hazardloop", "timezone": "UTC"}},
     )
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raises unless the database answers a trivial query (readiness)."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
 
 
 def sqlstate(e: BaseException) -> str:

@@ -17,10 +17,12 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.queries import ListFilters, list_cases_as_of
+from store.schema import cases, notifications, reports
 
 _COUNTS = text(
     """
@@ -102,3 +104,67 @@ def to_csv_rows(data: dict[str, Any]) -> list[list[Any]]:
             out.append([])
             out.extend([[section, k, v] for k, v in data[section].items()])
     return out
+
+
+# ---- the reports table -----------------------------------------------------------------------------------
+
+
+async def save_report(
+    conn: AsyncConnection,
+    kind: str,
+    start: datetime,
+    end: datetime,
+    generated_at: datetime,
+    data: dict[str, Any],
+    *,
+    replace: bool = True,
+) -> int:
+    """Store a report; with `replace`, an earlier run for the same kind and period is replaced. Its id."""
+    stmt = insert(reports).values(
+        kind=kind, period_start=start, period_end=end, generated_at=generated_at, data=data
+    )
+    if replace:
+        stmt = stmt.on_conflict_do_update(
+            constraint="reports_kind_period_key",
+            set_={
+                "period_end": stmt.excluded.period_end,
+                "generated_at": stmt.excluded.generated_at,
+                "data": stmt.excluded.data,
+            },
+        )
+    report_id: int = (await conn.execute(stmt.returning(reports.c.id))).scalar_one()
+    return report_id
+
+
+async def add_notifications(conn: AsyncConnection, rows: list[dict[str, Any]]) -> int:
+    """Queue notifications (a report's to each region); those already queued are skipped. How many new."""
+    result = await conn.execute(
+        insert(notifications).values(rows).on_conflict_do_nothing(constraint="notifications_event_seq_key")
+    )
+    return result.rowcount or 0
+
+
+async def overdue_open_cases(conn: AsyncConnection, before: datetime, limit: int = 1000) -> list[RowMapping]:
+    """Open cases whose earliest deadline is before `before`, earliest first."""
+    q = (
+        select(cases.c.id, cases.c.kind, cases.c.region, cases.c.status, cases.c.next_due_at, cases.c.overdue)
+        .where(cases.c.terminal.is_(False), cases.c.next_due_at < before)
+        .order_by(cases.c.next_due_at)
+        .limit(limit)
+    )
+    return list((await conn.execute(q)).mappings().all())
+
+
+async def list_reports(conn: AsyncConnection, kind: str | None, limit: int) -> list[dict[str, Any]]:
+    """Stored reports (without their data), newest period first."""
+    q = select(
+        reports.c.id, reports.c.kind, reports.c.period_start, reports.c.period_end, reports.c.generated_at
+    )
+    if kind:
+        q = q.where(reports.c.kind == kind)
+    q = q.order_by(reports.c.period_start.desc(), reports.c.id.desc()).limit(limit)
+    return [dict(r._mapping) for r in await conn.execute(q)]
+
+
+async def read_report(conn: AsyncConnection, report_id: int) -> RowMapping | None:
+    return (await conn.execute(select(reports).where(reports.c.id == report_id))).mappings().one_or_none()

@@ -21,7 +21,6 @@ from prometheus_client import (
     generate_latest,
     start_http_server,
 )
-from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
@@ -36,7 +35,7 @@ from starter.policies import load_policy
 from starter.service import PLURAL, Unavailable
 from starter.settings import Settings
 from starter.temporal_client import connect
-from store.db import make_engine
+from store.db import make_engine, ping
 
 log = structlog.get_logger("hazardloop.api")
 
@@ -166,8 +165,7 @@ def create_app(settings: Settings) -> FastAPI:
         checks: dict[str, str] = {}
         try:
             async with asyncio.timeout(3):
-                async with engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
+                await ping(engine)
             checks["postgres"] = "ok"
         except Exception as e:
             checks["postgres"] = f"unavailable: {type(e).__name__}"

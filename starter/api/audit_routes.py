@@ -12,9 +12,11 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from temporalio.client import Client
 
+from audit.auditor import Auditor
+from audit.models import CaseNotFound
+from audit.trail import render_trail
 from domain.registry import get_decider
 from starter.api.app_deps import Who
-from starter.audit import Auditor, CaseNotFound, render_trail
 from starter.service import PLURAL, NotFound, Unavailable
 from starter.temporal_client import data_converter
 

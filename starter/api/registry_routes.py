@@ -22,27 +22,33 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Path, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import delete, func, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from activities.delivery import ENTERPRISE_ROLES, REGION_ROLES
 from activities.webhooks import UnsafeTarget, check_registration, mask_url
-from domain.access import check_officer, check_registry_read, check_registry_write
-from domain.actors import Role
+from domain.access import (
+    REGION_CONTACT_READERS,
+    REGION_CONTACT_WRITERS,
+    REGISTRY_ADMINS,
+    check_officer,
+    check_registry_read,
+    check_registry_write,
+)
 from domain.common import REGION
-from domain.errors import Conflict, DomainError
+from domain.contacts import EnterpriseResponsible, Person, RegionContacts
+from domain.errors import DomainError
 from starter.api.app_deps import Svc, Who
 from starter.service import PLURAL, NotFound
-from store.schema import contacts, deliveries, enterprises, notifications
+from store.registry import (
+    bind_region,
+    case_deliveries,
+    list_contacts,
+    registered_region,
+    replace_contacts,
+)
 from store.sealing import KeyRing
-from store.webhook_secrets import issue
 
 CaseId = Annotated[str, Path(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 EnterpriseId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 RegionCode = Annotated[str, Path(pattern=REGION)]
-REGISTRY_ADMINS = (Role.supervisor, Role.operator, Role.inspector)  # see addresses in the delivery log
 
 
 class InvalidWebhookTarget(DomainError):
@@ -60,74 +66,6 @@ class InvalidWebhookTarget(DomainError):
         )
 
 
-class Person(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    role: str = Field(min_length=1, max_length=40)
-    name: str = Field(min_length=1, max_length=100)
-    department: str = Field(default="", max_length=200)
-    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    webhook_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
-    new_webhook_secret: bool = Field(default=False, description="issue a fresh signing secret")
-
-    @model_validator(mode="after")
-    def _reachable(self) -> Person:
-        if not self.email and not self.webhook_url:
-            raise ValueError("give an email or a webhook_url: a contact nobody can reach receives nothing")
-        return self
-
-
-class EnterpriseResponsible(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    region: str = Field(
-        pattern=REGION,
-        description="where the enterprise is: binds it on its first registration; another region moves it",
-    )
-    persons: list[Person] = Field(max_length=50)
-
-    @model_validator(mode="after")
-    def _roles(self) -> EnterpriseResponsible:
-        bad = sorted({p.role for p in self.persons} - set(ENTERPRISE_ROLES))
-        if bad:
-            raise ValueError(f"unknown roles {bad}; allowed: {', '.join(ENTERPRISE_ROLES)}")
-        return self
-
-
-class RegionContacts(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    persons: list[Person] = Field(max_length=200)
-
-    @model_validator(mode="after")
-    def _roles(self) -> RegionContacts:
-        bad = sorted({p.role for p in self.persons} - set(REGION_ROLES))
-        if bad:
-            raise ValueError(f"unknown roles {bad}; allowed: {', '.join(REGION_ROLES)}")
-        return self
-
-
-async def registered_region(conn: AsyncConnection, enterprise_id: str, *, lock: bool = False) -> str | None:
-    """The region the enterprise is registered in (None: not yet); `lock` holds its row for a write."""
-    q = select(enterprises.c.region).where(enterprises.c.enterprise_id == enterprise_id)
-    region: str | None = (await conn.execute(q.with_for_update() if lock else q)).scalar_one_or_none()
-    return region
-
-
-async def bind_region(conn: AsyncConnection, enterprise_id: str, registered: str | None, region: str) -> None:
-    """Register the enterprise in `region`, or move it there from `registered` (its row locked by
-    registered_region; the caller checked who may). A registration made meanwhile by another request
-    is not overwritten: 409, and the retry is judged against it."""
-    if registered is None:
-        stmt = insert(enterprises).values(enterprise_id=enterprise_id, region=region)
-        done = await conn.execute(stmt.on_conflict_do_nothing().returning(enterprises.c.enterprise_id))
-        if done.first() is None:
-            raise Conflict(f"enterprise {enterprise_id} was registered meanwhile: send the request again")
-    elif registered != region:
-        await conn.execute(
-            update(enterprises)
-            .where(enterprises.c.enterprise_id == enterprise_id)
-            .values(region=region, updated_at=func.now())
-        )
-
-
 async def check_webhooks(persons: list[Person], *, allow_private: bool) -> None:
     """Refuse a webhook to an internal address (or a name resolving to one), naming the person's field."""
     for i, p in enumerate(persons):
@@ -136,62 +74,6 @@ async def check_webhooks(persons: list[Person], *, allow_private: bool) -> None:
                 await check_registration(p.webhook_url, allow_private=allow_private)
             except UnsafeTarget as e:
                 raise InvalidWebhookTarget(f"persons.{i}.webhook_url", str(e)) from e
-
-
-async def _replace(
-    conn: AsyncConnection, ring: KeyRing, kind: str, party: str, persons: list[Person]
-) -> dict[tuple[str, str], str]:
-    """Make the party's entries these persons (upserted, so unchanged endpoints keep their secrets);
-    returns the webhook secrets issued, by (role, name)."""
-    party_rows = (contacts.c.party_kind == kind, contacts.c.party_id == party)
-    old = {
-        (r["role"], r["name"]): r
-        for r in (await conn.execute(select(contacts).where(*party_rows).with_for_update())).mappings()
-    }
-    keep = [(p.role, p.name) for p in persons]
-    gone = delete(contacts).where(*party_rows)
-    await conn.execute(gone.where(tuple_(contacts.c.role, contacts.c.name).not_in(keep)) if keep else gone)
-    issued: dict[tuple[str, str], str] = {}
-    for p in persons:
-        values = p.model_dump(exclude={"new_webhook_secret"})
-        was = old.get((p.role, p.name))
-        if not p.webhook_url:
-            values |= {"webhook_key_id": None, "webhook_secret": None}
-        elif (
-            p.new_webhook_secret
-            or was is None
-            or was["webhook_url"] != p.webhook_url
-            or was["webhook_secret"] is None
-        ):
-            issued[(p.role, p.name)], sealed = issue(ring, p.webhook_url)
-            values |= sealed
-        stmt = insert(contacts).values(party_kind=kind, party_id=party, **values)
-        await conn.execute(
-            stmt.on_conflict_do_update(
-                constraint="contacts_party_role_name_key",
-                set_={k: stmt.excluded[k] for k in values if k not in ("role", "name")},
-            )
-        )
-    return issued
-
-
-async def _list(
-    conn: AsyncConnection, kind: str, party: str, issued: dict[tuple[str, str], str] | None = None
-) -> list[dict[str, Any]]:
-    """The party's entries; `issued` secrets are shown beside their endpoint, this once."""
-    rows = await conn.execute(
-        select(
-            contacts.c.role, contacts.c.name, contacts.c.department, contacts.c.email, contacts.c.webhook_url
-        )
-        .where(contacts.c.party_kind == kind, contacts.c.party_id == party)
-        .order_by(contacts.c.role, contacts.c.name)
-    )
-    shown = [dict(r._mapping) for r in rows]
-    for p in shown:
-        secret = (issued or {}).get((p["role"], p["name"]))
-        if secret:
-            p["webhook_secret"] = secret
-    return shown
 
 
 def install(app: FastAPI) -> None:
@@ -207,18 +89,18 @@ def install(app: FastAPI) -> None:
             registered = await registered_region(conn, enterprise_id, lock=True)
             check_registry_write(who, enterprise_id, registered, body.region)
             await bind_region(conn, enterprise_id, registered, body.region)
-            issued = await _replace(conn, ring, "enterprise", enterprise_id, body.persons)
+            issued = await replace_contacts(conn, ring, "enterprise", enterprise_id, body.persons)
             return {
                 "enterprise_id": enterprise_id,
                 "region": body.region,
-                "persons": await _list(conn, "enterprise", enterprise_id, issued),
+                "persons": await list_contacts(conn, "enterprise", enterprise_id, issued),
             }
 
     @app.get("/v1/enterprises/{enterprise_id}/responsible", tags=["registry"])
     async def get_responsible(enterprise_id: EnterpriseId, who: Who, request: Request) -> dict[str, Any]:
         async with request.app.state.engine.connect() as conn:
             registered = await registered_region(conn, enterprise_id)
-            persons = await _list(conn, "enterprise", enterprise_id)
+            persons = await list_contacts(conn, "enterprise", enterprise_id)
         if registered is None and not persons:
             raise NotFound("enterprise", enterprise_id)
         check_registry_read(who, enterprise_id, registered)
@@ -228,17 +110,17 @@ def install(app: FastAPI) -> None:
     async def put_region(
         code: RegionCode, body: RegionContacts, who: Who, request: Request
     ) -> dict[str, Any]:
-        check_officer(who, code, (Role.supervisor, Role.operator))
+        check_officer(who, code, REGION_CONTACT_WRITERS)
         await check_webhooks(body.persons, allow_private=allow_private)
         async with request.app.state.engine.begin() as conn:
-            issued = await _replace(conn, ring, "region", code, body.persons)
-            return {"region": code, "persons": await _list(conn, "region", code, issued)}
+            issued = await replace_contacts(conn, ring, "region", code, body.persons)
+            return {"region": code, "persons": await list_contacts(conn, "region", code, issued)}
 
     @app.get("/v1/regions/{code}/contacts", tags=["registry"])
     async def get_region(code: RegionCode, who: Who, request: Request) -> dict[str, Any]:
-        check_officer(who, code, (Role.supervisor, Role.operator, Role.inspector, Role.auditor))
+        check_officer(who, code, REGION_CONTACT_READERS)
         async with request.app.state.engine.connect() as conn:
-            return {"region": code, "persons": await _list(conn, "region", code)}
+            return {"region": code, "persons": await list_contacts(conn, "region", code)}
 
     for plural, kind in PLURAL.items():
         _install_log(app, plural, kind)
@@ -253,33 +135,8 @@ def _install_log(app: FastAPI, plural: str, kind: str) -> None:
         status: Literal["pending", "delivered", "failed_permanent", "unroutable"] | None = None,
     ) -> dict[str, Any]:
         await svc.view(kind, case_id, who)  # 404 / 403 exactly as reading the case
-        q = (
-            select(
-                notifications.c.id,
-                notifications.c.kind,
-                notifications.c.recipient_role,
-                notifications.c.recipient_party,
-                notifications.c.subject,
-                notifications.c.due_at,
-                notifications.c.created_at,
-                deliveries.c.recipient,
-                deliveries.c.channel,
-                deliveries.c.address,
-                deliveries.c.status,
-                deliveries.c.attempts,
-                deliveries.c.last_error,
-                deliveries.c.delivered_at,
-            )
-            .select_from(
-                notifications.outerjoin(deliveries, deliveries.c.notification_id == notifications.c.id)
-            )
-            .where(notifications.c.case_id == case_id)
-            .order_by(notifications.c.id, deliveries.c.id)
-        )
-        if status is not None:
-            q = q.where(deliveries.c.status == status)
         async with svc.engine.connect() as conn:
-            rows = (await conn.execute(q)).mappings().all()
+            rows = await case_deliveries(conn, case_id, status)
         out: dict[int, dict[str, Any]] = {}
         for r in rows:
             n = out.setdefault(

@@ -14,16 +14,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy import select
 
-from domain.actors import Actor, Role
-from domain.errors import Forbidden
+from domain.access import check_report_reader
+from domain.actors import Actor
 from starter.api.app_deps import Who
 from starter.service import NotFound
+from store import reports as stored
 from store.reports import FIELDS, rates, to_csv_rows
-from store.schema import reports
-
-READERS = (Role.supervisor, Role.inspector, Role.operator, Role.auditor)
 
 
 def _scoped(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
@@ -40,11 +37,6 @@ def _scoped(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
     return {**keep, "scope": actor.region, "by_region": rows, "totals": totals}
 
 
-def _reader(actor: Actor) -> None:
-    if actor.role not in READERS:
-        raise Forbidden("reports are for officers and auditors", rule="role")
-
-
 def install(app: FastAPI) -> None:
     @app.get("/v1/reports", tags=["reports"])
     async def list_reports(
@@ -53,15 +45,9 @@ def install(app: FastAPI) -> None:
         kind: Literal["daily", "quarterly", "annual", "overdue_sweep"] | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> dict[str, Any]:
-        _reader(who)
-        q = select(
-            reports.c.id, reports.c.kind, reports.c.period_start, reports.c.period_end, reports.c.generated_at
-        )
-        if kind:
-            q = q.where(reports.c.kind == kind)
-        q = q.order_by(reports.c.period_start.desc(), reports.c.id.desc()).limit(limit)
+        check_report_reader(who)
         async with request.app.state.engine.connect() as conn:
-            return {"items": [dict(r._mapping) for r in await conn.execute(q)]}
+            return {"items": await stored.list_reports(conn, kind, limit)}
 
     @app.get("/v1/reports/{report_id}", tags=["reports"], response_model=None)
     async def get_report(
@@ -70,13 +56,9 @@ def install(app: FastAPI) -> None:
         request: Request,
         format: Literal["json", "csv"] = "json",
     ) -> Response | dict[str, Any]:
-        _reader(who)
+        check_report_reader(who)
         async with request.app.state.engine.connect() as conn:
-            row = (
-                (await conn.execute(select(reports).where(reports.c.id == report_id)))
-                .mappings()
-                .one_or_none()
-            )
+            row = await stored.read_report(conn, report_id)
         if row is None:
             raise NotFound("report", str(report_id))
         data = _scoped(dict(row["data"]), who)

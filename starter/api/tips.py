@@ -1,8 +1,8 @@
 """Tip routes (docs/rules.md#tips, docs/http-api.md#tips): public intake without a token, claim-token
 status, sealed identity.
 
-The reporter's name and contact never enter the workflow: they are sealed here (store/sealed.py) and
-the tip's command carries only `reporter_identified` and the claim token's hash.
+The reporter's name and contact never enter the workflow: they are sealed (the service, store/sealed.py)
+and the tip's command carries only `reporter_identified` and the claim token's hash.
 """
 
 import base64
@@ -23,16 +23,15 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.access import check_tip_intake
 from domain.actors import Actor, Role
 from domain.common import REGION, Evidence
-from domain.errors import DomainError, Forbidden
+from domain.errors import DomainError
 from domain.registry import get_decider
 from starter.api.app_deps import Svc, Who
 from starter.api.problems import problem
 from starter.service import Unavailable, case_id_for
 from starter.settings import Settings
-from store.queries import get_case
-from store.sealed import reveal_identity, seal_identity
 from store.sealing import KeyRing
 
 MAX_CONTENT = 10_000
@@ -126,9 +125,6 @@ def reporter_digest(secret: bytes, reporter: Reporter | None) -> str:
     return hmac.new(secret, b"reporter\x00" + doc, hashlib.sha256).hexdigest()
 
 
-REVEALERS = (Role.operator, Role.supervisor)
-
-
 def install(app: FastAPI, settings: Settings) -> None:
     decider: Any = get_decider("tip")
     limiter = RateLimiter(
@@ -150,11 +146,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         client = client_address(request, settings.trusted_proxies)
         if authorization:
             actor: Actor = request.app.state.verifier.verify(authorization)
-            if actor.role != Role.operator:
-                raise Forbidden(
-                    "authenticated intake is for operators taking calls; the public needs no token",
-                    rule="role",
-                )
+            check_tip_intake(actor)
             via = "operator"
         else:
             wait = await limiter.retry_after(client)
@@ -190,8 +182,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         if body.reporter is not None:
             if idempotency_key:  # a retry naming another reporter is refused before anything is sealed
                 await svc.refuse_reused_key("tip", case_id, command, also)
-            async with svc.engine.begin() as conn:
-                await seal_identity(conn, ring, case_id, body.reporter.model_dump())
+            await svc.seal_reporter(ring, case_id, body.reporter.model_dump())
         result, created = await svc.create("tip", command, actor, None, case_id=case_id, also_hashed=also)
         if not created:
             response.status_code = 200  # a retry: the same id and, for the public, the same claim token
@@ -205,9 +196,8 @@ def install(app: FastAPI, settings: Settings) -> None:
         "/v1/tips/{case_id}/status", tags=["tips"], summary="A reporter follows a tip with the claim token"
     )
     async def status(case_id: str, svc: Svc, x_claim_token: Annotated[str, Header(min_length=10)]) -> Any:
-        async with svc.engine.connect() as conn:
-            row = await get_case(conn, case_id)
-        if row is None or row.kind != "tip":
+        row = await svc.find("tip", case_id)
+        if row is None:
             raise ClaimTokenMismatch("no tip matches this id and claim token")
         state = decider.parse_state(row.state)
         if not state.claim_token_hash or not secrets.compare_digest(
@@ -222,9 +212,5 @@ def install(app: FastAPI, settings: Settings) -> None:
         summary="Reveal the sealed reporter identity (intake/reward officers; logged)",
     )
     async def reveal(case_id: str, body: Reveal, who: Who, svc: Svc) -> Any:
-        if who.role not in REVEALERS:
-            raise Forbidden("only the intake or reward officer may reveal a reporter's identity", rule="role")
-        await svc.view("tip", case_id, who)  # 404 / jurisdiction
-        async with svc.engine.begin() as conn:
-            identity = await reveal_identity(conn, ring, case_id, who.model_dump(mode="json"), body.reason)
+        identity = await svc.reveal_reporter(ring, case_id, who, body.reason)
         return {"id": case_id, "reporter": identity, "anonymous": identity is None}

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from starter import audit
+from audit.export import verify_bundle
 from starter.api.tips import claim_hash
 from starter.temporal_client import data_converter
 from tests.support.apptest import App, running_app
@@ -115,7 +115,7 @@ async def test_the_claim_token_hash_stays_out_of_events_trail_and_export(app) ->
     bundle = exported.json()
     assert bundle["events"][0]["data"]["claim_token_hash"] is None
     assert bundle["events"][0]["redacted"] == ["claim_token_hash"]
-    report = await audit.verify_bundle(bundle, data_converter(app.settings))
+    report = await verify_bundle(bundle, data_converter(app.settings))
     assert report.ok, [f.model_dump() for f in report.findings]
     # the reporter still follows the tip with the token
     status = await app.http.get(f"/v1/tips/{tid}/status", headers={"X-Claim-Token": token})

@@ -36,7 +36,8 @@ from activities.archive import ArchiveActivities
 from activities.store import StoreActivities
 from domain.actors import Actor, Role
 from domain.policy import parse_pack
-from starter.audit import load_histories, replay_workflows, workflow_name
+from audit.archive import load_histories
+from audit.replay import replay_workflows, workflow_name
 from starter.settings import REPO_ROOT
 from store.db import make_engine
 from tests.support.servers import PgServer, start_dev_server, unique_queue  # sets the test seal key first

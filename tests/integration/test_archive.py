@@ -20,10 +20,10 @@ from activities.archive import (
     ArchiveActivities,
     ensure_archive_schedule,
     history_bytes,
-    read_archived,
     sha256_hex,
 )
 from activities.store import StoreActivities
+from audit.archive import read_archived
 from starter.embedded import venv_binary
 from starter.temporal_client import data_converter
 from store.schema import history_archive

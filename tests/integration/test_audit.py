@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import delete, text
 from typer.testing import CliRunner, Result
 
-from starter import audit
+from audit.replay import register_replay_workflows
 from starter.cli import app as cli_app
 from starter.service import register_kind
 from starter.settings import get_settings
@@ -25,7 +25,7 @@ from tests.support.servers import TEST_SEAL_KEY
 from tests.support.ticket_workflow import TicketWorkflow
 
 register_kind("tickets", "ticket", "TK", "TicketWorkflow", "open")
-audit.register_replay_workflows([TicketWorkflow], ["tests.support.ticket"])
+register_replay_workflows([TicketWorkflow], ["tests.support.ticket"])
 
 POLL_LIMIT = 20.0
 

@@ -14,7 +14,7 @@ import pytest
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from starter import audit
+from audit import replay as audit_replay
 from starter.settings import Settings
 from starter.temporal_client import data_converter
 from tests.integration.test_audit import app, cli, cli_env, closed_ticket
@@ -58,7 +58,7 @@ async def test_the_replayer_raises_nondeterminism_on_a_recorded_history(
     )
     with pytest.raises(NondeterminismError):
         await replayer.replay_workflow(run.history)
-    report = await audit.replay_runs(
+    report = await audit_replay.replay_runs(
         run.run_id,
         [run],
         data_converter(Settings(seal_key=TEST_SEAL_KEY)),
@@ -74,7 +74,7 @@ async def test_audit_replay_reports_the_divergence(
 ) -> None:
     case_id = await closed_ticket(app)
     assert (await cli("audit", "replay", case_id)).exit_code == 0
-    monkeypatch.setitem(audit._EXTRA_WORKFLOWS, "TicketWorkflow", changed_ticket_workflow)
+    monkeypatch.setitem(audit_replay._EXTRA_WORKFLOWS, "TicketWorkflow", changed_ticket_workflow)
     res = await cli("audit", "replay", case_id)
     assert res.exit_code == 1, res.output
     assert "DIVERGED: NondeterminismError" in res.output and "replay failed" in res.output

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from temporalio.client import WorkflowHistory
 
-from starter.audit import RunHistory, replay_runs, replay_workflows, workflow_name
+from audit.models import RunHistory
+from audit.replay import replay_runs, replay_workflows, workflow_name
 from starter.settings import Settings
 from starter.temporal_client import data_converter
 from tests.support.servers import TEST_SEAL_KEY

@@ -1,0 +1,66 @@
+"""The responsibility registry's rules (DOMAIN.md §4): which roles a party has, and what a registered
+person must give. An enterprise has the 三个责任人 (administrative, supervisory, enterprise) and the
+三个层级负责人 (management, technical, operations; major-risk enterprises); a region has its duty
+officers, who receive escalations."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.common import REGION
+
+ENTERPRISE_RESPONSIBLE = ("administrative", "supervisory", "enterprise")  # 三个责任人
+ENTERPRISE_LEVELS = ("management", "technical", "operations")  # 三个层级负责人 (major-risk enterprises)
+ENTERPRISE_ROLES = ENTERPRISE_RESPONSIBLE + ENTERPRISE_LEVELS
+REGION_ROLES = ("supervisor", "inspector", "operator", "expert")
+ROLES = {"enterprise": ENTERPRISE_ROLES, "region": REGION_ROLES}  # by party kind
+
+
+def check_roles(persons: list[Person], party_kind: str) -> None:
+    """Every person's role must be one of the party's, else a ValueError naming them and the allowed."""
+    allowed = ROLES[party_kind]
+    bad = sorted({p.role for p in persons} - set(allowed))
+    if bad:
+        raise ValueError(f"unknown roles {bad}; allowed: {', '.join(allowed)}")
+
+
+class Person(BaseModel):
+    """One registered person: a role at a party, and how to reach them."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=100)
+    department: str = Field(default="", max_length=200)
+    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    webhook_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+    new_webhook_secret: bool = Field(default=False, description="issue a fresh signing secret")
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Person:
+        if not self.email and not self.webhook_url:
+            raise ValueError("give an email or a webhook_url: a contact nobody can reach receives nothing")
+        return self
+
+
+class EnterpriseResponsible(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    region: str = Field(
+        pattern=REGION,
+        description="where the enterprise is: binds it on its first registration; another region moves it",
+    )
+    persons: list[Person] = Field(max_length=50)
+
+    @model_validator(mode="after")
+    def _roles(self) -> EnterpriseResponsible:
+        check_roles(self.persons, "enterprise")
+        return self
+
+
+class RegionContacts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    persons: list[Person] = Field(max_length=200)
+
+    @model_validator(mode="after")
+    def _roles(self) -> RegionContacts:
+        check_roles(self.persons, "region")
+        return self
