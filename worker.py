@@ -20,8 +20,8 @@ from activities.delivery import Deliverer, DeliveryChannel, EmailChannel, Webhoo
 from activities.outbox import OutboxDrainer
 from activities.reports import ReportActivities
 from activities.store import StoreActivities
-from starter.settings import Settings
-from starter.temporal_client import connect
+from runtime.settings import Settings
+from runtime.temporal_client import connect
 from store.db import make_engine
 from store.sealing import KeyRing
 from workflows.reports import OverdueSweepWorkflow, ReportWorkflow

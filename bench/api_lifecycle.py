@@ -93,7 +93,7 @@ async def main(n: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    from starter.logging import configure_logging
+    from runtime.logging import configure_logging
 
     configure_logging("WARNING")
     res = asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 50))

@@ -52,8 +52,8 @@ from temporalio.worker import Replayer, Worker
 from activities.store import StoreActivities
 from bench import readmodel
 from bench.skeleton import CREATE_TABLE, SkeletonActivities, SkeletonWorkflow
-from starter.embedded import venv_binary
-from starter.temporal_client import data_converter
+from runtime.embedded import venv_binary
+from runtime.temporal_client import data_converter
 from store.db import make_engine
 from tests.support.apptest import App, running_app
 from tests.support.servers import PgServer, register_search_attributes, world_traversable_tmpdir
@@ -521,7 +521,7 @@ def open_cases_lines(oc: dict[str, Any]) -> list[str]:
 
 
 if __name__ == "__main__":
-    from starter.logging import configure_logging
+    from runtime.logging import configure_logging
 
     configure_logging("WARNING")
     if "--open-cases" in sys.argv:

@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 import structlog
 import typer
 
-from starter.settings import get_settings
+from runtime.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="audit: trail, replay, verify, export")
 log = structlog.get_logger("hazardloop.cli.audit")
@@ -34,8 +34,8 @@ def _echo_json(data: Any) -> None:
 
 @asynccontextmanager
 async def _auditor() -> Any:
+    from runtime.temporal_client import connect, data_converter
     from starter.audit import Auditor
-    from starter.temporal_client import connect, data_converter
     from store.db import make_engine
 
     s = get_settings()
@@ -227,8 +227,8 @@ def verify_bundle_cmd(
     lang: Lang = "en",
 ) -> None:
     """Verify a bundle offline: sha, chain, history ⇔ events, projection ⇔ fold, replay on current code."""
+    from runtime.temporal_client import data_converter
     from starter.audit import render_verification, verify_bundle
-    from starter.temporal_client import data_converter
 
     try:
         bundle = json.loads(file.read_text(encoding="utf-8"))

@@ -28,8 +28,8 @@ from activities.webhooks import UnsafeTarget, check_registration
 from domain.access import check_place
 from domain.common import REGION_RE
 from domain.errors import DomainError
+from runtime.settings import get_settings
 from starter.api.registry_routes import Person, bind_region, registered_region
-from starter.settings import get_settings
 from store.db import make_engine
 from store.schema import contacts
 from store.sealing import KeyRing

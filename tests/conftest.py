@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from starter.logging import configure_logging
+from runtime.logging import configure_logging
 from tests.support.servers import PgServer, start_dev_server
 
 

@@ -13,10 +13,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from temporalio.client import Client
 
 from domain.registry import get_decider
+from runtime.temporal_client import data_converter
 from starter.api.app_deps import Who
 from starter.audit import Auditor, CaseNotFound, render_trail
 from starter.service import PLURAL, NotFound, Unavailable
-from starter.temporal_client import data_converter
 
 log = structlog.get_logger("hazardloop.api.audit")
 

@@ -13,9 +13,9 @@ from google.protobuf import json_format
 from sqlalchemy import select
 from temporalio.api.common.v1 import Payload
 
-from starter.codec import ENCODING, LABEL, is_encrypted, label_of
-from starter.settings import get_settings
-from starter.temporal_client import data_converter
+from runtime.codec import ENCODING, LABEL, is_encrypted, label_of
+from runtime.settings import get_settings
+from runtime.temporal_client import data_converter
 from store.schema import sealed_identities
 from tests.support.apptest import App, running_app
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from runtime.temporal_client import data_converter
 from starter import audit
 from starter.api.tips import claim_hash
-from starter.temporal_client import data_converter
 from tests.support.apptest import App, running_app
 
 REGION, ENT = "500107", "ENT-STRICT"

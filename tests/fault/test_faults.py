@@ -24,9 +24,9 @@ from activities.contracts import EventData, RecordEventsInput
 from activities.store import StoreActivities
 from domain.actors import Actor, Role
 from domain.policy import parse_pack
-from starter.embedded import free_port, venv_binary
-from starter.settings import REPO_ROOT
-from starter.temporal_client import data_converter
+from runtime.embedded import free_port, venv_binary
+from runtime.settings import REPO_ROOT
+from runtime.temporal_client import data_converter
 from store.db import make_engine
 from store.events import read_stream, verify_chain
 from tests.support.apptest import App, running_app

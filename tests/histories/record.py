@@ -37,7 +37,7 @@ from activities.store import StoreActivities
 from domain.actors import Actor, Role
 from domain.policy import parse_pack
 from starter.audit import load_histories, replay_workflows, workflow_name
-from starter.settings import REPO_ROOT
+from runtime.settings import REPO_ROOT
 from store.db import make_engine
 from tests.support.servers import PgServer, start_dev_server, unique_queue  # sets the test seal key first
 from tests.support.ticket_workflow import TicketWorkflow
@@ -500,7 +500,7 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown scenarios {unknown}; known: {sorted(SCENARIOS)}", file=sys.stderr)
         return 2
-    from starter.logging import configure_logging
+    from runtime.logging import configure_logging
 
     configure_logging("WARNING")
     for path in asyncio.run(record(names)):

@@ -24,8 +24,8 @@ from activities.archive import (
     sha256_hex,
 )
 from activities.store import StoreActivities
-from starter.embedded import venv_binary
-from starter.temporal_client import data_converter
+from runtime.embedded import venv_binary
+from runtime.temporal_client import data_converter
 from store.schema import history_archive
 from tests.integration.test_audit import auditor_headers, cli, cli_env, closed_ticket, poll
 from tests.support.apptest import App, running_app

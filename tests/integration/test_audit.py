@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import delete, text
 from typer.testing import CliRunner, Result
 
+from runtime.settings import get_settings
 from starter import audit
 from starter.cli import app as cli_app
 from starter.service import register_kind
-from starter.settings import get_settings
 from store.schema import cases
 from tests.support.apptest import App, running_app
 from tests.support.servers import TEST_SEAL_KEY

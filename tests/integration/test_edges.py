@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from runtime.settings import Settings
 from starter.api.app import create_app
-from starter.settings import Settings
 from tests.support.apptest import running_app
 from tests.support.poll import eventually
 from tests.support.servers import world_traversable_tmpdir

@@ -14,9 +14,9 @@ import pytest
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from runtime.settings import Settings
+from runtime.temporal_client import data_converter
 from starter import audit
-from starter.settings import Settings
-from starter.temporal_client import data_converter
 from tests.integration.test_audit import app, cli, cli_env, closed_ticket
 from tests.replay.test_replay import HISTORIES_DIR, PASSTHROUGH, load
 from tests.support.apptest import App

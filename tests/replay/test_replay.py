@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from temporalio.client import WorkflowHistory
 
+from runtime.settings import Settings
+from runtime.temporal_client import data_converter
 from starter.audit import RunHistory, replay_runs, replay_workflows, workflow_name
-from starter.settings import Settings
-from starter.temporal_client import data_converter
 from tests.support.servers import TEST_SEAL_KEY
 from tests.support.ticket_workflow import TicketWorkflow
 

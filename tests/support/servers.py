@@ -14,8 +14,8 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from starter.embedded import EmbeddedPostgres, free_port, venv_binary
-from starter.temporal_client import data_converter
+from runtime.embedded import EmbeddedPostgres, free_port, venv_binary
+from runtime.temporal_client import data_converter
 from store.migrate import migrate
 from workflows.search_attributes import ALL_KEYS, CLI_TYPES
 

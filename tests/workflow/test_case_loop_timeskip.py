@@ -9,7 +9,7 @@ from sqlalchemy import select
 from activities.store import StoreActivities
 from domain.actors import Actor, Role
 from domain.policy import parse_pack
-from starter.settings import REPO_ROOT
+from runtime.settings import REPO_ROOT
 from store.db import make_engine
 from store.events import read_stream
 from store.schema import cases

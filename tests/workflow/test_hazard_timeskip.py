@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.store import StoreActivities
 from domain.actors import Actor, Role
 from domain.policy import parse_pack
-from starter.settings import REPO_ROOT
+from runtime.settings import REPO_ROOT
 from store.db import make_engine
 from store.events import read_stream, verify_chain
 from store.schema import cases, notifications
