@@ -18,7 +18,7 @@ install: $(STAMP)
 # modules afresh for every workflow instance; with no .pyc (PYTHONDONTWRITEBYTECODE, or a read-only tree)
 # each import compiles them from source, a few milliseconds per instance and per replayed history.
 bytecode: $(STAMP)
-	$(BIN)/python -m compileall -q domain workflows activities store runtime starter worker.py
+	$(BIN)/python -m compileall -q domain workflows activities store runtime notify starter worker.py
 
 run: bytecode
 	$(BIN)/hazardloop dev

@@ -34,12 +34,13 @@ def dev() -> None:
 @app.command()
 def worker() -> None:
     """Run a worker against the configured Temporal and PostgreSQL."""
+    from notify.outbox import outbox_drainer
     from runtime.logging import configure_logging
     from worker import run_worker
 
     s = get_settings()
     configure_logging(s.log_level, json=s.log_json)
-    asyncio.run(run_worker(s))
+    asyncio.run(run_worker(s, alongside=[outbox_drainer(s)]))
 
 
 @app.command()

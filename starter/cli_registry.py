@@ -23,11 +23,11 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from activities.delivery import ENTERPRISE_ROLES, REGION_ROLES
-from activities.webhooks import UnsafeTarget, check_registration
 from domain.access import check_place
 from domain.common import REGION_RE
 from domain.errors import DomainError
+from notify.delivery import ENTERPRISE_ROLES, REGION_ROLES
+from notify.webhooks import UnsafeTarget, check_registration
 from runtime.settings import get_settings
 from starter.api.registry_routes import Person, bind_region, registered_region
 from store.db import make_engine

@@ -11,7 +11,7 @@
   which channel, when, and the outcome — for whoever may read the case; the addresses and error texts
   only for the roles that administer the registry, webhook addresses masked.
 
-A webhook must point to a public address (activities/webhooks.py) and gets its own signing secret,
+A webhook must point to a public address (notify/webhooks.py) and gets its own signing secret,
 shown once in the response of the write that issued it: for a new endpoint, a changed URL, one that had
 none, or when asked with `new_webhook_secret`.
 """
@@ -26,12 +26,12 @@ from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from activities.delivery import ENTERPRISE_ROLES, REGION_ROLES
-from activities.webhooks import UnsafeTarget, check_registration, mask_url
 from domain.access import check_officer, check_registry_read, check_registry_write
 from domain.actors import Role
 from domain.common import REGION
 from domain.errors import Conflict, DomainError
+from notify.delivery import ENTERPRISE_ROLES, REGION_ROLES
+from notify.webhooks import UnsafeTarget, check_registration, mask_url
 from starter.api.app_deps import Svc, Who
 from starter.service import PLURAL, NotFound
 from store.schema import contacts, deliveries, enterprises, notifications

@@ -17,8 +17,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, text
 
-from activities.delivery import Deliverer, EmailChannel, WebhookChannel
-from activities.outbox import OutboxDrainer
+from notify.delivery import Deliverer, EmailChannel, WebhookChannel
+from notify.outbox import OutboxDrainer
 from runtime.embedded import free_port
 from runtime.settings import REPO_ROOT
 from store.schema import deliveries

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from activities.outbox import LogChannel, OutboxDrainer
+from notify.outbox import LogChannel, OutboxDrainer
 from store.db import make_engine
 from store.schema import notifications
 from tests.integration.test_event_store import T0

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from activities.delivery import Deliverer, WebhookChannel
-from activities.outbox import OutboxDrainer
+from notify.delivery import Deliverer, WebhookChannel
+from notify.outbox import OutboxDrainer
 from store.schema import contacts, deliveries
 from store.sealing import KeyRing
 from tests.support.apptest import App, running_app

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import text
 
-from activities.outbox import OutboxDrainer
-from activities.webhooks import verify
+from notify.outbox import OutboxDrainer
+from notify.webhooks import verify
 from tests.support.apptest import App
 
 
