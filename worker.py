@@ -15,12 +15,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.archive import audit_components
+from activities.archive import ArchiveActivities
 from activities.reports import ReportActivities
 from activities.store import StoreActivities
 from runtime.settings import Settings
 from runtime.temporal_client import connect
 from store.db import make_engine
+from workflows.archiver import ArchiverWorkflow
 from workflows.reports import OverdueSweepWorkflow, ReportWorkflow
 
 log = structlog.get_logger(__name__)
@@ -96,14 +97,14 @@ async def run_worker(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    audit_workflows, audit_activities = audit_components(client, engine)
+    archiver = ArchiveActivities(client, engine)
     reports = ReportActivities(engine)
     worker = build_worker(
         client,
         settings.temporal_task_queue,
         store,
-        workflows=[*workflow_classes(), *audit_workflows, ReportWorkflow, OverdueSweepWorkflow],
-        extra_activities=[*audit_activities, reports.generate_report, reports.overdue_sweep],
+        workflows=[*workflow_classes(), ArchiverWorkflow, ReportWorkflow, OverdueSweepWorkflow],
+        extra_activities=[archiver.archive_closed_histories, reports.generate_report, reports.overdue_sweep],
     )
     log.info(
         "worker starting",

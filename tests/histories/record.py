@@ -42,7 +42,8 @@ from store.db import make_engine
 from tests.support.servers import PgServer, start_dev_server, unique_queue  # sets the test seal key first
 from tests.support.ticket_workflow import TicketWorkflow
 from worker import build_worker
-from workflows.archiver import ArchiveInput, ArchiverWorkflow
+from activities.contracts import ArchiveInput
+from workflows.archiver import ArchiverWorkflow
 from workflows.contracts import CaseInput, CommandRequest, CommandResult
 
 log = structlog.get_logger("hazardloop.record")

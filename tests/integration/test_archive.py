@@ -23,6 +23,7 @@ from activities.archive import (
     read_archived,
     sha256_hex,
 )
+from activities.contracts import ArchiveInput, ArchiveResult
 from activities.store import StoreActivities
 from runtime.embedded import venv_binary
 from runtime.temporal_client import data_converter
@@ -32,7 +33,7 @@ from tests.support.apptest import App, running_app
 from tests.support.servers import unique_queue
 from tests.support.ticket_workflow import TicketWorkflow
 from worker import build_worker
-from workflows.archiver import ArchiveInput, ArchiveResult, ArchiverWorkflow
+from workflows.archiver import ArchiverWorkflow
 from workflows.kinds import HazardWorkflow
 from workflows.search_attributes import ALL_KEYS
 
