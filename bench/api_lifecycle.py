@@ -18,8 +18,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from tests.support.apptest import running_app
-from tests.support.servers import PgServer, start_dev_server
+from harness.apptest import running_app
+from harness.servers import PgServer, start_dev_server
 
 REGION, ENT = "500107", "ENT-BENCH"
 REPORT = {

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from harness.apptest import App, running_app
 from runtime.temporal_client import data_converter
 from starter import audit
 from starter.api.tips import claim_hash
-from tests.support.apptest import App, running_app
 
 REGION, ENT = "500107", "ENT-STRICT"
 AN_HOUR_AGO = (datetime.now(UTC) - timedelta(hours=1)).isoformat()

@@ -11,8 +11,8 @@ import time
 import jwt
 import pytest
 
+from harness.apptest import METRICS, running_app
 from starter.service import register_kind
-from tests.support.apptest import METRICS, running_app
 from tests.support.ticket_workflow import TicketWorkflow
 
 register_kind("tickets", "ticket", "TK", "TicketWorkflow", "open")

@@ -25,12 +25,12 @@ from activities.archive import (
 )
 from activities.contracts import ArchiveInput, ArchiveResult
 from activities.store import StoreActivities
+from harness.apptest import App, running_app
+from harness.servers import unique_queue
 from runtime.embedded import venv_binary
 from runtime.temporal_client import data_converter
 from store.schema import history_archive
 from tests.integration.test_audit import auditor_headers, cli, cli_env, closed_ticket, poll
-from tests.support.apptest import App, running_app
-from tests.support.servers import unique_queue
 from tests.support.ticket_workflow import TicketWorkflow
 from worker import build_worker
 from workflows.archiver import ArchiverWorkflow

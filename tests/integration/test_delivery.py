@@ -17,13 +17,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, text
 
+from harness.apptest import App, running_app
 from notify.delivery import Deliverer, EmailChannel, WebhookChannel
 from notify.outbox import OutboxDrainer
 from runtime.embedded import free_port
 from runtime.settings import REPO_ROOT
 from store.schema import deliveries
 from store.sealing import KeyRing
-from tests.support.apptest import App, running_app
 from tests.support.delivery import Hooks, one_notification, secrets_by_path, settle, webhook_receiver
 
 REGION, ENT = "500107", "ENT-DLV"

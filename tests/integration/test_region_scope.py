@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select, text, update
 
 from activities.reports import ReportActivities
+from harness.apptest import App, running_app
 from store.schema import cases, contacts, enterprises
-from tests.support.apptest import App, running_app
 
 REGION, OTHER = "500107", "500201"
 ENT = "ENT-REG"

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from temporalio.client import WorkflowHistory
 
+from harness.servers import TEST_SEAL_KEY
 from runtime.settings import Settings
 from runtime.temporal_client import data_converter
 from starter.audit import RunHistory, replay_runs, replay_workflows, workflow_name
-from tests.support.servers import TEST_SEAL_KEY
 from tests.support.ticket_workflow import TicketWorkflow
 
 HISTORIES_DIR = Path(__file__).resolve().parent.parent / "histories"

