@@ -28,7 +28,7 @@ COPY . .
 # Bytecode compiled once here: PYTHONDONTWRITEBYTECODE keeps the running container from writing it, and
 # without it every workflow instance the sandbox creates would compile the workflow modules from source.
 RUN pip install --no-deps -e . \
-    && python -m compileall -q domain workflows activities store audit starter worker.py \
+    && python -m compileall -q domain workflows activities store runtime notify audit starter worker.py \
     && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin hazardloop \
     && mkdir -p /var/lib/hazardloop \
     && chown hazardloop:hazardloop /var/lib/hazardloop

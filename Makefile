@@ -18,7 +18,7 @@ install: $(STAMP)
 # modules afresh for every workflow instance; with no .pyc (PYTHONDONTWRITEBYTECODE, or a read-only tree)
 # each import compiles them from source, a few milliseconds per instance and per replayed history.
 bytecode: $(STAMP)
-	$(BIN)/python -m compileall -q domain workflows activities store audit starter worker.py
+	$(BIN)/python -m compileall -q domain workflows activities store runtime notify audit starter worker.py
 
 run: bytecode
 	$(BIN)/hazardloop dev
@@ -26,6 +26,7 @@ run: bytecode
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -47,4 +48,4 @@ record-histories: $(STAMP)
 	$(BIN)/python -m tests.histories.record
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -15,15 +15,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.archive import audit_components
-from activities.delivery import Deliverer, DeliveryChannel, EmailChannel, WebhookChannel
-from activities.outbox import OutboxDrainer
+from activities.archive import ArchiveActivities
 from activities.reports import ReportActivities
 from activities.store import StoreActivities
-from starter.settings import Settings
-from starter.temporal_client import connect
+from runtime.settings import Settings
+from runtime.temporal_client import connect
 from store.db import make_engine
-from store.sealing import KeyRing
+from workflows.archiver import ArchiverWorkflow
 from workflows.reports import OverdueSweepWorkflow, ReportWorkflow
 
 log = structlog.get_logger(__name__)
@@ -42,6 +40,10 @@ PASSTHROUGH = (
     "structlog",
     "rich",
 )
+
+# a task the worker's process runs beside the worker, on its engine, until `stop` (the entry point passes the
+# outbox drainer: notify/ sits above worker.py, so worker.py never imports it)
+Alongside = Callable[[AsyncEngine, asyncio.Event], Coroutine[Any, Any, None]]
 
 # the sticky cache bound: past it the least recently used workflow is evicted and replayed from its history
 # when it next has work, so a worker's memory stays flat however many cases are open (bench: open cases)
@@ -85,7 +87,9 @@ def build_worker(
     )
 
 
-async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+async def run_worker(
+    settings: Settings, *, stop: asyncio.Event | None = None, alongside: Sequence[Alongside] = ()
+) -> None:
     client = await connect(settings)
     engine = make_engine(settings.resolved_database_url)
     store = StoreActivities(engine)
@@ -93,49 +97,24 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    audit_workflows, audit_activities = audit_components(client, engine)
+    archiver = ArchiveActivities(client, engine)
     reports = ReportActivities(engine)
     worker = build_worker(
         client,
         settings.temporal_task_queue,
         store,
-        workflows=[*workflow_classes(), *audit_workflows, ReportWorkflow, OverdueSweepWorkflow],
-        extra_activities=[*audit_activities, reports.generate_report, reports.overdue_sweep],
+        workflows=[*workflow_classes(), ArchiverWorkflow, ReportWorkflow, OverdueSweepWorkflow],
+        extra_activities=[archiver.archive_closed_histories, reports.generate_report, reports.overdue_sweep],
     )
     log.info(
         "worker starting",
         task_queue=settings.temporal_task_queue,
         temporal=settings.resolved_temporal_address,
     )
-    drainer = OutboxDrainer(engine, deliverer=build_deliverer(settings, engine))
     async with worker:
-        drain_task = asyncio.create_task(drainer.run(stop))
+        tasks = [asyncio.create_task(job(engine, stop)) for job in alongside]
         await stop.wait()
         log.info("worker stopping")
-        await drain_task
+        await asyncio.gather(*tasks)
     await engine.dispose()
     log.info("worker stopped")
-
-
-def build_deliverer(settings: Settings, engine: AsyncEngine) -> Deliverer:
-    """E-mail when an SMTP server is configured; signed webhooks always (a contact may have neither)."""
-    channels: list[DeliveryChannel] = [WebhookChannel(allow_private=settings.webhook_allow_private)]
-    if settings.smtp_host:
-        channels.insert(
-            0,
-            EmailChannel(
-                settings.smtp_host,
-                settings.smtp_port,
-                settings.smtp_sender,
-                tls=settings.smtp_tls,
-                username=settings.smtp_username,
-                password=settings.smtp_password,
-            ),
-        )
-    return Deliverer(
-        engine,
-        channels,
-        max_attempts=settings.delivery_max_attempts,
-        backoff=timedelta(seconds=settings.delivery_backoff_seconds),
-        ring=KeyRing(settings.resolved_seal_key()),
-    )

@@ -37,15 +37,14 @@ from temporalio.client import (
     WorkflowHistory,
 )
 
-from store.archive import archived_pairs, insert_history, newest_closed_at
-from workflows.archiver import (
+from activities.contracts import (
     ARCHIVE_CLOSED_HISTORIES,
     ARCHIVER_WORKFLOW,
     ArchiveFailure,
     ArchiveInput,
     ArchiveResult,
-    ArchiverWorkflow,
 )
+from store.archive import archived_pairs, insert_history, newest_closed_at
 
 log = structlog.get_logger("hazardloop.archive")
 
@@ -248,9 +247,3 @@ async def ensure_archive_schedule(
         await client.get_schedule_handle(schedule_id).update(_update)
         log.info("archive schedule updated", schedule_id=schedule_id, task_queue=task_queue, every=str(every))
     return schedule_id
-
-
-def audit_components(client: Client, engine: AsyncEngine) -> tuple[list[type], list[Any]]:
-    """(workflows, activities) the worker registers for auditing."""
-    archiver = ArchiveActivities(client, engine)
-    return [ArchiverWorkflow], [archiver.archive_closed_histories]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actors import Actor
 from domain.policy import PolicyRef
@@ -74,3 +74,37 @@ class ReportResult(BaseModel):
 class SweepResult(BaseModel):
     checked_at: datetime
     mismatches: list[dict[str, Any]]
+
+
+# ---- the history archiver ----------------------------------------------------------------------------
+
+ARCHIVE_CLOSED_HISTORIES = "archive_closed_histories"
+ARCHIVER_WORKFLOW = "ArchiverWorkflow"
+
+
+class ArchiveInput(BaseModel):
+    """What one archiver run looks at."""
+
+    max_histories: int = Field(default=1000, gt=0, description="histories archived per run at most")
+    overlap_seconds: int = Field(
+        default=86400,
+        ge=0,
+        description="closed runs are listed from the newest archived close time minus this overlap",
+    )
+    full_scan: bool = Field(default=False, description="list every closed case run, ignoring the watermark")
+    task_queue: str | None = Field(
+        default=None, description="only case workflows of this task queue (None: every case workflow)"
+    )
+
+
+class ArchiveFailure(BaseModel):
+    workflow_id: str
+    run_id: str
+    error: str
+
+
+class ArchiveResult(BaseModel):
+    listed: int = 0
+    archived: int = 0
+    already_archived: int = 0
+    failed: list[ArchiveFailure] = Field(default_factory=list)

@@ -18,8 +18,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from tests.support.apptest import running_app
-from tests.support.servers import PgServer, start_dev_server
+from harness.apptest import running_app
+from harness.servers import PgServer, start_dev_server
 
 REGION, ENT = "500107", "ENT-BENCH"
 REPORT = {
@@ -93,7 +93,7 @@ async def main(n: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    from starter.logging import configure_logging
+    from runtime.logging import configure_logging
 
     configure_logging("WARNING")
     res = asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 50))

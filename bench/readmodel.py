@@ -35,7 +35,7 @@ from domain.actors import SYSTEM, Actor, Role
 from domain.decider import Context, DeadlineElapsed
 from domain.hazard import HAZARD
 from domain.policy import PolicyPack, parse_pack
-from starter.settings import REPO_ROOT
+from runtime.settings import REPO_ROOT
 from store.db import make_engine
 from store.events import GENESIS, NewEvent, build_records
 from store.projector import rebuild

@@ -43,33 +43,23 @@ from typing import Any
 
 import psutil
 import temporalio
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Replayer
 
-from activities.store import StoreActivities
 from bench import readmodel
-from bench.skeleton import CREATE_TABLE, SkeletonActivities, SkeletonWorkflow
-from starter.embedded import venv_binary
-from starter.temporal_client import data_converter
+from harness.apptest import App, running_app
+from harness.baseline import REPORT, Lifecycles, skeleton_worker
+from harness.servers import PgServer, register_search_attributes, world_traversable_tmpdir
+from harness.skeleton import SkeletonWorkflow
+from runtime.embedded import venv_binary
+from runtime.temporal_client import data_converter
 from store.db import make_engine
-from tests.support.apptest import App, running_app
-from tests.support.servers import PgServer, register_search_attributes, world_traversable_tmpdir
-from worker import MAX_CACHED_WORKFLOWS, build_worker, workflow_runner
+from worker import MAX_CACHED_WORKFLOWS, workflow_runner
 from workflows.kinds import HazardWorkflow
 
 SIZES = {"full": {"n": [200, 1000], "latency": 200, "rows": 1_000_000, "open": 8000},
          "quick": {"n": [50], "latency": 40, "rows": 20_000, "open": 300}}  # fmt: skip
-REGION, ENT = "500107", "ENT-B"
-REPORT = {
-    "title": "t",
-    "enterprise_id": ENT,
-    "region": REGION,
-    "source": "self_inspection",
-    "category": "unsafe_act",
-}
 OUT = Path(__file__).with_name("results.json")
 CASES = 20  # the latency bench's commands go round-robin over this many cases per side
 
@@ -132,41 +122,8 @@ class CpuMeter:
         self.seconds = totals
 
 
-class Bench:
-    def __init__(self, app: App, skeleton_queue: str) -> None:
-        self.app = app
-        self.client = app.client
-        self.skq = skeleton_queue
-        self.ent = app.token("ent-1", "enterprise", REGION, ENT)
-        self.insp = app.token("insp-1", "inspector", REGION)
-        self.sup = app.token("sup-1", "supervisor", "500100")
-        self.hazards: list[str] = []
-
-    async def post(self, url: str, who: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-        r = await self.app.http.post(url, json=body, headers=who, timeout=120)
-        if r.status_code not in (200, 201):
-            raise RuntimeError(f"{url}: {r.status_code} {r.text[:200]}")
-        return dict(r.json())
-
-    async def lifecycle(self, _: int) -> str:
-        hid = (await self.post("/v1/hazards", self.ent, REPORT))["id"]
-        url = f"/v1/hazards/{hid}/commands"
-        await self.post(url, self.insp, {"type": "grade", "level": "general"})
-        await self.post(url, self.ent, {"type": "submit_rectification", "summary": "s"})
-        await self.post(url, self.sup, {"type": "review", "passed": True, "comment": "ok"})
-        self.hazards.append(hid)
-        return hid
-
-    async def skeleton(self, _: int, steps: int = 3) -> str:
-        wid = f"SK-{uuid.uuid4().hex[:12]}"
-        h = await self.client.start_workflow(
-            SkeletonWorkflow.run, args=[wid, steps], id=wid, task_queue=self.skq
-        )
-        await h.execute_update(SkeletonWorkflow.created_update)
-        for _step in range(steps):
-            await h.execute_update(SkeletonWorkflow.step)
-        await h.result()
-        return wid
+class Bench(Lifecycles):
+    """The measurements, on the baseline's two drivers (harness/baseline.py)."""
 
     async def throughput(self, n: int) -> dict[str, Any]:
         """N lifecycles per side, 100 in flight, in interleaved rounds (service, skeleton, service, …) so
@@ -275,7 +232,9 @@ class Bench:
 
         async def run(workflows: list[type], histories: list[WorkflowHistory]) -> float:
             replayer = Replayer(
-                workflows=workflows, data_converter=conv, workflow_runner=workflow_runner(["bench.skeleton"])
+                workflows=workflows,
+                data_converter=conv,
+                workflow_runner=workflow_runner(["harness.skeleton"]),
             )
             t = time.perf_counter()
             async with replayer.workflow_replay_iterator(_aiter(histories)) as results:
@@ -437,13 +396,6 @@ async def main_open_cases(k: int) -> dict[str, Any]:
     return results
 
 
-async def skeleton_worker(client: Client, queue: str, engine: AsyncEngine) -> Worker:
-    """The baseline's worker on `queue`, with its INSERT table created in `engine`'s database."""
-    async with engine.begin() as conn:
-        await conn.execute(text(CREATE_TABLE))
-    return build_worker(client, queue, StoreActivities(engine), workflows=[SkeletonWorkflow], extra_activities=[SkeletonActivities(engine).insert], extra_passthrough=["bench.skeleton"])  # fmt: skip
-
-
 async def main(mode: str) -> dict[str, Any]:
     size = SIZES[mode]
     pg, env = await servers()
@@ -521,7 +473,7 @@ def open_cases_lines(oc: dict[str, Any]) -> list[str]:
 
 
 if __name__ == "__main__":
-    from starter.logging import configure_logging
+    from runtime.logging import configure_logging
 
     configure_logging("WARNING")
     if "--open-cases" in sys.argv:

@@ -1,7 +1,7 @@
-"""The responsibility registry's rules (docs/rules.md#notifications): which roles a party has, and what a registered
-person must give. An enterprise has the 三个责任人 (administrative, supervisory, enterprise) and the
-三个层级负责人 (management, technical, operations; major-risk enterprises); a region has its duty
-officers, who receive escalations."""
+"""The responsibility registry's rules (docs/rules.md#notifications): which roles a party has, and what
+a registered person must give. An enterprise has the 三个责任人 (administrative, supervisory,
+enterprise) and the 三个层级负责人 (management, technical, operations; major-risk enterprises); a
+region has its duty officers, who receive escalations."""
 
 from __future__ import annotations
 

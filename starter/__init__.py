@@ -1,1 +1,1 @@
-"""The client side: settings, embedded servers, service facade, HTTP API and CLI."""
+"""The entry points people touch: the HTTP API, the CLI, the dev supervisor, the service facade."""

@@ -9,7 +9,7 @@ import jwt
 from pydantic import ValidationError
 
 from domain.actors import Actor, Role
-from starter.settings import Settings
+from runtime.settings import Settings
 
 ASSIGNABLE_ROLES = tuple(r.value for r in Role if r is not Role.system)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from starter.settings import Settings, get_settings
+from runtime.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     import uvicorn
@@ -34,19 +34,20 @@ def dev() -> None:
 @app.command()
 def worker() -> None:
     """Run a worker against the configured Temporal and PostgreSQL."""
-    from starter.logging import configure_logging
+    from notify.outbox import outbox_drainer
+    from runtime.logging import configure_logging
     from worker import run_worker
 
     s = get_settings()
     configure_logging(s.log_level, json=s.log_json)
-    asyncio.run(run_worker(s))
+    asyncio.run(run_worker(s, alongside=[outbox_drainer(s)]))
 
 
 @app.command()
 def api() -> None:
     """Run the HTTP API against the configured Temporal and PostgreSQL."""
+    from runtime.logging import configure_logging
     from starter.api.app import create_app
-    from starter.logging import configure_logging
 
     s = get_settings()
     configure_logging(s.log_level, json=s.log_json)
@@ -209,8 +210,8 @@ schedules_app = typer.Typer(no_args_is_help=True, help="The Temporal Schedules t
 def schedules_ensure(as_json: Annotated[bool, typer.Option("--json", help="machine output")] = False) -> None:
     """Create the schedules, or bring existing ones up to date (idempotent): the history archiver, the
     daily / quarterly / annual reports, the overdue sweep."""
+    from runtime.temporal_client import connect
     from starter.schedules import ensure_schedules
-    from starter.temporal_client import connect
 
     s = get_settings()
 

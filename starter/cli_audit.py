@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 import structlog
 import typer
 
-from starter.settings import get_settings
+from runtime.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="audit: trail, replay, verify, export")
 log = structlog.get_logger("hazardloop.cli.audit")
@@ -35,7 +35,7 @@ def _echo_json(data: Any) -> None:
 @asynccontextmanager
 async def _auditor() -> Any:
     from audit.auditor import Auditor
-    from starter.temporal_client import connect, data_converter
+    from runtime.temporal_client import connect, data_converter
     from store.db import make_engine
 
     s = get_settings()
@@ -230,7 +230,7 @@ def verify_bundle_cmd(
     """Verify a bundle offline: sha, chain, history ⇔ events, projection ⇔ fold, replay on current code."""
     from audit.export import verify_bundle
     from audit.trail import render_verification
-    from starter.temporal_client import data_converter
+    from runtime.temporal_client import data_converter
 
     try:
         bundle = json.loads(file.read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from starter.settings import get_settings
+from runtime.settings import get_settings
 
 TokenOpt = Annotated[str | None, typer.Option("--token", envvar="HAZARDLOOP_TOKEN", help="bearer token")]
 ApiOpt = Annotated[str | None, typer.Option("--api-url", envvar="HAZARDLOOP_API_URL", help="API base URL")]

@@ -21,12 +21,12 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from activities.webhooks import UnsafeTarget, check_registration
 from domain.access import check_place
 from domain.common import REGION_RE
 from domain.contacts import ROLES, Person
 from domain.errors import DomainError
-from starter.settings import get_settings
+from notify.webhooks import UnsafeTarget, check_registration
+from runtime.settings import get_settings
 from store.db import make_engine
 from store.registry import CONTACT_KEY, bind_region, import_contact, party_contacts, registered_region
 from store.sealing import KeyRing

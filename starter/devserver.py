@@ -39,8 +39,8 @@ import psutil
 import structlog
 import typer
 
-from starter.embedded import EmbeddedError, EmbeddedPostgres, EmbeddedTemporal, port_free
-from starter.settings import Settings
+from runtime.embedded import EmbeddedError, EmbeddedPostgres, EmbeddedTemporal, port_free
+from runtime.settings import Settings
 
 log = structlog.get_logger("hazardloop.dev")
 
@@ -603,8 +603,8 @@ def banner(settings: Settings, plan: DevPlan) -> list[str]:
 
 
 async def _ensure_schedules(settings: Settings, plan: DevPlan) -> None:
+    from runtime.temporal_client import connect
     from starter.schedules import ensure_schedules
-    from starter.temporal_client import connect
 
     child_settings = settings.model_copy(
         update={"temporal_address": plan.temporal_address, "seal_key": plan.env["HAZARDLOOP_SEAL_KEY"]}
@@ -622,7 +622,7 @@ def run_dev(
     ready_timeout: float = 180.0,
 ) -> int:
     """`hazardloop dev`: run the stack until Ctrl-C; returns the process exit code."""
-    from starter.logging import configure_logging
+    from runtime.logging import configure_logging
 
     configure_logging(settings.log_level, json=settings.log_json)
     try:

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from domain.policy import PolicyPack, parse_pack
-from starter.settings import Settings
+from runtime.settings import Settings
 
 
 @lru_cache(maxsize=16)

@@ -1,5 +1,5 @@
 """The notifications outbox and its deliveries (tables `notifications`, `deliveries`, read with
-`contacts`): what the outbox drainer and the deliverer (activities/outbox.py, activities/delivery.py)
+`contacts`): what the outbox drainer and the deliverer (notify/outbox.py, notify/delivery.py)
 read and write. Which roles a notice reaches is domain/contacts.py's."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Sealed in the database: tip reporters' identities (store/sealed.py) and webhook endpoints' signing
 secrets (store/webhook_secrets.py). Each is opened with the key it names and sealed again with the newest
 key, a batch per transaction, so a rotation can be stopped and run again: what moved stays moved, a
-second run moves nothing. Temporal payloads are sealed by the codec (starter/codec.py) inside histories
+second run moves nothing. Temporal payloads are sealed by the codec (runtime/codec.py) inside histories
 that cannot be rewritten: those keep needing the key they were sealed with.
 """
 

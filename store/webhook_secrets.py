@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import os
 from typing import Any
 
 from sqlalchemy import RowMapping, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from activities.webhooks import new_secret
 from store.schema import contacts
 from store.sealing import KeyRing, SealedBox
+
+SECRET_PREFIX = "whsec_"
+
+
+def new_secret() -> str:
+    """A fresh endpoint secret, `whsec_<base64 of 32 random bytes>` (Standard Webhooks)."""
+    return SECRET_PREFIX + base64.b64encode(os.urandom(32)).decode()
 
 
 def secret_associated(url: str) -> bytes:

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from starter.logging import configure_logging
-from tests.support.servers import PgServer, start_dev_server
+from harness.servers import PgServer, start_dev_server
+from runtime.logging import configure_logging
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -3,7 +3,7 @@
 Every webhook endpoint in `contacts` gets its own Standard Webhooks secret, sealed with the key ring
 (`webhook_key_id`, `webhook_secret`: AES-GCM ciphertext bound to the URL). Existing endpoints have none
 yet: each gets one at its party's next registry write (shown once in that response) or, failing that,
-at its first send (activities/delivery.py); an administrator asks for a fresh one with
+at its first send (notify/delivery.py); an administrator asks for a fresh one with
 `new_webhook_secret`. `deliveries.contact_id` says whose registry entry a delivery signs and sends with;
 existing rows take it from their idempotency key `<notification>:<contact>:<channel>`.
 

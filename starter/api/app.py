@@ -27,14 +27,14 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from domain.common import REGION
+from runtime.settings import Settings
+from runtime.temporal_client import connect
 from starter.api import problems
 from starter.api.app_deps import Svc, Who
 from starter.api.text_guard import RefuseUnstorableText
 from starter.auth import TokenVerifier
 from starter.policies import load_policy
 from starter.service import PLURAL, Unavailable
-from starter.settings import Settings
-from starter.temporal_client import connect
 from store.db import make_engine, ping
 
 log = structlog.get_logger("hazardloop.api")

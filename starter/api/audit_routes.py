@@ -16,9 +16,9 @@ from audit.auditor import Auditor
 from audit.models import CaseNotFound
 from audit.trail import render_trail
 from domain.registry import get_decider
+from runtime.temporal_client import data_converter
 from starter.api.app_deps import Who
 from starter.service import PLURAL, NotFound, Unavailable
-from starter.temporal_client import data_converter
 
 log = structlog.get_logger("hazardloop.api.audit")
 

@@ -2,7 +2,7 @@
 decoded payloads in the UI; everyone else sees ciphertext.
 
 Who may decode: an auditor or supervisor, and only payloads of cases within their jurisdiction — each
-payload's case comes from its label (starter/codec.py), checked against the case's region in the
+payload's case comes from its label (runtime/codec.py), checked against the case's region in the
 projection. Payloads without a label, or labelled with a workflow that is no case (older histories,
 schedules, the archiver), are decoded only for national jurisdiction (000000). One request is decoded
 whole or not at all. Every decode, and every refusal, is logged with who asked, which cases and how
@@ -19,9 +19,9 @@ from temporalio.api.common.v1 import Payload
 from domain.access import check_read
 from domain.actors import Actor, Role
 from domain.errors import Forbidden, InvalidCommand
+from runtime.codec import EncryptionCodec, is_encrypted, label_of
+from runtime.settings import Settings
 from starter.api.app_deps import Who
-from starter.codec import EncryptionCodec, is_encrypted, label_of
-from starter.settings import Settings
 from store.queries import get_case_head
 from store.sealing import KeyRing, SealError
 

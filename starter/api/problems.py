@@ -12,8 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
 from domain.errors import DomainError
+from runtime.logging import get_logger
 from starter.auth import AuthError
-from starter.logging import get_logger
 from starter.service import NotFound, Unavailable
 from store.db import sqlstate
 from store.queries import BadCursor

@@ -12,7 +12,7 @@ docs/http-api.md#responsibility-registry-and-delivery-log).
   which channel, when, and the outcome — for whoever may read the case; the addresses and error texts
   only for the roles that administer the registry, webhook addresses masked.
 
-A webhook must point to a public address (activities/webhooks.py) and gets its own signing secret,
+A webhook must point to a public address (notify/webhooks.py) and gets its own signing secret,
 shown once in the response of the write that issued it: for a new endpoint, a changed URL, one that had
 none, or when asked with `new_webhook_secret`.
 """
@@ -23,7 +23,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Path, Request
 
-from activities.webhooks import UnsafeTarget, check_registration, mask_url
 from domain.access import (
     REGION_CONTACT_READERS,
     REGION_CONTACT_WRITERS,
@@ -35,6 +34,7 @@ from domain.access import (
 from domain.common import REGION
 from domain.contacts import EnterpriseResponsible, Person, RegionContacts
 from domain.errors import DomainError
+from notify.webhooks import UnsafeTarget, check_registration, mask_url
 from starter.api.app_deps import Svc, Who
 from starter.service import PLURAL, NotFound
 from store.registry import (

@@ -28,10 +28,10 @@ from domain.actors import Actor, Role
 from domain.common import REGION, Evidence
 from domain.errors import DomainError
 from domain.registry import get_decider
+from runtime.settings import Settings
 from starter.api.app_deps import Svc, Who
 from starter.api.problems import problem
 from starter.service import Unavailable, case_id_for
-from starter.settings import Settings
 from store.sealing import KeyRing
 
 MAX_CONTENT = 10_000

@@ -19,7 +19,7 @@ import httpx
 import psutil
 import pytest
 
-from starter.embedded import free_port, port_free
+from runtime.embedded import free_port, port_free
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from harness.apptest import App, running_app
 from store.events import read_stream, verify_chain
 from store.schema import cases, notifications
-from tests.support.apptest import App, running_app
 
 REGION = "500107"
 ENT = "ENT-001"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.support.apptest import App, running_app
+from harness.apptest import App, running_app
 
 REGION, ENT = "500107", "ENT-IDEM"
 REPORT = {

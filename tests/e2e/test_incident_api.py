@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from harness.apptest import App, running_app
 from store.events import read_stream, verify_chain
-from tests.support.apptest import App, running_app
 
 REGION, ENT = "500107", "ENT-INC-E2E"
 

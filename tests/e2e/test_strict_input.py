@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import text
 
 from audit.export import verify_bundle
+from harness.apptest import App, running_app
+from runtime.temporal_client import data_converter
 from starter.api.tips import claim_hash
-from starter.temporal_client import data_converter
-from tests.support.apptest import App, running_app
 
 REGION, ENT = "500107", "ENT-STRICT"
 AN_HOUR_AGO = (datetime.now(UTC) - timedelta(hours=1)).isoformat()

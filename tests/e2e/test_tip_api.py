@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import text
 from temporalio.api.common.v1 import Payload
 
-from activities.delivery import Deliverer, WebhookChannel
-from activities.outbox import OutboxDrainer
+from harness.apptest import App, running_app
+from notify.delivery import Deliverer, WebhookChannel
+from notify.outbox import OutboxDrainer
 from store.schema import metadata
 from store.sealing import KeyRing
-from tests.support.apptest import App, running_app
 from tests.support.poll import eventually
 
 REGION = "500107"

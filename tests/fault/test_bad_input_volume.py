@@ -21,9 +21,9 @@ from domain.decider import SYSTEM_COMMAND_TYPES
 from domain.hazard.commands import HazardCommand
 from domain.incident.commands import IncidentCommand
 from domain.tip.commands import TipCommand
+from harness.apptest import running_app
 from starter.api.tips import TipIntake
 from starter.service import CREATE_RENAME, CREATE_TYPE
-from tests.support.apptest import running_app
 
 N = int(os.environ.get("BAD_INPUT_REQUESTS", "4000"))
 REGION, ENT = "500107", "ENT-FZ"

@@ -24,14 +24,14 @@ from activities.contracts import EventData, RecordEventsInput
 from activities.store import StoreActivities
 from domain.actors import Actor, Role
 from domain.policy import parse_pack
-from starter.embedded import free_port, venv_binary
-from starter.settings import REPO_ROOT
-from starter.temporal_client import data_converter
+from harness.apptest import App, running_app
+from harness.servers import PgServer, register_search_attributes, world_traversable_tmpdir
+from runtime.embedded import free_port, venv_binary
+from runtime.settings import REPO_ROOT
+from runtime.temporal_client import data_converter
 from store.db import make_engine
 from store.events import read_stream, verify_chain
-from tests.support.apptest import App, running_app
 from tests.support.poll import eventually
-from tests.support.servers import PgServer, register_search_attributes, world_traversable_tmpdir
 
 pytestmark = pytest.mark.timeout(300)
 REGION, ENT = "500107", "ENT-F"

@@ -8,7 +8,7 @@ Starts its own Temporal dev server and PostgreSQL, runs each scenario against a 
 workflow of the project (plus the test `ticket` workflow), and writes one JSON file per workflow run:
 `tests/histories/<WorkflowType>__<scenario>[-<n>][-run<k>].json` (`-<n>` for the scenario's further
 workflow ids, `-run<k>` for runs after a continue-as-new). The files are `WorkflowHistory.to_json()`;
-payloads are encrypted with the fixed test key of tests/support/servers.py, so they replay in CI.
+payloads are encrypted with the fixed test key of harness/servers.py, so they replay in CI.
 
 Adding a path: write `async def my_path(client, task_queue) -> list[str]` that drives one or more cases
 to the state worth keeping (usually closed) and returns the workflow ids to record; register it with
@@ -38,12 +38,13 @@ from domain.actors import Actor, Role
 from domain.policy import parse_pack
 from audit.archive import load_histories
 from audit.replay import replay_workflows, workflow_name
-from starter.settings import REPO_ROOT
+from runtime.settings import REPO_ROOT
 from store.db import make_engine
-from tests.support.servers import PgServer, start_dev_server, unique_queue  # sets the test seal key first
+from harness.servers import PgServer, start_dev_server, unique_queue  # sets the test seal key first
 from tests.support.ticket_workflow import TicketWorkflow
 from worker import build_worker
-from workflows.archiver import ArchiveInput, ArchiverWorkflow
+from activities.contracts import ArchiveInput
+from workflows.archiver import ArchiverWorkflow
 from workflows.contracts import CaseInput, CommandRequest, CommandResult
 
 log = structlog.get_logger("hazardloop.record")
@@ -501,7 +502,7 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown scenarios {unknown}; known: {sorted(SCENARIOS)}", file=sys.stderr)
         return 2
-    from starter.logging import configure_logging
+    from runtime.logging import configure_logging
 
     configure_logging("WARNING")
     for path in asyncio.run(record(names)):

@@ -11,8 +11,8 @@ import time
 import jwt
 import pytest
 
+from harness.apptest import METRICS, running_app
 from starter.service import register_kind
-from tests.support.apptest import METRICS, running_app
 from tests.support.ticket_workflow import TicketWorkflow
 
 register_kind("tickets", "ticket", "TK", "TicketWorkflow", "open")
@@ -230,7 +230,7 @@ async def test_codec_endpoint_decodes_for_auditors_only(app) -> None:
     from google.protobuf import json_format
     from temporalio.api.common.v1 import Payload
 
-    from starter.temporal_client import data_converter
+    from runtime.temporal_client import data_converter
 
     codec = data_converter(app.settings).payload_codec
     assert codec is not None

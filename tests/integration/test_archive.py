@@ -22,17 +22,18 @@ from activities.archive import (
     history_bytes,
     sha256_hex,
 )
+from activities.contracts import ArchiveInput, ArchiveResult
 from activities.store import StoreActivities
 from audit.archive import read_archived
-from starter.embedded import venv_binary
-from starter.temporal_client import data_converter
+from harness.apptest import App, running_app
+from harness.servers import unique_queue
+from runtime.embedded import venv_binary
+from runtime.temporal_client import data_converter
 from store.schema import history_archive
 from tests.integration.test_audit import auditor_headers, cli, cli_env, closed_ticket, poll
-from tests.support.apptest import App, running_app
-from tests.support.servers import unique_queue
 from tests.support.ticket_workflow import TicketWorkflow
 from worker import build_worker
-from workflows.archiver import ArchiveInput, ArchiveResult, ArchiverWorkflow
+from workflows.archiver import ArchiverWorkflow
 from workflows.kinds import HazardWorkflow
 from workflows.search_attributes import ALL_KEYS
 

@@ -16,12 +16,12 @@ from sqlalchemy import delete, text
 from typer.testing import CliRunner, Result
 
 from audit.replay import register_replay_workflows
+from harness.apptest import App, running_app
+from harness.servers import TEST_SEAL_KEY
+from runtime.settings import get_settings
 from starter.cli import app as cli_app
 from starter.service import register_kind
-from starter.settings import get_settings
 from store.schema import cases
-from tests.support.apptest import App, running_app
-from tests.support.servers import TEST_SEAL_KEY
 from tests.support.ticket_workflow import TicketWorkflow
 
 register_kind("tickets", "ticket", "TK", "TicketWorkflow", "open")

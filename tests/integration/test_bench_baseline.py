@@ -1,7 +1,7 @@
 """The benchmarks' baseline stays what the issue defines: a bare skeleton doing the same number of updates,
-activities and timers as a general hazard's lifecycle through the service. Counted on real histories, so a
-change to the case loop (another timer, another activity) or to the skeleton shows here, not as a quietly
-unfair ratio in bench/RESULTS.md."""
+activities and timers as a general hazard's lifecycle through the service (harness/baseline.py: the two
+drivers bench/run.py measures). Counted on real histories, so a change to the case loop (another timer,
+another activity) or to the skeleton shows here, not as a quietly unfair ratio in bench/RESULTS.md."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from collections import Counter
 from sqlalchemy import text
 from temporalio.api.enums.v1 import EventType
 
-from bench.run import Bench, skeleton_worker
+from harness.apptest import running_app
+from harness.baseline import Lifecycles, skeleton_worker
+from harness.servers import unique_queue
 from store.db import make_engine
-from tests.support.apptest import running_app
-from tests.support.servers import unique_queue
 
 COUNTED = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: "updates",
@@ -37,9 +37,9 @@ async def test_the_skeleton_does_what_a_general_hazard_lifecycle_does(dev_env, d
     worker = await skeleton_worker(dev_env.client, queue, engine)
     try:
         async with worker, running_app(dev_env.client, db_url) as app:
-            bench = Bench(app, queue)
-            hazard = await bench.lifecycle(0)
-            skeleton = await bench.skeleton(0)
+            drive = Lifecycles(app, queue)
+            hazard = await drive.lifecycle(0)
+            skeleton = await drive.skeleton(0)
             hz, sk = await counts(app.client, hazard), await counts(app.client, skeleton)
             async with engine.connect() as conn:
                 inserts = (

@@ -15,8 +15,8 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from typer.testing import CliRunner
 
+from runtime.settings import get_settings
 from starter.cli import app
-from starter.settings import get_settings
 from store.db import make_engine
 from store.projector import rebuild
 from store.queries import ListFilters, stats, stats_from_cases

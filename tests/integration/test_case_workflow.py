@@ -16,11 +16,11 @@ from temporalio.exceptions import ApplicationError
 from activities.store import StoreActivities
 from domain.actors import Actor, Role
 from domain.policy import parse_pack
-from starter.settings import REPO_ROOT
+from harness.servers import unique_queue
+from runtime.settings import REPO_ROOT
 from store.db import make_engine
 from store.events import read_stream, verify_chain
 from store.schema import cases, notifications
-from tests.support.servers import unique_queue
 from tests.support.ticket import CALLS
 from tests.support.ticket_workflow import TicketWorkflow, open_ticket
 from worker import build_worker

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from activities.archive import SCHEDULE_ID
+from runtime.settings import get_settings
 from starter.cli import app
 from starter.schedules import report_schedules
-from starter.settings import get_settings
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import pytest
 import typer
 import yaml
 
+from runtime.settings import REPO_ROOT, Settings
 from starter.cli import app as cli_app
-from starter.settings import REPO_ROOT, Settings
 from workflows.search_attributes import CLI_TYPES
 
 COMPOSE_PATH = REPO_ROOT / "docker-compose.yml"
@@ -153,7 +153,7 @@ def test_hazardloop_variables_are_settings(services: dict[str, dict[str, Any]]) 
             used |= set(re.findall(r"(HAZARDLOOP_\w+)=", rest))
     assert used, "no HAZARDLOOP_ variable at all"
     unknown = sorted(v for v in used if v.removeprefix("HAZARDLOOP_").lower() not in fields)
-    assert not unknown, f"not fields of starter.settings.Settings: {unknown}"
+    assert not unknown, f"not fields of runtime.settings.Settings: {unknown}"
 
 
 def test_app_environment_points_at_the_compose_servers(services: dict[str, dict[str, Any]]) -> None:

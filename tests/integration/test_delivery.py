@@ -17,13 +17,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, text
 
-from activities.delivery import Deliverer, EmailChannel, WebhookChannel
-from activities.outbox import OutboxDrainer
-from starter.embedded import free_port
-from starter.settings import REPO_ROOT
+from harness.apptest import App, running_app
+from notify.delivery import Deliverer, EmailChannel, WebhookChannel
+from notify.outbox import OutboxDrainer
+from runtime.embedded import free_port
+from runtime.settings import REPO_ROOT
 from store.schema import deliveries
 from store.sealing import KeyRing
-from tests.support.apptest import App, running_app
 from tests.support.delivery import Hooks, one_notification, secrets_by_path, settle, webhook_receiver
 
 REGION, ENT = "500107", "ENT-DLV"
@@ -358,8 +358,8 @@ async def test_commands_do_not_wait_for_a_hung_mail_server(app) -> None:
 async def test_registry_csv_import_is_idempotent_and_reports_bad_rows(app, tmp_path, monkeypatch) -> None:
     from typer.testing import CliRunner
 
+    from runtime.settings import get_settings
     from starter.cli import app as cli_app
-    from starter.settings import get_settings
 
     monkeypatch.setenv("HAZARDLOOP_DATABASE_URL", str(app.engine.url.render_as_string(hide_password=False)))
     monkeypatch.setenv("HAZARDLOOP_DATA_DIR", str(tmp_path))

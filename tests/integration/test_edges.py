@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.apptest import running_app
+from harness.servers import world_traversable_tmpdir
+from runtime.settings import Settings
 from starter.api.app import create_app
-from starter.settings import Settings
-from tests.support.apptest import running_app
 from tests.support.poll import eventually
-from tests.support.servers import world_traversable_tmpdir
 
 HAZARD = {
     "title": "配电箱未接地 distribution box not earthed",

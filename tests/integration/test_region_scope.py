@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select, text, update
 
 from activities.reports import ReportActivities
+from harness.apptest import App, running_app
 from store.schema import cases, contacts, enterprises
-from tests.support.apptest import App, running_app
 
 REGION, OTHER = "500107", "500201"
 ENT = "ENT-REG"
@@ -264,8 +264,8 @@ async def test_the_csv_import_binds_and_never_moves_an_enterprise(app, tmp_path,
 
     from typer.testing import CliRunner
 
+    from runtime.settings import get_settings
     from starter.cli import app as cli_app
-    from starter.settings import get_settings
 
     monkeypatch.setenv("HAZARDLOOP_DATABASE_URL", app.engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("HAZARDLOOP_DATA_DIR", str(tmp_path))

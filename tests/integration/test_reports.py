@@ -20,11 +20,11 @@ from domain.decider import Context
 from domain.hazard import HAZARD
 from domain.policy import parse_pack
 from domain.timecalc import CN_TZ
+from harness.apptest import running_app
+from harness.servers import unique_queue
+from runtime.settings import REPO_ROOT
 from starter.schedules import ensure_schedules, report_schedules
-from starter.settings import REPO_ROOT
 from store.db import make_engine
-from tests.support.apptest import running_app
-from tests.support.servers import unique_queue
 from worker import build_worker
 from workflows.reports import OverdueSweepWorkflow, ReportWorkflow, period
 

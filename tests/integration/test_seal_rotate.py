@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from runtime.settings import get_settings
 from starter.cli import app
-from starter.settings import get_settings
 from store.db import make_engine
 from store.schema import contacts, sealed_identities
 from store.sealed import reveal_identity, seal_identity

@@ -26,12 +26,12 @@ from activities.contracts import EventData, RecordEventsInput
 from activities.store import StoreActivities
 from domain.errors import InvalidCommand
 from domain.registry import get_decider
+from harness.apptest import App
 from starter.service import CaseService, case_id_for
 from store.events import read_stream
 from store.schema import cases
 from tests.integration.test_api_foundation import app  # noqa: F401  (the ticket API)
 from tests.integration.test_case_workflow import INSPECTOR, POLICY, harness, start  # noqa: F401
-from tests.support.apptest import App
 from tests.support.poll import eventually
 from tests.support.ticket_workflow import TicketWorkflow
 from workflows.contracts import CommandRequest

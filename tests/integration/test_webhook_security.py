@@ -15,11 +15,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from activities.delivery import Deliverer, WebhookChannel
-from activities.outbox import OutboxDrainer
+from harness.apptest import App, running_app
+from notify.delivery import Deliverer, WebhookChannel
+from notify.outbox import OutboxDrainer
 from store.schema import contacts, deliveries
 from store.sealing import KeyRing
-from tests.support.apptest import App, running_app
 from tests.support.delivery import Hooks, one_notification, secrets_by_path, settle, webhook_receiver
 
 REGION, ENT = "500107", "ENT-HOOK"

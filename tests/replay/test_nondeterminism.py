@@ -15,12 +15,12 @@ from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 from audit import replay as audit_replay
-from starter.settings import Settings
-from starter.temporal_client import data_converter
+from harness.apptest import App
+from harness.servers import TEST_SEAL_KEY
+from runtime.settings import Settings
+from runtime.temporal_client import data_converter
 from tests.integration.test_audit import app, cli, cli_env, closed_ticket
 from tests.replay.test_replay import HISTORIES_DIR, PASSTHROUGH, load
-from tests.support.apptest import App
-from tests.support.servers import TEST_SEAL_KEY
 from worker import workflow_runner
 
 __all__ = ["app", "cli_env"]  # fixtures shared with the integration tests

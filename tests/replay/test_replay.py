@@ -13,9 +13,9 @@ from temporalio.client import WorkflowHistory
 
 from audit.models import RunHistory
 from audit.replay import replay_runs, replay_workflows, workflow_name
-from starter.settings import Settings
-from starter.temporal_client import data_converter
-from tests.support.servers import TEST_SEAL_KEY
+from harness.servers import TEST_SEAL_KEY
+from runtime.settings import Settings
+from runtime.temporal_client import data_converter
 from tests.support.ticket_workflow import TicketWorkflow
 
 HISTORIES_DIR = Path(__file__).resolve().parent.parent / "histories"

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import text
 
-from activities.outbox import OutboxDrainer
-from activities.webhooks import verify
-from tests.support.apptest import App
+from harness.apptest import App
+from notify.outbox import OutboxDrainer
+from notify.webhooks import verify
 
 
 @dataclass

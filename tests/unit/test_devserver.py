@@ -16,6 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from runtime.embedded import free_port
+from runtime.settings import Settings
 from starter.devserver import (
     EXIT_CONFIG,
     AppProcess,
@@ -30,8 +32,6 @@ from starter.devserver import (
     lock_data_dir,
     run_dev,
 )
-from starter.embedded import free_port
-from starter.settings import Settings
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -6,7 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from starter.settings import REPO_ROOT
+from runtime.settings import REPO_ROOT
 
 CITED = re.compile(r"(?<![\w/.-])(?:docs/)?([\w-]+\.md)(?:#([\w\-\u4e00-\u9fff]+))?")
 SOURCES = (".py", ".md", ".toml")

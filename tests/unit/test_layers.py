@@ -1,98 +1,84 @@
-"""Issue #16's layering, checked on the source: the auditor is its own package below starter/; SQL is
-written only in store/ (not in the shells, the auditor, the archive or report activities); the
-registry's models and roles are domain's, not an API route's; access rules are domain's; the tip
-routes reach the database only through the service."""
+"""The layer contracts (pyproject.toml: [tool.importlinter], and ruff's TID251 for worker.py; README,
+"Layout") hold on the tree, and `make lint` fails on an upward import: each import below is written into
+a copy of the tree, and the two import checks of `make lint` run there."""
 
 from __future__ import annotations
 
-import ast
+import shutil
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from domain.access import REVEALERS, check_reveal, check_tip_intake
-from domain.actors import Actor, Role
-from domain.contacts import ENTERPRISE_RESPONSIBLE, REGION_ROLES
-from domain.errors import Forbidden
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+ROOTS: list[str] = PYPROJECT["tool"]["importlinter"]["root_packages"]
 
-ROOT = Path(__file__).resolve().parents[2]
-SQL_BUILDERS = {"select", "insert", "update", "delete", "text", "tuple_", "func", "and_", "or_"}
-NO_SQL = [
-    "starter",
-    "audit",
-    "activities/archive.py",
-    "activities/reports.py",
-    "activities/delivery.py",
-    "activities/outbox.py",
+
+def import_checks(root: Path) -> tuple[int, str]:
+    """`make lint`'s import checks in `root`: the contracts, and ruff (worker.py's imports)."""
+    out, worst = [], 0
+    for argv in (
+        [str(BIN / "lint-imports"), "--no-logo", "--no-cache"],
+        [str(BIN / "ruff"), "check", "--no-cache", "--select", "TID251", "."],
+    ):
+        done = subprocess.run(
+            argv, cwd=root, capture_output=True, text=True, timeout=120, env={"PYTHONPATH": str(root)}
+        )
+        out.append(done.stdout + done.stderr)
+        worst = max(worst, done.returncode)
+    return worst, "\n".join(out)
+
+
+def tree_copy(dst: Path) -> Path:
+    """Every root package (less recorded histories), worker.py and pyproject.toml, as in the repository."""
+    for name in ROOTS:
+        shutil.copytree(
+            REPO / name,
+            dst / name,
+            ignore=lambda d, names: [
+                n
+                for n in names
+                if (not n.endswith(".py") and not (Path(d) / n).is_dir()) or n == "__pycache__"
+            ],
+        )
+    for name in ("worker.py", "pyproject.toml"):
+        shutil.copy2(REPO / name, dst / name)
+    return dst
+
+
+def test_the_tree_keeps_its_layers() -> None:
+    code, out = import_checks(REPO)
+    assert code == 0, out
+    assert "0 broken" in out
+
+
+UPWARD = [
+    # (file, the import written into it, what the lint names as broken)
+    ("domain/_upward.py", "from store.db import make_engine\n", "The domain imports nothing of ours"),
+    ("store/_upward.py", "from workflows.case import CaseWorkflow\n", "The store imports only the domain"),
+    ("activities/_upward.py", "from workflows.archiver import ArchiverWorkflow\n", "nothing imports upward"),
+    ("workflows/_upward.py", "import starter.cli\n", "Workflows never import the store or the entry points"),
+    ("runtime/_upward.py", "import worker\n", "worker.py sits above runtime/"),
+    ("notify/_upward.py", "from starter.cli import app\n", "nothing imports upward"),
+    ("worker.py", "from starter.cli import app\n", "TID251 `starter` is banned"),
+    ("worker.py", "from notify.outbox import outbox_drainer\n", "TID251 `notify` is banned"),
+    ("bench/_upward.py", "from tests.support.poll import poll\n", "never import each other"),
+    ("tests/_upward.py", "import bench.run\n", "never import each other"),
+    ("starter/_upward.py", "from harness.apptest import running_app\n", "never imports the harness"),
 ]
 
 
-def _sources(*where: str) -> list[Path]:
-    out: list[Path] = []
-    for w in where:
-        p = ROOT / w
-        out.extend(sorted(p.rglob("*.py")) if p.is_dir() else [p])
-    return out
-
-
-def _imports(path: Path) -> list[tuple[str, str]]:
-    """(module, name) of every `from module import name`, and (module, "") of every `import module`."""
-    found: list[tuple[str, str]] = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            found.extend((node.module, a.name) for a in node.names)
-        elif isinstance(node, ast.Import):
-            found.extend((a.name, "") for a in node.names)
-    return found
-
-
-def test_the_auditor_is_a_package_below_starter() -> None:
-    assert not (ROOT / "starter" / "audit.py").exists()
-    modules = _sources("audit")
-    assert {p.stem for p in modules} >= {"trail", "replay", "verify", "archive", "export"}
-    for p in modules:
-        assert len(p.read_text(encoding="utf-8").splitlines()) < 400, p
-        wrong = [m for m, _ in _imports(p) if m == "starter" or m.startswith("starter.")]
-        assert not wrong, f"{p.relative_to(ROOT)} imports {wrong}"
-
-
-@pytest.mark.parametrize("where", NO_SQL)
-def test_sql_is_written_only_in_store(where: str) -> None:
-    for p in _sources(where):
-        sql = [
-            f"{m}.{n}"
-            for m, n in _imports(p)
-            if m.startswith("sqlalchemy") and (n in SQL_BUILDERS or m == "sqlalchemy.dialects.postgresql")
-        ]
-        assert not sql, f"{p.relative_to(ROOT)} builds SQL: {sql}"
-
-
-def test_no_module_takes_a_model_or_a_rule_from_an_api_route_or_an_activity() -> None:
-    for p in _sources("starter", "audit", "store", "domain"):
-        for m, n in _imports(p):
-            route = m.startswith("starter.api.") and n in {"Person", "bind_region", "registered_region"}
-            roles = m == "activities.delivery" and n.endswith("_ROLES")
-            assert not (route or roles), f"{p.relative_to(ROOT)} imports {n} from {m}"
-
-
-def test_routes_define_no_access_rules_and_tips_do_not_touch_the_database() -> None:
-    for p in _sources("starter/api"):
-        tree = ast.parse(p.read_text(encoding="utf-8"))
-        names = {
-            t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
-        }
-        assert not names & {"REVEALERS", "REGISTRY_ADMINS", "READERS"}, p
-    tips = (ROOT / "starter" / "api" / "tips.py").read_text(encoding="utf-8")
-    assert ".engine" not in tips and "store.sealed" not in tips
-
-
-def test_the_access_rules_and_roles_say_what_they_did() -> None:
-    assert ENTERPRISE_RESPONSIBLE == ("administrative", "supervisory", "enterprise")
-    assert "supervisor" in REGION_ROLES
-    assert REVEALERS == {Role.operator, Role.supervisor}
-    inspector = Actor(id="i", role=Role.inspector, region="500107")
-    with pytest.raises(Forbidden, match="only the intake or reward officer"):
-        check_reveal(inspector)
-    check_reveal(inspector.model_copy(update={"role": Role.operator}))
-    with pytest.raises(Forbidden, match="authenticated intake is for operators"):
-        check_tip_intake(inspector)
+@pytest.mark.parametrize(
+    ("path", "line", "broken"), UPWARD, ids=[f"{p}: {imp.strip()}" for p, imp, _ in UPWARD]
+)
+def test_an_upward_import_fails_the_lint(tmp_path: Path, path: str, line: str, broken: str) -> None:
+    root = tree_copy(tmp_path)
+    target = root / path
+    target.write_text((target.read_text() if target.exists() else "") + line)
+    code, out = import_checks(root)
+    assert code != 0, out
+    assert broken in out, out

@@ -1,4 +1,4 @@
-"""Webhook targets, signatures and masked addresses (activities/webhooks.py), without servers."""
+"""Webhook targets, signatures and masked addresses (notify/webhooks.py), without servers."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ import ipaddress
 
 import pytest
 
-from activities.webhooks import (
+from notify.webhooks import (
     UnsafeTarget,
     address_kind,
     check_registration,
     mask_url,
-    new_secret,
     pinned_address,
     signed_headers,
     verify,
 )
+from store.webhook_secrets import new_secret
 
 
 @pytest.mark.parametrize(
@@ -105,7 +105,7 @@ async def test_a_name_is_called_at_the_address_that_was_checked(monkeypatch: pyt
     async def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
         return [ipaddress.ip_address(a) for a in answers[host]]
 
-    monkeypatch.setattr("activities.webhooks._resolve", resolve)
+    monkeypatch.setattr("notify.webhooks._resolve", resolve)
     assert await pinned_address("https://u:p@hooks.example.com:8443/x?k=1", allow_private=False) == (
         "https://u:p@93.184.216.34:8443/x?k=1",
         "hooks.example.com",

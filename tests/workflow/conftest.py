@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.support.servers import start_time_skipping
+from harness.servers import start_time_skipping
 
 
 @pytest.fixture

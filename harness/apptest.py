@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from activities.store import StoreActivities
+from harness.servers import unique_queue, world_traversable_tmpdir
+from runtime.settings import REPO_ROOT, Settings
 from starter.api.app import create_app
 from starter.auth import mint_token
-from starter.settings import REPO_ROOT, Settings
 from store.db import make_engine
-from tests.support.servers import unique_queue, world_traversable_tmpdir
 from worker import build_worker
 
 METRICS_TOKEN = "test-metrics-token-0123456789"

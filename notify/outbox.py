@@ -9,14 +9,15 @@ records the outcome. The log channel writes one structured JSON line per notific
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from activities.delivery import Deliverer
+from notify.delivery import Deliverer, build_deliverer
+from runtime.settings import Settings
 from store.deliveries import pending_notifications, settle_notification
 
 log = structlog.get_logger("hazardloop.notify")
@@ -55,7 +56,7 @@ class LogChannel:
 
 class OutboxDrainer:
     """Claims pending notifications, records them on the notification-level channels (the log), fans each
-    out to people through the `Deliverer` (activities/delivery.py) in the same transaction, then sends
+    out to people through the `Deliverer` (notify/delivery.py) in the same transaction, then sends
     the deliveries that are due."""
 
     def __init__(
@@ -101,3 +102,13 @@ class OutboxDrainer:
                     await asyncio.wait_for(stop.wait(), idle_interval)
                 except TimeoutError:
                     pass
+
+
+def outbox_drainer(settings: Settings) -> Callable[[AsyncEngine, asyncio.Event], Coroutine[Any, Any, None]]:
+    """The drainer a worker process runs beside its worker (`run_worker(alongside=...)`), on its engine:
+    e-mail when an SMTP server is configured, signed webhooks always."""
+
+    async def drain(engine: AsyncEngine, stop: asyncio.Event) -> None:
+        await OutboxDrainer(engine, deliverer=build_deliverer(settings, engine)).run(stop)
+
+    return drain

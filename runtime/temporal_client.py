@@ -9,8 +9,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 
-from starter.codec import EncryptionCodec
-from starter.settings import Settings, get_settings
+from runtime.codec import EncryptionCodec
+from runtime.settings import Settings, get_settings
 from store.sealing import KeyRing
 
 

@@ -10,9 +10,10 @@ followed. `HAZARDLOOP_WEBHOOK_ALLOW_PRIVATE=true` lifts the rule for local recei
 default, tests).
 
 Signing, as Standard Webhooks (standardwebhooks.com) does: every endpoint has its own secret
-`whsec_<base64 of 32 random bytes>`; each request carries `webhook-id` (the delivery's idempotency key,
-the same on every retry), `webhook-timestamp` (Unix seconds of this attempt) and `webhook-signature:
-v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}" under the decoded secret>`. A
+`whsec_<base64 of 32 random bytes>` (issued and sealed at rest by store/webhook_secrets.py); each
+request carries `webhook-id` (the delivery's idempotency key, the same on every retry),
+`webhook-timestamp` (Unix seconds of this attempt) and `webhook-signature: v1,<base64 HMAC-SHA256 of
+"{webhook-id}.{webhook-timestamp}.{body}" under the decoded secret>`. A
 receiver recomputes it with its own secret and rejects a timestamp too far from its clock (replay).
 
 Addresses in the delivery log are shown masked: the user-info, every query value and token-like path
@@ -26,17 +27,17 @@ import base64
 import hashlib
 import hmac
 import ipaddress
-import os
 import re
 import socket
 import time
 from collections.abc import Mapping
 from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from store.webhook_secrets import SECRET_PREFIX
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 ALLOW_PRIVATE_SETTING = "HAZARDLOOP_WEBHOOK_ALLOW_PRIVATE"
-SECRET_PREFIX = "whsec_"
 TOLERANCE_SECONDS = 300  # what a receiver should accept between our clock and its own
 MASK = "***"
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -147,10 +148,6 @@ async def pinned_address(url: str, *, allow_private: bool) -> tuple[str, str | N
 
 
 # ---- secrets and signatures ----------------------------------------------------------------------------
-
-
-def new_secret() -> str:
-    return SECRET_PREFIX + base64.b64encode(os.urandom(32)).decode()
 
 
 def _key(secret: str) -> bytes:

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
         default_factory=list, description="comma-separated proxy addresses/CIDRs whose X-Forwarded-For counts"
     )
 
-    # delivery of notifications (activities/delivery.py): e-mail when smtp_host is set, signed webhooks always
+    # delivery of notifications (notify/delivery.py): e-mail when smtp_host is set, signed webhooks always
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_tls: Literal["none", "starttls", "tls"] = "none"

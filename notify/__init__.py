@@ -1,0 +1,1 @@
+"""Notifications to people: the outbox drainer and the delivery channels (e-mail, signed webhooks)."""

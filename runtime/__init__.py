@@ -1,0 +1,1 @@
+"""Runtime wiring: settings, the Temporal client, the payload codec, logging, the embedded servers."""
