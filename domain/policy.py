@@ -76,6 +76,9 @@ class PolicyCalendar(BaseModel):
 
     holidays: list[date] = Field(default_factory=list)
     workdays: list[date] = Field(default_factory=list, description="make-up working days (调休)")
+    years: list[int] | None = Field(
+        default=None, description="the years whose holiday notice the tables hold; others are refused"
+    )
 
 
 class PolicyPack(BaseModel):
@@ -101,6 +104,11 @@ class PolicyPack(BaseModel):
                     IsoDuration(x)
             if v.unit == "working" and not (isinstance(v.value, str) and "D" in v.value):
                 raise ValueError(f"{key}: working-day unit needs a day duration, got {v.value!r}")
+        years = self.calendar.years
+        if years is not None:
+            stray = [d for d in (*self.calendar.holidays, *self.calendar.workdays) if d.year not in years]
+            if stray:
+                raise ValueError(f"calendar day {stray[0].isoformat()} lies outside the calendar's years")
         return self
 
     @property
@@ -109,7 +117,12 @@ class PolicyPack(BaseModel):
 
     @cached_property
     def work_calendar(self) -> WorkCalendar:
-        return WorkCalendar(frozenset(self.calendar.holidays), frozenset(self.calendar.workdays))
+        years = self.calendar.years
+        return WorkCalendar(
+            frozenset(self.calendar.holidays),
+            frozenset(self.calendar.workdays),
+            None if years is None else frozenset(years),
+        )
 
     def raw(self, key: str) -> Any:
         try:

@@ -11,6 +11,8 @@ import calendar as _cal
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from domain.errors import Conflict
+
 CN_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 # ASCII digits only (`\d` takes any Unicode digit), and `\Z`: `$` would accept a trailing newline
@@ -49,13 +51,36 @@ def add_months(d: datetime, months: int) -> datetime:
 
 
 class WorkCalendar:
-    """Working days: Monday–Friday, minus national holidays, plus make-up working days (调休)."""
+    """Working days: Monday–Friday, minus national holidays, plus make-up working days (调休).
 
-    def __init__(self, holidays: frozenset[date] = frozenset(), workdays: frozenset[date] = frozenset()):
+    `years`, when given, are the years whose holiday notice the tables hold: a working day counted in any
+    other year is refused (`calendar_not_covered`) rather than guessed as Monday–Friday, which would count
+    the Spring Festival as working days. Without `years` (packs before 2026.2) every year counts.
+    """
+
+    def __init__(
+        self,
+        holidays: frozenset[date] = frozenset(),
+        workdays: frozenset[date] = frozenset(),
+        years: frozenset[int] | None = None,
+    ):
         self.holidays = holidays
         self.workdays = workdays
+        self.years = years
+
+    def covers(self, d: date) -> bool:
+        return self.years is None or d.year in self.years
 
     def is_working_day(self, d: date) -> bool:
+        if not self.covers(d):
+            covered = ", ".join(str(y) for y in sorted(self.years or ()))
+            raise Conflict(
+                f"a working-day clock reaches {d.isoformat()}, but the policy pack's calendar covers only "
+                f"{covered or 'no year'}: add the State Council's holiday notice for {d.year} as a new pack "
+                "version",
+                rule="calendar_not_covered",
+                year=d.year,
+            )
         if d in self.workdays:
             return True
         if d in self.holidays:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain.actors import parent_region
 from domain.base import known
 from domain.decider import (
     Context,
@@ -13,6 +12,7 @@ from domain.decider import (
 )
 from domain.hazard.events import DeadlineMissed, HazardEvent, PenaltyAccrued, ReminderSent, WentOverdue
 from domain.hazard.state import DEADLINE_RUNS, LISTED, TERMINAL, Clock, HazardState, Status
+from domain.jurisdiction import next_level
 from domain.policy import PolicyPack
 from domain.timecalc import IsoDuration
 
@@ -78,7 +78,7 @@ def deadline_elapsed(s: HazardState, c: DeadlineElapsed, ctx: Context) -> list[H
     if d is None or d.due_at != c.due_at:
         return []  # stale timer: that clock is no longer owed
     now, by = ctx.now, ctx.actor.id
-    up = parent_region(s.region)
+    up = next_level(ctx.policy, s.region)  # after the district government (seed 003), the tree's next level
     if d.kind == "reminder":
         return [ReminderSent(key=d.key, deadline=known(s.deadline, "deadline"), at=now, by=by)]
     if d.key == "rectification":
