@@ -11,6 +11,7 @@ from domain.decider import (
     DeadlineElapsed,
 )
 from domain.hazard.events import DeadlineMissed, HazardEvent, PenaltyAccrued, ReminderSent, WentOverdue
+from domain.hazard.publication import publication_deadlines
 from domain.hazard.state import DEADLINE_RUNS, LISTED, TERMINAL, Clock, HazardState, Status
 from domain.jurisdiction import next_level
 from domain.policy import PolicyPack
@@ -67,6 +68,7 @@ def deadlines(s: HazardState) -> list[Deadline]:
         out.append(Deadline(key="extension_decision", kind="extension_decision", due_at=ext.decision_due))
     if s.status in (Status.verifying, Status.awaiting_review) and s.review_due and "review" not in s.lapsed:
         out.append(Deadline(key="review", kind="review", due_at=s.review_due))
+    out.extend(publication_deadlines(s))
     if s.penalty.accruing and s.penalty.next_accrual_at is not None:
         out.append(Deadline(key="penalty_accrual", kind="penalty_accrual", due_at=s.penalty.next_accrual_at))
     return sorted(out, key=lambda d: (d.due_at, d.key))

@@ -12,6 +12,7 @@ from domain.decider import (
     Context,
 )
 from domain.errors import Conflict, Forbidden, InvalidCommand
+from domain.hazard import publication
 from domain.hazard.clocks import reminders
 from domain.hazard.commands import (
     DecideExtension,
@@ -241,6 +242,7 @@ def list_for_supervision(s: HazardState, c: ListForSupervision, ctx: Context) ->
             progress_due=progress_due,
             max_until=max_until,
             publish_due=ctx.policy.add("listing.publish_due", ctx.now),
+            publication_owed=publication.owed(ctx.policy),
             reminders=reminders(ctx.policy, c.deadline, ctx.now),
             at=ctx.now,
             by=ctx.actor.id,

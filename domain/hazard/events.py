@@ -75,6 +75,7 @@ class Listed(_Event):
     max_until: datetime
     publish_due: datetime
     reminders: list[Clock]
+    publication_owed: bool = False
 
 
 class PlanSubmitted(_Event):
@@ -214,6 +215,12 @@ class DeadlineMissed(_Event):
     next_due: datetime | None = None
 
 
+class ListingPublished(_Event):
+    type: Literal["listing_published"] = "listing_published"
+    uri: str
+    late: bool
+
+
 class Cancelled(_Event):
     type: Literal["cancelled"] = "cancelled"
     reason: str
@@ -241,6 +248,7 @@ HazardEvent = Annotated[
     | ReminderSent
     | WentOverdue
     | DeadlineMissed
+    | ListingPublished
     | Cancelled,
     Field(discriminator="type"),
 ]

@@ -168,6 +168,10 @@ class HazardState(BaseModel):
     progress_overdue: bool = Field(default=False, description="a progress report is late (listed hazards)")
     review_due: datetime | None = None
     publish_due: datetime | None = None
+    publication_owed: bool = Field(default=False, description="the listing's publication is a recorded clock")
+    publication: Entry | None = Field(
+        default=None, description="the listing's public notice (publish_listing)"
+    )
     lapsed: list[str] = Field(default_factory=list, description="clocks that lapsed unmet (by key)")
     warning_list: bool = Field(default=False, description="警示曝光: an overdue listed hazard")
     # parts of the file

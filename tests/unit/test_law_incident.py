@@ -289,3 +289,74 @@ def test_a_working_day_clock_running_into_an_uncovered_year_is_refused() -> None
         PACK.add("listing.publish_due", datetime(2026, 12, 25, 10, tzinfo=CN_TZ))  # 5 working days: 2027
     assert err.value.extra == {"rule": "calendar_not_covered", "year": 2027}
     assert "2025, 2026" in err.value.detail
+
+
+# ---- the publication of a listing within 5 working days, recorded -----------------------------------------
+
+
+def listed_hazard() -> Any:
+    from tests.unit import test_hazard_decider as hz
+
+    c = hz.listed()
+    assert c.state.publish_due is not None
+    return c
+
+
+def test_a_listing_owes_its_publication_within_5_working_days() -> None:
+    from domain.hazard import HAZARD
+
+    c = listed_hazard()
+    listed_at = c.now
+    due = c.state.publish_due
+    assert due == PACK.add("listing.publish_due", listed_at)
+    assert ("listing_publication", due) in [(d.key, d.due_at) for d in HAZARD.deadlines(c.state)]
+    assert "publish_listing" in HAZARD.view(c.state)["allowed_commands"]
+    c.now = due - timedelta(minutes=5)
+    c.do(c_supervisor(), {"type": "publish_listing", "uri": "https://example.org/listing"})  # at the due time
+    assert c.state.publication is not None and c.state.publication.data["late"] is False
+    assert "listing_publication" not in [d.key for d in HAZARD.deadlines(c.state)]
+    assert "publish_listing" not in HAZARD.view(c.state)["allowed_commands"]
+
+
+def test_a_publication_after_the_due_time_is_late_and_a_lapse_escalates() -> None:
+    late = listed_hazard()
+    late.now = late.state.publish_due
+    late.do(c_supervisor(), {"type": "publish_listing", "uri": "u"}, timedelta(minutes=1))
+    assert late.state.publication is not None and late.state.publication.data["late"] is True
+    lapsed = listed_hazard()
+    assert lapsed.fire_until(lapsed.state.publish_due) == ["deadline_missed"]
+    assert lapsed.state.escalations[-1].data == {"clock": "listing_publication", "to": "500000"}
+
+
+def test_a_pack_without_the_key_keeps_the_publication_a_notice() -> None:
+    from domain.hazard import HAZARD
+    from tests.unit import test_hazard_decider as hz
+
+    c = hz.Case()
+    ctx = Context(actor=hz.INSPECTOR, now=c.now, policy=FAST, case_id="HZ-9")
+    s = HAZARD.initial_state()
+    for actor, body in (
+        (hz.INSPECTOR, {**hz.REPORT, "source": "inspection"}),
+        (hz.INSPECTOR, {"type": "grade", "level": "major", "basis": hz.BASIS}),
+        (
+            hz.SUPERVISOR,
+            {
+                "type": "list_for_supervision",
+                "authority": "a",
+                "deadline": (c.now + timedelta(minutes=5)).isoformat(),
+                "requirements": "r",
+                "stop_work": "partial",
+            },
+        ),
+    ):
+        for e in HAZARD.decide(s, HAZARD.parse_command(body), ctx.model_copy(update={"actor": actor})):
+            s = HAZARD.evolve(s, e)
+    assert s.status.value == "listed" and not s.publication_owed
+    assert "listing_publication" not in [d.key for d in HAZARD.deadlines(s)]
+    assert "publish_listing" not in HAZARD.view(s)["allowed_commands"]
+
+
+def c_supervisor() -> Actor:
+    from tests.unit import test_hazard_decider as hz
+
+    return hz.SUPERVISOR
