@@ -11,8 +11,6 @@ import calendar as _cal
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from domain.errors import Conflict
-
 CN_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 # ASCII digits only (`\d` takes any Unicode digit), and `\Z`: `$` would accept a trailing newline
@@ -53,9 +51,11 @@ def add_months(d: datetime, months: int) -> datetime:
 class WorkCalendar:
     """Working days: Monday–Friday, minus national holidays, plus make-up working days (调休).
 
-    `years`, when given, are the years whose holiday notice the tables hold: a working day counted in any
-    other year is refused (`calendar_not_covered`) rather than guessed as Monday–Friday, which would count
-    the Spring Festival as working days. Without `years` (packs before 2026.2) every year counts.
+    `years`, when given, are the years whose holiday notice the tables hold. A working day counted in any
+    other year can only be counted Monday–Friday (the Spring Festival would count as working days):
+    `uncovered_years` names such years, and the deciders record them with the clock they set
+    (`provisional_years`) so the date is flagged, never silently trusted. Without `years` (packs before
+    2026.2) every year counts as covered.
     """
 
     def __init__(
@@ -68,19 +68,14 @@ class WorkCalendar:
         self.workdays = workdays
         self.years = years
 
-    def covers(self, d: date) -> bool:
-        return self.years is None or d.year in self.years
+    def uncovered_years(self, a: date, b: date) -> list[int]:
+        """The years from `a` to `b` (either order) whose holidays the tables do not hold."""
+        if self.years is None:
+            return []
+        lo, hi = sorted((a.year, b.year))
+        return [y for y in range(lo, hi + 1) if y not in self.years]
 
     def is_working_day(self, d: date) -> bool:
-        if not self.covers(d):
-            covered = ", ".join(str(y) for y in sorted(self.years or ()))
-            raise Conflict(
-                f"a working-day clock reaches {d.isoformat()}, but the policy pack's calendar covers only "
-                f"{covered or 'no year'}: add the State Council's holiday notice for {d.year} as a new pack "
-                "version",
-                rule="calendar_not_covered",
-                year=d.year,
-            )
         if d in self.workdays:
             return True
         if d in self.holidays:

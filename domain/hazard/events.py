@@ -76,6 +76,9 @@ class Listed(_Event):
     publish_due: datetime
     reminders: list[Clock]
     publication_owed: bool = False
+    provisional_years: list[int] = Field(
+        default_factory=list, description="years a working-day clock counted Monday–Friday (no holiday table)"
+    )
 
 
 class PlanSubmitted(_Event):
@@ -107,6 +110,9 @@ class ExtensionRequested(_Event):
     new_deadline: datetime
     reason: str
     decision_due: datetime
+    provisional_years: list[int] = Field(
+        default_factory=list, description="years a working-day clock counted Monday–Friday (no holiday table)"
+    )
 
 
 class ExtensionDecided(_Event):
@@ -146,6 +152,9 @@ class Reviewed(_Event):
     new_deadline: datetime | None = None
     reminders: list[Clock] = Field(default_factory=list)
     publish_due: datetime | None = None
+    provisional_years: list[int] = Field(
+        default_factory=list, description="years a working-day clock counted Monday–Friday (no holiday table)"
+    )
 
 
 class PenaltyImposed(_Event):

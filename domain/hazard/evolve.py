@@ -296,6 +296,9 @@ def evolve(s: HazardState, e: HazardEvent) -> HazardState:
             )
         case _:
             assert_never(e)
+    provisional = getattr(e, "provisional_years", None)
+    if provisional:  # a working-day clock counted a year the calendar lacks: flag it on the case
+        u["calendar_provisional"] = sorted({*s.calendar_provisional, *provisional})
     return s.model_copy(update=u)
 
 

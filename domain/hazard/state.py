@@ -169,6 +169,11 @@ class HazardState(BaseModel):
     review_due: datetime | None = None
     publish_due: datetime | None = None
     publication_owed: bool = Field(default=False, description="the listing's publication is a recorded clock")
+    calendar_provisional: list[int] = Field(
+        default_factory=list,
+        description="years in which a working-day clock of the case counted Monday–Friday only: the pinned "
+        "pack lacks their holiday notice, so those dates are to be checked",
+    )
     publication: Entry | None = Field(
         default=None, description="the listing's public notice (publish_listing)"
     )

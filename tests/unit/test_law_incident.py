@@ -284,11 +284,32 @@ def test_working_days_within_the_covered_years_count(start: datetime, end: datet
     assert PACK.add("listing.publish_due", start) == end
 
 
-def test_a_working_day_clock_running_into_an_uncovered_year_is_refused() -> None:
-    with pytest.raises(Conflict) as err:
-        PACK.add("listing.publish_due", datetime(2026, 12, 25, 10, tzinfo=CN_TZ))  # 5 working days: 2027
-    assert err.value.extra == {"rule": "calendar_not_covered", "year": 2027}
-    assert "2025, 2026" in err.value.detail
+def test_a_working_day_clock_running_into_an_uncovered_year_is_flagged_not_trusted() -> None:
+    from domain.hazard import HAZARD
+    from tests.unit import test_hazard_decider as hz
+
+    for day, years in ((23, []), (24, []), (25, [2027])):  # 5 working days: the 25th's reach 2027
+        assert PACK.provisional("listing.publish_due", datetime(2026, 12, day, 10, tzinfo=CN_TZ)) == years
+    assert PACK.provisional("incident.report_due", datetime(2026, 12, 31, 23, tzinfo=CN_TZ)) == []
+    c = hz.Case()
+    c.now = datetime(2026, 12, 25, 9, tzinfo=CN_TZ)
+    c.do(hz.INSPECTOR, {**hz.REPORT, "source": "inspection"})
+    c.do(hz.INSPECTOR, {"type": "grade", "level": "major", "basis": hz.BASIS})
+    assert c.state.calendar_provisional == []
+    c.do(
+        hz.SUPERVISOR,
+        {
+            "type": "list_for_supervision",
+            "authority": "a",
+            "deadline": (c.now + timedelta(days=60)).isoformat(),
+            "requirements": "r",
+            "stop_work": "partial",
+        },
+    )
+    assert c.state.calendar_provisional == [2027]
+    assert HAZARD.view(c.state)["calendar_provisional"] == [2027]
+    flagged = [n for n in c.notices if n.kind == "calendar_provisional"]
+    assert [(n.recipient_party, n.data["years"]) for n in flagged] == [(hz.REGION, [2027])]
 
 
 # ---- the publication of a listing within 5 working days, recorded -----------------------------------------
