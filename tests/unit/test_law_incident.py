@@ -164,6 +164,7 @@ def test_each_reporting_failure_brings_the_veto() -> None:
     omitted = reported_after(20, COUNTY, reported_via="hospital")
     concealed = reported_after(10)
     concealed.do(CITY, {"type": "flag_concealment", "source": "tip", "note": "hidden"})
+    assert INCIDENT.view(late.state)["veto_causes"] == ["late_report"]
     assert late.state.veto_causes == ["late_report"]
     assert omitted.state.veto_causes == ["omitted"]
     assert concealed.state.veto_causes == ["concealed"]
