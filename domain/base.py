@@ -20,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter
 from domain.access import check_acts, check_files
 from domain.actors import Role
 from domain.decider import SYSTEM_COMMAND_TYPES, ChildCaseUpdated, Context, check_system_command
-from domain.errors import DomainError, InvalidCommand, NotAllowedInState
+from domain.errors import Conflict, DomainError, InvalidCommand, NotAllowedInState
 
 
 class CaseState(Protocol):
@@ -73,6 +73,19 @@ def known(value: T | None, what: str) -> T:
     return value
 
 
+def check_pinned(s: object, ctx: Context) -> None:
+    """A case is decided under the policy pack it pinned when it started, whatever the shell passes
+    (DOMAIN.md §5): a command under any other pack or version is refused."""
+    pinned = getattr(s, "policy", None)
+    if pinned is not None and pinned != ctx.policy.ref:
+        raise Conflict(
+            f"the case is pinned to policy pack {pinned.id} {pinned.version}; a command decided under "
+            f"{ctx.policy.id} {ctx.policy.version} is refused",
+            rule="pinned_policy",
+            pinned={"id": pinned.id, "version": pinned.version},
+        )
+
+
 class CaseDecider(Generic[S, C, E]):
     """The decider of one case kind, over its state `S`, command union `C` and event union `E`."""
 
@@ -120,6 +133,7 @@ class CaseDecider(Generic[S, C, E]):
         handle = self.handlers.get(c.type)
         if handle is None:
             raise InvalidCommand(f"unknown {self.kind} command {c.type!r}", field="type", rule="schema")
+        check_pinned(s, ctx)
         if c.type in SYSTEM_COMMAND_TYPES:
             check_system_command(c.type, ctx.actor)
             return self.settle(s, handle(s, c, ctx), ctx)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.common import REGION
-from domain.timecalc import IsoDuration, WorkCalendar, add_duration
+from domain.timecalc import CN_TZ, IsoDuration, WorkCalendar, add_duration
 
 REQUIRED_KEYS: tuple[str, ...] = (
     "hazard.general.default_deadline",
@@ -76,6 +76,9 @@ class PolicyCalendar(BaseModel):
 
     holidays: list[date] = Field(default_factory=list)
     workdays: list[date] = Field(default_factory=list, description="make-up working days (调休)")
+    years: list[int] | None = Field(
+        default=None, description="the years whose holiday notice the tables hold; others are flagged"
+    )
 
 
 class PolicyPack(BaseModel):
@@ -101,6 +104,11 @@ class PolicyPack(BaseModel):
                     IsoDuration(x)
             if v.unit == "working" and not (isinstance(v.value, str) and "D" in v.value):
                 raise ValueError(f"{key}: working-day unit needs a day duration, got {v.value!r}")
+        years = self.calendar.years
+        if years is not None:
+            stray = [d for d in (*self.calendar.holidays, *self.calendar.workdays) if d.year not in years]
+            if stray:
+                raise ValueError(f"calendar day {stray[0].isoformat()} lies outside the calendar's years")
         return self
 
     @property
@@ -109,7 +117,12 @@ class PolicyPack(BaseModel):
 
     @cached_property
     def work_calendar(self) -> WorkCalendar:
-        return WorkCalendar(frozenset(self.calendar.holidays), frozenset(self.calendar.workdays))
+        years = self.calendar.years
+        return WorkCalendar(
+            frozenset(self.calendar.holidays),
+            frozenset(self.calendar.workdays),
+            None if years is None else frozenset(years),
+        )
 
     def raw(self, key: str) -> Any:
         try:
@@ -131,6 +144,15 @@ class PolicyPack(BaseModel):
         return add_duration(
             start, d, working_days=self.values[key].unit == "working", calendar=self.work_calendar
         )
+
+    def provisional(self, key: str, start: datetime) -> list[int]:
+        """The years a working-day clock `key` from `start` (either way) counts Monday–Friday only, because
+        the calendar lacks their holiday notice: to be recorded with the clock as a flag."""
+        if self.values[key].unit != "working":
+            return []
+        ends = (self.add(key, start), self.add(key, start, backwards=True))
+        cn = [x.astimezone(CN_TZ).date() for x in (*ends, start)]
+        return self.work_calendar.uncovered_years(min(cn), max(cn))
 
     def add_iso(self, duration: IsoDuration, start: datetime, *, working_days: bool = False) -> datetime:
         return add_duration(start, duration, working_days=working_days, calendar=self.work_calendar)

@@ -49,11 +49,31 @@ def add_months(d: datetime, months: int) -> datetime:
 
 
 class WorkCalendar:
-    """Working days: Monday–Friday, minus national holidays, plus make-up working days (调休)."""
+    """Working days: Monday–Friday, minus national holidays, plus make-up working days (调休).
 
-    def __init__(self, holidays: frozenset[date] = frozenset(), workdays: frozenset[date] = frozenset()):
+    `years`, when given, are the years whose holiday notice the tables hold. A working day counted in any
+    other year can only be counted Monday–Friday (the Spring Festival would count as working days):
+    `uncovered_years` names such years, and the deciders record them with the clock they set
+    (`provisional_years`) so the date is flagged, never silently trusted. Without `years` (packs before
+    2026.2) every year counts as covered.
+    """
+
+    def __init__(
+        self,
+        holidays: frozenset[date] = frozenset(),
+        workdays: frozenset[date] = frozenset(),
+        years: frozenset[int] | None = None,
+    ):
         self.holidays = holidays
         self.workdays = workdays
+        self.years = years
+
+    def uncovered_years(self, a: date, b: date) -> list[int]:
+        """The years from `a` to `b` (either order) whose holidays the tables do not hold."""
+        if self.years is None:
+            return []
+        lo, hi = sorted((a.year, b.year))
+        return [y for y in range(lo, hi + 1) if y not in self.years]
 
     def is_working_day(self, d: date) -> bool:
         if d in self.workdays:

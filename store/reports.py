@@ -5,7 +5,9 @@
   in the period;
 - quarterly / annual: the same per region and per industry, the gradings by level, the status of every
   hazard as it stood at the period's end (folded from the events), and two rates: rectification rate
-  = rectified / new, overdue rate = went overdue / new (both over the period; null when nothing new).
+  = rectified / new, overdue rate = went overdue / new (both over the period; null when nothing new);
+- annual also: `region_year`, the record per region per year (domain/region_year.py): accidents by
+  grade, the one-vote veto and its causes, hazards listed and listings written off.
 
 Everything is read from `events`, never from the live projection, so a past period regenerates to the
 same figures.
@@ -21,6 +23,8 @@ from sqlalchemy import RowMapping, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.incident import INCIDENT, IncidentState
+from domain.region_year import ListingMove, region_year_records
 from store.queries import ListFilters, list_cases_as_of
 from store.schema import cases, notifications, reports
 
@@ -42,6 +46,31 @@ _COUNTS = text(
       AND ev.type IN ('hazard_reported', 'reviewed', 'went_overdue', 'graded')
     GROUP BY h.region, h.industry
     ORDER BY h.region, h.industry
+    """
+)
+# every event of the incidents that occurred in the period, as recorded before its end
+_INCIDENTS = text(
+    """
+    SELECT stream_id, data FROM events
+    WHERE kind = 'incident' AND occurred_at < :end AND stream_id IN (
+        SELECT stream_id FROM events
+        WHERE kind = 'incident' AND type = 'incident_reported'
+          AND (data->>'occurred_at')::timestamptz >= :start AND (data->>'occurred_at')::timestamptz < :end
+    )
+    ORDER BY stream_id, version
+    """
+)
+# hazards listed for supervision, and listings written off (a passed review of a listed hazard)
+_LISTINGS = text(
+    """
+    WITH h AS (SELECT stream_id, data->>'region' AS region FROM events
+               WHERE kind = 'hazard' AND type = 'hazard_reported')
+    SELECT h.region, ev.occurred_at,
+           CASE ev.type WHEN 'listed' THEN 'listed' ELSE 'written_off' END AS move
+    FROM events ev JOIN h USING (stream_id)
+    WHERE ev.kind = 'hazard' AND ev.occurred_at >= :start AND ev.occurred_at < :end
+      AND (ev.type = 'listed' OR (ev.type = 'reviewed' AND (ev.data->>'passed')::boolean
+                                  AND ev.data->>'publish_due' IS NOT NULL))
     """
 )
 FIELDS = ("new", "rectified", "overdue", "graded_general", "graded_major")
@@ -81,7 +110,21 @@ async def compute_report(conn: AsyncConnection, kind: str, start: datetime, end:
         out["status_at_end"] = dict(sorted(Counter(c["status"] for c in before_end).items()))
         out["level_at_end"] = dict(sorted(Counter(c["level"] or "ungraded" for c in before_end).items()))
         out["overdue_at_end"] = sum(1 for c in before_end if c["overdue"])
+    if kind == "annual":
+        out["region_year"] = await region_year(conn, start, end)
     return out
+
+
+async def region_year(conn: AsyncConnection, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The record per region per year of the period, from the event store (never the live projection)."""
+    states: dict[str, IncidentState] = {}
+    for stream_id, data in await conn.execute(_INCIDENTS, {"start": start, "end": end}):
+        state = states.get(stream_id, INCIDENT.initial_state())
+        states[stream_id] = INCIDENT.evolve(state, INCIDENT.parse_event(data))
+    moves: list[ListingMove] = [
+        (r.region, r.occurred_at, r.move) for r in await conn.execute(_LISTINGS, {"start": start, "end": end})
+    ]
+    return region_year_records(states.values(), moves)
 
 
 def to_csv_rows(data: dict[str, Any]) -> list[list[Any]]:
@@ -99,6 +142,23 @@ def to_csv_rows(data: dict[str, Any]) -> list[list[Any]]:
     t = data["totals"]
     out.append([])
     out.append(["total", *(t[f] for f in FIELDS), t["rectification_rate"], t["overdue_rate"]])
+    if data.get("region_year"):
+        grades = list(data["region_year"][0]["accidents"])
+        out.append([])
+        out.append(["region", "year", *grades, "deaths", "veto", "veto_causes", "listed", "written_off"])
+        out.extend(
+            [
+                r["region"],
+                r["year"],
+                *(r["accidents"][g] for g in grades),
+                r["deaths"],
+                r["veto"],
+                " ".join(sorted(r["veto_causes"])),
+                r["listed"],
+                r["written_off"],
+            ]
+            for r in data["region_year"]
+        )
     for section in ("status_at_end", "level_at_end"):
         if section in data:
             out.append([])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain.actors import parent_region
 from domain.base import known
 from domain.decider import (
     Context,
@@ -12,7 +11,9 @@ from domain.decider import (
     DeadlineElapsed,
 )
 from domain.hazard.events import DeadlineMissed, HazardEvent, PenaltyAccrued, ReminderSent, WentOverdue
+from domain.hazard.publication import publication_deadlines
 from domain.hazard.state import DEADLINE_RUNS, LISTED, TERMINAL, Clock, HazardState, Status
+from domain.jurisdiction import next_level
 from domain.policy import PolicyPack
 from domain.timecalc import IsoDuration
 
@@ -67,6 +68,7 @@ def deadlines(s: HazardState) -> list[Deadline]:
         out.append(Deadline(key="extension_decision", kind="extension_decision", due_at=ext.decision_due))
     if s.status in (Status.verifying, Status.awaiting_review) and s.review_due and "review" not in s.lapsed:
         out.append(Deadline(key="review", kind="review", due_at=s.review_due))
+    out.extend(publication_deadlines(s))
     if s.penalty.accruing and s.penalty.next_accrual_at is not None:
         out.append(Deadline(key="penalty_accrual", kind="penalty_accrual", due_at=s.penalty.next_accrual_at))
     return sorted(out, key=lambda d: (d.due_at, d.key))
@@ -78,7 +80,7 @@ def deadline_elapsed(s: HazardState, c: DeadlineElapsed, ctx: Context) -> list[H
     if d is None or d.due_at != c.due_at:
         return []  # stale timer: that clock is no longer owed
     now, by = ctx.now, ctx.actor.id
-    up = parent_region(s.region)
+    up = next_level(ctx.policy, s.region)  # after the district government (seed 003), the tree's next level
     if d.kind == "reminder":
         return [ReminderSent(key=d.key, deadline=known(s.deadline, "deadline"), at=now, by=by)]
     if d.key == "rectification":

@@ -208,6 +208,13 @@ class LiftStopWork(_Body):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class PublishListing(_Body):
+    """The public notice of a listing (挂牌督办), within `listing.publish_due` of the listing."""
+
+    type: Literal["publish_listing"] = "publish_listing"
+    uri: str = Field(min_length=1, max_length=2000)
+
+
 class Cancel(_Body):
     type: Literal["cancel"] = "cancel"
     reason: str = Field(min_length=1, max_length=2000)
@@ -231,6 +238,7 @@ HazardCommand = Annotated[
     | Reinspect
     | OrderStopWork
     | LiftStopWork
+    | PublishListing
     | Cancel
     | DeadlineElapsed
     | ChildCaseUpdated,

@@ -12,6 +12,7 @@ from domain.decider import (
     Context,
 )
 from domain.errors import Conflict, Forbidden, InvalidCommand
+from domain.hazard import publication
 from domain.hazard.clocks import reminders
 from domain.hazard.commands import (
     DecideExtension,
@@ -241,6 +242,8 @@ def list_for_supervision(s: HazardState, c: ListForSupervision, ctx: Context) ->
             progress_due=progress_due,
             max_until=max_until,
             publish_due=ctx.policy.add("listing.publish_due", ctx.now),
+            publication_owed=publication.owed(ctx.policy),
+            provisional_years=ctx.policy.provisional("listing.publish_due", ctx.now),
             reminders=reminders(ctx.policy, c.deadline, ctx.now),
             at=ctx.now,
             by=ctx.actor.id,
@@ -351,6 +354,12 @@ def request_extension(s: HazardState, c: RequestExtension, ctx: Context) -> list
             new_deadline=c.new_deadline,
             reason=c.reason,
             decision_due=ctx.policy.add("listing.extension_decision_due", ctx.now),
+            provisional_years=sorted(
+                {
+                    *ctx.policy.provisional("listing.extension_decision_due", ctx.now),
+                    *(ctx.policy.provisional("listing.extension_lead", deadline) if s.listing else []),
+                }
+            ),
             at=ctx.now,
             by=ctx.actor.id,
         )

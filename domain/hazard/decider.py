@@ -16,7 +16,7 @@ from domain.decider import (
     KindSpec,
     Notice,
 )
-from domain.hazard import clocks, decide, review, view
+from domain.hazard import clocks, decide, publication, review, view
 from domain.hazard.commands import (
     Cancel,
     DecideExtension,
@@ -27,6 +27,7 @@ from domain.hazard.commands import (
     LiftStopWork,
     ListForSupervision,
     OrderStopWork,
+    PublishListing,
     Regrade,
     Reinspect,
     Report,
@@ -63,6 +64,7 @@ HANDLERS: dict[str, Handler[HazardState, HazardEvent]] = dict(
         on(Reinspect, review.reinspect),
         on(OrderStopWork, review.order_stop_work),
         on(LiftStopWork, review.lift_stop_work),
+        on(PublishListing, publication.publish_listing),
         on(Cancel, review.cancel),
         on(DeadlineElapsed, clocks.deadline_elapsed),
         on(ChildCaseUpdated, no_children),

@@ -75,6 +75,10 @@ class Listed(_Event):
     max_until: datetime
     publish_due: datetime
     reminders: list[Clock]
+    publication_owed: bool = False
+    provisional_years: list[int] = Field(
+        default_factory=list, description="years a working-day clock counted Monday–Friday (no holiday table)"
+    )
 
 
 class PlanSubmitted(_Event):
@@ -106,6 +110,9 @@ class ExtensionRequested(_Event):
     new_deadline: datetime
     reason: str
     decision_due: datetime
+    provisional_years: list[int] = Field(
+        default_factory=list, description="years a working-day clock counted Monday–Friday (no holiday table)"
+    )
 
 
 class ExtensionDecided(_Event):
@@ -145,6 +152,9 @@ class Reviewed(_Event):
     new_deadline: datetime | None = None
     reminders: list[Clock] = Field(default_factory=list)
     publish_due: datetime | None = None
+    provisional_years: list[int] = Field(
+        default_factory=list, description="years a working-day clock counted Monday–Friday (no holiday table)"
+    )
 
 
 class PenaltyImposed(_Event):
@@ -214,6 +224,12 @@ class DeadlineMissed(_Event):
     next_due: datetime | None = None
 
 
+class ListingPublished(_Event):
+    type: Literal["listing_published"] = "listing_published"
+    uri: str
+    late: bool
+
+
 class Cancelled(_Event):
     type: Literal["cancelled"] = "cancelled"
     reason: str
@@ -241,6 +257,7 @@ HazardEvent = Annotated[
     | ReminderSent
     | WentOverdue
     | DeadlineMissed
+    | ListingPublished
     | Cancelled,
     Field(discriminator="type"),
 ]

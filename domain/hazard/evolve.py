@@ -19,6 +19,7 @@ from domain.hazard.events import (
     HazardEvent,
     HazardReported,
     Listed,
+    ListingPublished,
     PenaltyAccrued,
     PenaltyImposed,
     PlanDecided,
@@ -87,6 +88,7 @@ def evolve(s: HazardState, e: HazardEvent) -> HazardState:
                 ),
                 progress_due=e.progress_due,
                 publish_due=e.publish_due,
+                publication_owed=e.publication_owed,
                 stop_work=e.stop_work if e.stop_work != StopWork.none else s.stop_work,
                 **_new_deadline(s, e.deadline, e.reminders, e.at),
             )
@@ -282,6 +284,8 @@ def evolve(s: HazardState, e: HazardEvent) -> HazardState:
                 u["explanation_due"] = None
             if e.key == "progress":
                 u.update(progress_due=e.next_due, progress_overdue=True)
+        case ListingPublished():
+            u["publication"] = Entry(at=e.at, by=e.by, data={"uri": e.uri, "late": e.late})
         case Cancelled():
             u.update(
                 status=Status.cancelled,
@@ -292,6 +296,9 @@ def evolve(s: HazardState, e: HazardEvent) -> HazardState:
             )
         case _:
             assert_never(e)
+    provisional = getattr(e, "provisional_years", None)
+    if provisional:  # a working-day clock counted a year the calendar lacks: flag it on the case
+        u["calendar_provisional"] = sorted({*s.calendar_provisional, *provisional})
     return s.model_copy(update=u)
 
 

@@ -50,6 +50,25 @@ _MISSED = {
 
 
 def hazard_notices(before: HazardState, e: Any, after: HazardState) -> list[Notice]:
+    """What each event tells whom; a working-day clock counted in a year without a holiday table is also
+    flagged to the region's supervisors (the date may fall on a holiday: check it)."""
+    out = _notices(before, e, after)
+    years = getattr(e, "provisional_years", None)
+    if years:
+        out.append(
+            Notice(
+                kind="calendar_provisional",
+                recipient_role="supervisor",
+                recipient_party=after.region,
+                subject=f"a working-day deadline counts {', '.join(map(str, years))} Monday–Friday only: "
+                "the policy pack lacks that year's holiday notice; check the date",
+                data={"years": years, "event": e.type},
+            )
+        )
+    return out
+
+
+def _notices(before: HazardState, e: Any, after: HazardState) -> list[Notice]:
     ent, region, up = after.enterprise_id, after.region, parent_region(after.region)
     data = {
         "title": after.title,

@@ -99,6 +99,7 @@ def review(s: HazardState, c: Review, ctx: Context) -> list[HazardEvent]:
                 passed=True,
                 comment=c.comment,
                 publish_due=ctx.policy.add("listing.publish_due", ctx.now) if s.listing else None,
+                provisional_years=ctx.policy.provisional("listing.publish_due", ctx.now) if s.listing else [],
                 at=ctx.now,
                 by=ctx.actor.id,
             )

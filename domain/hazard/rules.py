@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from domain.actors import Role
 from domain.hazard.commands import Source, StopWork
-from domain.hazard.state import HazardState, Status
+from domain.hazard.publication import can_publish
+from domain.hazard.state import LISTED, HazardState, Status
+
+PUBLISHABLE = LISTED | {Status.awaiting_review}
 
 E, INS, S, X, OP, SYS = (
     Role.enterprise,
@@ -33,6 +36,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "reinspect": frozenset({INS, S}),
     "order_stop_work": frozenset({INS, S}),
     "lift_stop_work": frozenset({S}),
+    "publish_listing": frozenset({OP, S}),
     "cancel": frozenset({OP, S}),
 }
 """Who may send each command (besides jurisdiction over the hazard's region and enterprise scope)."""
@@ -118,4 +122,6 @@ def allowed_commands(s: HazardState) -> list[str]:
         if c == "reinspect" and s.ordered_at is None:
             continue
         out.append(c)
+    if can_publish(s) and s.status in PUBLISHABLE:  # the listing's publication (domain/hazard/publication)
+        out.append("publish_listing")
     return out

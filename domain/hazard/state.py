@@ -168,6 +168,15 @@ class HazardState(BaseModel):
     progress_overdue: bool = Field(default=False, description="a progress report is late (listed hazards)")
     review_due: datetime | None = None
     publish_due: datetime | None = None
+    publication_owed: bool = Field(default=False, description="the listing's publication is a recorded clock")
+    calendar_provisional: list[int] = Field(
+        default_factory=list,
+        description="years in which a working-day clock of the case counted Monday–Friday only: the pinned "
+        "pack lacks their holiday notice, so those dates are to be checked",
+    )
+    publication: Entry | None = Field(
+        default=None, description="the listing's public notice (publish_listing)"
+    )
     lapsed: list[str] = Field(default_factory=list, description="clocks that lapsed unmet (by key)")
     warning_list: bool = Field(default=False, description="警示曝光: an overdue listed hazard")
     # parts of the file

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from domain.actors import parent_region
 from domain.base import known
 from domain.decider import Context, Deadline, DeadlineElapsed
 from domain.incident.decide import prefill
@@ -17,6 +16,7 @@ from domain.incident.state import (
     IncidentState,
     Status,
 )
+from domain.jurisdiction import next_level
 
 
 def deadlines(s: IncidentState) -> list[Deadline]:
@@ -28,6 +28,8 @@ def deadlines(s: IncidentState) -> list[Deadline]:
         if st.acknowledged_at is None and not st.missed
     ]
     lapsed = set(s.lapsed)
+    if s.written_report_due is not None and s.written_report_at is None and "written_report" not in lapsed:
+        out.append(Deadline(key="written_report", kind="written_report", due_at=s.written_report_due))
     if (
         s.status in (Status.reported, Status.investigating)
         and s.investigation_due
@@ -58,8 +60,8 @@ def deadline_elapsed(s: IncidentState, c: DeadlineElapsed, ctx: Context) -> list
         return [EvaluationOpened(prefill=prefill(s), due_at=evaluation.deadline, at=now, by=by)]
     if d.kind == "onward_report":
         to = d.key.split(":", 1)[1]
-    elif d.key == "publication":
-        to = parent_region(s.region)
+    elif d.key in ("publication", "written_report"):
+        to = next_level(ctx.policy, s.region)
     else:
-        to = parent_region(authority(s))
+        to = next_level(ctx.policy, authority(s))
     return [DeadlineMissed(key=d.key, due_at=d.due_at, escalated_to=to, at=now, by=by)]

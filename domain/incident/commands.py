@@ -27,6 +27,17 @@ class IncidentType(StrEnum):
     other = "other"
 
 
+class ReportedVia(StrEnum):
+    """How the accident reached the system: anything but the enterprise's own report is 漏报."""
+
+    enterprise = "enterprise"  # the enterprise's own report (also as entered by a duty office)
+    inspection = "inspection"
+    hospital = "hospital"
+    police = "police"
+    tip = "tip"
+    other = "other"
+
+
 class Origin(_Body):
     kind: Literal["tip"]
     case_id: str = Field(min_length=1, max_length=128)
@@ -59,6 +70,13 @@ class Report(_Body):
     description: str = Field(min_length=1, max_length=TEXT)
     concealed: bool = Field(default=False, description="system only: a tip uncovered a concealed accident")
     origin: Origin | None = None
+    reported_via: ReportedVia = Field(
+        default=ReportedVia.enterprise,
+        description="how the accident reached the regulator; other than the enterprise's own report is 漏报",
+    )
+    channel: Literal["phone", "written"] = Field(
+        default="written", description="a phone report (seed 002: 30 minutes) owes the written one (1 hour)"
+    )
 
 
 class Supplement(_Body):
@@ -74,6 +92,21 @@ class AcknowledgeReport(_Body):
 
     type: Literal["acknowledge_report"] = "acknowledge_report"
     note: str = Field(default="", max_length=2000)
+
+
+class FileWrittenReport(_Body):
+    """The written report that follows a phone report (seed 002: within 1 hour of the accident)."""
+
+    type: Literal["file_written_report"] = "file_written_report"
+    uri: str = Field(min_length=1, max_length=2000)
+
+
+class ExtendApproval(_Body):
+    """493号令 Art. 32: the 批复 of an especially major accident may be extended once, by at most 30 days."""
+
+    type: Literal["extend_approval"] = "extend_approval"
+    days: Int = Field(ge=1, le=366)
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class OpenInvestigation(_Body):
@@ -165,6 +198,8 @@ IncidentCommand = Annotated[
     Report
     | Supplement
     | AcknowledgeReport
+    | FileWrittenReport
+    | ExtendApproval
     | OpenInvestigation
     | PauseInvestigation
     | ResumeInvestigation

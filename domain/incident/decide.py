@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.actors import Role, parent_region
+from domain.actors import Role
 from domain.base import known
 from domain.decider import ChildCaseUpdated, Context
 from domain.errors import Conflict, Forbidden, InvalidCommand
@@ -13,6 +13,8 @@ from domain.incident.commands import (
     ApproveReport,
     Cancel,
     DecideInvestigationExtension,
+    ExtendApproval,
+    FileWrittenReport,
     FlagConcealment,
     IncidentType,
     OpenInvestigation,
@@ -21,6 +23,7 @@ from domain.incident.commands import (
     RecordEducation,
     RecordSanction,
     Report,
+    ReportedVia,
     RequestInvestigationExtension,
     ResumeInvestigation,
     SubmitEvaluation,
@@ -28,6 +31,7 @@ from domain.incident.commands import (
     Supplement,
 )
 from domain.incident.events import (
+    ApprovalExtended,
     Cancelled,
     ConcealmentFlagged,
     EducationRecorded,
@@ -46,6 +50,7 @@ from domain.incident.events import (
     ReportSubmitted,
     SanctionRecorded,
     Supplemented,
+    WrittenReportFiled,
 )
 from domain.incident.grading import (
     INVESTIGATED_BY,
@@ -61,6 +66,7 @@ from domain.incident.state import (
     Prefill,
     Step,
 )
+from domain.jurisdiction import next_level
 from domain.policy import PolicyPack
 from domain.timecalc import IsoDuration
 
@@ -89,6 +95,34 @@ def _steps(policy: PolicyPack, region: str, grade: Grade, start: datetime, skip:
     return out
 
 
+def _not_after(ctx: Context, limit: datetime, detail: str, rule: str) -> None:
+    """A move accepted until `limit` only."""
+    if ctx.now > limit:
+        raise Conflict(detail, rule=rule)
+
+
+def _escalating(policy: PolicyPack) -> list[str]:
+    """The reporting failures that move the investigation one level up (提级调查), from the pack."""
+    entry = policy.values.get("incident.escalate_on")
+    return list(entry.value.get("failures", [])) if entry is not None else []
+
+
+def _lateness(policy: PolicyPack, c: Report, now: datetime) -> tuple[bool, datetime | None]:
+    """迟报, and when a written report is still owed.
+
+    493号令 Art. 9: the report within `incident.report_due` (1 hour). Where the pack has
+    `incident.phone_report_due` (seed 002, 三: 30 minutes by phone, written within 1 hour), the first
+    report of either channel is late after 30 minutes, and a phone report owes the written one by 1 hour.
+    """
+    written_due = policy.add("incident.report_due", c.occurred_at)
+    if "incident.phone_report_due" not in policy.values:
+        return now > written_due, None
+    late = now > policy.add("incident.phone_report_due", c.occurred_at)
+    if c.channel == "written":
+        return late or now > written_due, None
+    return late, written_due
+
+
 _WHY = {
     "causes_identified": "the report names no causes",
     "responsible_handled": "a sanction is not recorded as executed",
@@ -107,12 +141,20 @@ def report(s: IncidentState, c: Report, ctx: Context) -> list[IncidentEvent]:
         )
     if c.occurred_at > ctx.now:
         raise InvalidCommand("occurred_at lies in the future", field="occurred_at", rule="not_future")
+    via = ReportedVia.tip if system else c.reported_via
+    if ctx.actor.role == Role.enterprise and via != ReportedVia.enterprise:
+        raise InvalidCommand(
+            "an enterprise reports its own accident: reported_via must be enterprise",
+            field="reported_via",
+            rule="enterprise_reports_itself",
+        )
+    omitted = via != ReportedVia.enterprise  # 漏报: the accident reached the regulator another way
     thresholds = ctx.policy.table("incident.grade_thresholds")
     grade = grade_of(c.deaths, c.serious_injuries, c.direct_loss, thresholds)
     level = INVESTIGATED_BY[grade]
-    if c.concealed:
+    if c.concealed or (omitted and "omitted" in _escalating(ctx.policy)):
         level = one_up(level)
-    late = ctx.now > ctx.policy.add("incident.report_due", c.occurred_at)
+    late, written_due = _lateness(ctx.policy, c, ctx.now)
     return [
         IncidentReported(
             id=ctx.case_id,
@@ -133,6 +175,10 @@ def report(s: IncidentState, c: Report, ctx: Context) -> list[IncidentEvent]:
             route=_steps(ctx.policy, c.region, grade, ctx.now, set()),
             investigation_due=ctx.policy.add("incident.investigation_due", c.occurred_at),
             supplement_until=_supplement_until(ctx.policy, c.incident_type, c.occurred_at),
+            reported_via=via,
+            omitted=omitted,
+            supervised_by=next_level(ctx.policy, c.region) if c.concealed else None,
+            written_report_due=written_due,
             at=ctx.now,
             by=ctx.actor.id,
         )
@@ -141,15 +187,21 @@ def report(s: IncidentState, c: Report, ctx: Context) -> list[IncidentEvent]:
 
 def supplement(s: IncidentState, c: Supplement, ctx: Context) -> list[IncidentEvent]:
     until = known(s.supplement_until, "supplement_until")
-    if ctx.now > until:
-        raise Conflict(
-            f"supplementary reports are accepted until {until.isoformat()} (Art. 13)",
-            rule="supplement_window",
-        )
+    _not_after(
+        ctx,
+        until,
+        f"supplementary reports are accepted until {until.isoformat()} (Art. 13)",
+        "supplement_window",
+    )
     grade = grade_of(
         c.deaths, c.serious_injuries, c.direct_loss, ctx.policy.table("incident.grade_thresholds")
     )
     level = higher(known(s.investigating_level, "investigating_level"), INVESTIGATED_BY[grade])
+    # 谎报: the later figures show the first report understated the casualties (a death among the
+    # injured first reported does not; more people hurt or dead than first reported does)
+    understated = s.first_casualties is not None and c.deaths + c.serious_injuries > s.first_casualties
+    if understated and not s.false_report and "false_report" in _escalating(ctx.policy):
+        level = higher(level, one_up(known(s.investigating_level, "investigating_level")))
     on_route = {st.region for st in s.route}
     return [
         Supplemented(
@@ -160,6 +212,7 @@ def supplement(s: IncidentState, c: Supplement, ctx: Context) -> list[IncidentEv
             grade=grade,
             investigating_level=level,
             new_steps=_steps(ctx.policy, s.region, grade, ctx.now, on_route),
+            understated=understated,
             at=ctx.now,
             by=ctx.actor.id,
         )
@@ -175,6 +228,31 @@ def acknowledge_report(s: IncidentState, c: AcknowledgeReport, ctx: Context) -> 
             rule="reporting_route",
         )
     return [ReportAcknowledged(region=step.region, note=c.note, at=ctx.now, by=ctx.actor.id)]
+
+
+def file_written_report(s: IncidentState, c: FileWrittenReport, ctx: Context) -> list[IncidentEvent]:
+    due = known(s.written_report_due, "written_report_due")
+    return [WrittenReportFiled(uri=c.uri, late=ctx.now > due, at=ctx.now, by=ctx.actor.id)]
+
+
+def extend_approval(s: IncidentState, c: ExtendApproval, ctx: Context) -> list[IncidentEvent]:
+    """493号令 Art. 32: only an especially major accident's 批复, once, by at most the pack's maximum."""
+    due = known(s.approval_due, "approval_due")
+    _not_after(
+        ctx,
+        due,
+        f"the 批复 was due {due.isoformat()}; an extension is decided before the deadline",
+        "extension_before_deadline",
+    )
+    maximum = IsoDuration(str(ctx.policy.table("incident.approval_due")["especially_major_extension_max"]))
+    if ctx.policy.add_iso(_days(c.days), due) > ctx.policy.add_iso(maximum, due):
+        raise InvalidCommand(
+            f"the 批复 of an especially major accident may be extended by at most {maximum.text} (Art. 32)",
+            field="days",
+            rule="extension_max",
+        )
+    new_due = ctx.policy.add_iso(_days(c.days), due)
+    return [ApprovalExtended(days=c.days, reason=c.reason, approval_due=new_due, at=ctx.now, by=ctx.actor.id)]
 
 
 def open_investigation(s: IncidentState, c: OpenInvestigation, ctx: Context) -> list[IncidentEvent]:
@@ -340,7 +418,7 @@ def flag_concealment(s: IncidentState, c: FlagConcealment, ctx: Context) -> list
             source=c.source,
             note=c.note,
             investigating_level=one_up(known(s.investigating_level, "investigating_level")),
-            supervised_by=parent_region(s.region),
+            supervised_by=next_level(ctx.policy, s.region),
             at=ctx.now,
             by=ctx.actor.id,
         )

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.incident.commands import IncidentType, MeasureIn, Origin, SanctionIn
+from domain.incident.commands import IncidentType, MeasureIn, Origin, ReportedVia, SanctionIn
 from domain.incident.grading import Grade, InvestigatingLevel
 from domain.incident.state import Prefill, Step
 from domain.policy import PolicyRef
@@ -42,6 +42,10 @@ class IncidentReported(_Event):
     route: list[Step]
     investigation_due: datetime
     supplement_until: datetime
+    reported_via: ReportedVia = ReportedVia.enterprise
+    omitted: bool = False
+    supervised_by: str | None = None
+    written_report_due: datetime | None = None
 
 
 class Supplemented(_Event):
@@ -53,12 +57,26 @@ class Supplemented(_Event):
     grade: Grade
     investigating_level: InvestigatingLevel
     new_steps: list[Step] = Field(default_factory=list)
+    understated: bool = False
 
 
 class ReportAcknowledged(_Event):
     type: Literal["report_acknowledged"] = "report_acknowledged"
     region: str
     note: str
+
+
+class WrittenReportFiled(_Event):
+    type: Literal["written_report_filed"] = "written_report_filed"
+    uri: str
+    late: bool
+
+
+class ApprovalExtended(_Event):
+    type: Literal["approval_extended"] = "approval_extended"
+    days: int
+    reason: str
+    approval_due: datetime
 
 
 class InvestigationOpened(_Event):
@@ -177,6 +195,8 @@ IncidentEvent = Annotated[
     IncidentReported
     | Supplemented
     | ReportAcknowledged
+    | WrittenReportFiled
+    | ApprovalExtended
     | InvestigationOpened
     | InvestigationPaused
     | InvestigationResumed

@@ -7,6 +7,7 @@ from typing import Any, assert_never
 from domain.actors import parent_region
 from domain.base import known
 from domain.incident.events import (
+    ApprovalExtended,
     Cancelled,
     ConcealmentFlagged,
     DeadlineMissed,
@@ -27,6 +28,7 @@ from domain.incident.events import (
     ReportSubmitted,
     SanctionRecorded,
     Supplemented,
+    WrittenReportFiled,
 )
 from domain.incident.state import (
     Evaluation,
@@ -61,7 +63,11 @@ def evolve(s: IncidentState, e: IncidentEvent) -> IncidentState:
                 investigating_level=e.investigating_level,
                 late_report=e.late_report,
                 concealed=e.concealed,
-                supervised_by=parent_region(e.region) if e.concealed else None,
+                supervised_by=(e.supervised_by or parent_region(e.region)) if e.concealed else None,
+                reported_via=e.reported_via,
+                omitted=e.omitted,
+                first_casualties=e.deaths + e.serious_injuries,
+                written_report_due=e.written_report_due,
                 origin=e.origin,
                 route=e.route,
                 investigation_due=e.investigation_due,
@@ -76,6 +82,7 @@ def evolve(s: IncidentState, e: IncidentEvent) -> IncidentState:
                 direct_loss=e.direct_loss,
                 grade=e.grade,
                 investigating_level=e.investigating_level,
+                false_report=s.false_report or e.understated,
                 route=[*s.route, *e.new_steps],
                 supplements=[
                     *s.supplements,
@@ -95,6 +102,10 @@ def evolve(s: IncidentState, e: IncidentEvent) -> IncidentState:
                 st.model_copy(update={"acknowledged_at": e.at}) if st.region == e.region else st
                 for st in s.route
             ]
+        case WrittenReportFiled():
+            u.update(written_report_at=e.at, late_report=s.late_report or e.late)
+        case ApprovalExtended():
+            u.update(approval_due=e.approval_due, approval_extension_days=e.days)
         case InvestigationOpened():
             u.update(
                 status=Status.investigating,
@@ -242,6 +253,8 @@ def evolve(s: IncidentState, e: IncidentEvent) -> IncidentState:
                 ]
             else:
                 u.update(lapsed=[*s.lapsed, e.key], overdue=True)
+                if e.key == "written_report":  # no written report within the hour: 迟报
+                    u["late_report"] = True
         case Cancelled():
             u.update(status=Status.cancelled, cancelled_reason=e.reason, closed_at=e.at)
         case _:

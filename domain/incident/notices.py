@@ -48,6 +48,15 @@ def incident_notices(before: IncidentState, e: IncidentEvent, after: IncidentSta
             out.append(
                 n("late_report", "supervisor", parent_region(region), "迟报: the accident was reported late")
             )
+        if e.omitted and not e.concealed:
+            out.append(
+                n(
+                    "omitted_report",
+                    "supervisor",
+                    parent_region(region),
+                    f"漏报: the accident reached the regulator by {e.reported_via.value}, not the enterprise",
+                )
+            )
         if e.concealed:
             out.append(
                 n(
@@ -58,8 +67,20 @@ def incident_notices(before: IncidentState, e: IncidentEvent, after: IncidentSta
                 )
             )
         return out
-    if isinstance(e, Supplemented) and e.grade != before.grade:
-        return [n("regraded", "supervisor", auth, f"supplementary report: grade now {e.grade.value}")]
+    if isinstance(e, Supplemented):
+        out = []
+        if e.understated and not before.false_report:
+            out.append(
+                n(
+                    "false_report",
+                    "supervisor",
+                    parent_region(region),
+                    "谎报: the first report understated it",
+                )
+            )
+        if e.grade != before.grade:
+            out.append(n("regraded", "supervisor", auth, f"supplementary report: grade now {e.grade.value}"))
+        return out
     if isinstance(e, ConcealmentFlagged):
         return [
             n(

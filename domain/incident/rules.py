@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domain.actors import Role
 from domain.incident.grading import (
+    Grade,
     InvestigatingLevel,
     authority_region,
 )
@@ -18,6 +19,8 @@ ROLES: dict[str, frozenset[Role]] = {
     "report": frozenset({E, INS, S, OP, SYS}),
     "supplement": frozenset({E, INS, S, OP}),
     "acknowledge_report": frozenset({S}),
+    "file_written_report": frozenset({E, INS, S, OP}),
+    "extend_approval": frozenset({S}),
     "open_investigation": frozenset({INS, S}),
     "pause_investigation": frozenset({INS, S}),
     "resume_investigation": frozenset({INS, S}),
@@ -42,16 +45,25 @@ AUTHORITY_ACTS = frozenset(
         "decide_investigation_extension",
         "submit_report",
         "approve_report",
+        "extend_approval",
         "submit_evaluation",
     }
 )
 _AFTER = ("record_sanction", "publish", "record_education")
 _BY_STATUS: dict[Status, tuple[str, ...]] = {
     Status.none: ("report",),
-    Status.reported: ("supplement", "acknowledge_report", "open_investigation", "flag_concealment", "cancel"),
+    Status.reported: (
+        "supplement",
+        "acknowledge_report",
+        "file_written_report",
+        "open_investigation",
+        "flag_concealment",
+        "cancel",
+    ),
     Status.investigating: (
         "supplement",
         "acknowledge_report",
+        "file_written_report",
         "pause_investigation",
         "request_investigation_extension",
         "decide_investigation_extension",
@@ -62,11 +74,18 @@ _BY_STATUS: dict[Status, tuple[str, ...]] = {
     Status.appraisal_pause: (
         "supplement",
         "acknowledge_report",
+        "file_written_report",
         "resume_investigation",
         "flag_concealment",
         "cancel",
     ),
-    Status.awaiting_approval: ("acknowledge_report", "approve_report", "flag_concealment"),
+    Status.awaiting_approval: (
+        "acknowledge_report",
+        "file_written_report",
+        "approve_report",
+        "extend_approval",
+        "flag_concealment",
+    ),
     Status.implementing: ("acknowledge_report", *_AFTER, "flag_concealment"),
     Status.evaluating: ("submit_evaluation", *_AFTER),
     Status.accountability: ("submit_evaluation", *_AFTER),
@@ -86,6 +105,12 @@ def allowed_commands(s: IncidentState) -> list[str]:
         if c == "acknowledge_report" and not any(st.acknowledged_at is None for st in s.route):
             continue
         if c == "flag_concealment" and s.concealed:
+            continue
+        if c == "file_written_report" and (s.written_report_due is None or s.written_report_at is not None):
+            continue
+        if c == "extend_approval" and (
+            s.grade != Grade.especially_major or s.approval_extension_days is not None
+        ):
             continue
         if c == "publish" and s.publication is not None:
             continue

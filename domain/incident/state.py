@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.incident.commands import IncidentType, Origin
+from domain.incident.commands import IncidentType, Origin, ReportedVia
 from domain.incident.grading import Grade, InvestigatingLevel
 from domain.policy import PolicyRef
 
@@ -123,6 +123,13 @@ class IncidentState(BaseModel):
     investigating_level: InvestigatingLevel | None = None
     late_report: bool = False
     concealed: bool = False
+    reported_via: ReportedVia = ReportedVia.enterprise
+    omitted: bool = False
+    false_report: bool = False
+    first_casualties: int | None = None
+    written_report_due: datetime | None = None
+    written_report_at: datetime | None = None
+    approval_extension_days: int | None = None
     supervised_by: str | None = None
     origin: Origin | None = None
     route: list[Step] = Field(default_factory=list)
@@ -149,13 +156,27 @@ class IncidentState(BaseModel):
     closed_at: datetime | None = None
 
     @property
+    def reporting_failures(self) -> list[str]:
+        """迟报 late_report, 漏报 omitted, 谎报 false_report, 瞒报 concealed (seed 001, task 61)."""
+        failures = {
+            "late_report": self.late_report,
+            "omitted": self.omitted,
+            "false_report": self.false_report,
+            "concealed": self.concealed,
+        }
+        return [name for name, on in failures.items() if on]
+
+    @property
+    def veto_causes(self) -> list[str]:
+        """一票否决 of the region for the year: a 较大 or worse accident (seed 001, task 21) or any
+        reporting failure (task 61: 瞒报、漏报、迟报; 谎报 with them, 493号令 Art. 4)."""
+        out = ["larger_or_worse"] if self.grade is not None and self.grade != Grade.general else []
+        return out + self.reporting_failures
+
+    @property
     def flags(self) -> list[str]:
-        out = []
-        if self.late_report:
-            out.append("late_report")
-        if self.concealed:
-            out.append("concealed")
-        if self.grade is not None and self.grade != Grade.general:
+        out = self.reporting_failures
+        if self.veto_causes:
             out.append("one_vote_veto")
         if self.supervised_by:
             out.append("listed_for_supervision")

@@ -32,6 +32,7 @@ def view(s: IncidentState) -> dict[str, Any]:
     data = s.model_dump(mode="json", exclude={"lapsed"})
     data["type"] = data.pop("incident_type")
     data["flags"] = s.flags
+    data["veto_causes"] = s.veto_causes  # 一票否决 of the region for the year, and why
     data["investigating_authority"] = authority(s) if s.investigating_level else None
     data["deadlines"] = [d.model_dump(mode="json", exclude={"note"}) for d in deadlines(s)]
     data["overdue"] = s.overdue and s.status not in TERMINAL

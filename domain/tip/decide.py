@@ -8,6 +8,7 @@ from domain.actors import Role
 from domain.base import known
 from domain.decider import Context
 from domain.errors import Conflict, Forbidden, InvalidCommand
+from domain.jurisdiction import TREE_KEY, next_level
 from domain.policy import PolicyPack
 from domain.timecalc import IsoDuration
 from domain.tip.commands import (
@@ -154,7 +155,16 @@ def triage(s: TipState, c: Triage, ctx: Context) -> list[TipEvent]:
 
 
 def extend(s: TipState, c: ExtendVerification, ctx: Context) -> list[TipEvent]:
+    """An extension is approved by the level above the tip's own, as the pack's jurisdiction tree says
+    (packs without a tree, pinned before 2026.2, keep the tip's own supervisors: replay decides as before)."""
     due = known(s.verification_due, "verification_due")
+    above = next_level(ctx.policy, s.region)
+    if TREE_KEY in ctx.policy.values and not ctx.actor.covers(above):
+        raise Forbidden(
+            f"a verification extension is approved by the next-higher level ({above}), not by "
+            f"{ctx.actor.region}",
+            rule="next_level_approves",
+        )
     if s.extension is not None:
         raise Conflict(
             f"the verification was already extended once (by {s.extension.days} days); only one "

@@ -34,6 +34,8 @@ def _scoped(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
     rows = [r for r in data.get("by_region", []) if actor.covers(r["region"])]
     totals = rates({f: sum(r[f] for r in rows) for f in FIELDS})
     keep = {k: v for k, v in data.items() if k in ("kind", "period_start", "period_end")}
+    if "region_year" in data:  # the annual record per region: a reader's own regions only
+        keep["region_year"] = [r for r in data["region_year"] if actor.covers(r["region"])]
     return {**keep, "scope": actor.region, "by_region": rows, "totals": totals}
 
 

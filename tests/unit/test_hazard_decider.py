@@ -306,7 +306,7 @@ def test_reminders_then_overdue_then_escalation_without_an_explanation() -> None
     kinds = {(n.kind, n.recipient_role, n.recipient_party) for n in c.notices}
     assert ("overdue", "enterprise_responsible", ENT) in kinds and ("overdue", "supervisor", REGION) in kinds
     assert c.fire_until(c.now + timedelta(days=4)) == ["deadline_missed"]
-    assert ("escalation", "supervisor", "500100") in {
+    assert ("escalation", "supervisor", "500000") in {  # 重庆: a district's next level is the municipality
         (n.kind, n.recipient_role, n.recipient_party) for n in c.notices
     }
 

@@ -229,7 +229,8 @@ def test_concealment_lists_one_level_up_and_moves_the_investigation_up() -> None
     c = Case()
     c.do(ENTERPRISE, report(1))
     c.do(CITY, {"type": "flag_concealment", "source": "tip", "note": "hidden deaths"})
-    assert c.state.concealed and c.state.supervised_by == "500100"
+    # the jurisdiction tree: a district of 重庆 (50) sits directly under the municipality
+    assert c.state.concealed and c.state.supervised_by == "500000"
     assert c.state.investigating_level == INCIDENT_LEVELS["city"]
     with pytest.raises(Conflict):
         c.do(CITY, {"type": "flag_concealment", "source": "tip", "note": "again"})
@@ -278,7 +279,8 @@ def test_an_overdue_investigation_escalates_above_the_authority() -> None:
     c = Case()
     c.do(ENTERPRISE, report(1))
     assert c.fire("investigation") == ["deadline_missed"]
-    assert c.state.overdue and ("escalation", "500100") in [(n.kind, n.recipient_party) for n in c.notices]
+    # above the district authority is the municipality (jurisdiction tree), not the code-level 500100
+    assert c.state.overdue and ("escalation", "500000") in [(n.kind, n.recipient_party) for n in c.notices]
 
 
 @pytest.mark.parametrize("missing", ["causes", "enterprise_responsibility", "regulatory_responsibility"])

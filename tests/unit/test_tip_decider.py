@@ -34,6 +34,8 @@ OPERATOR = Actor(id="op-1", role=Role.operator, region=REGION)
 INSPECTOR = Actor(id="insp-1", role=Role.inspector, region=REGION)
 SUPERVISOR = Actor(id="sup-1", role=Role.supervisor, region=REGION)
 CITY_SUPERVISOR = Actor(id="sup-city", role=Role.supervisor, region="500100")
+# the next-higher level of a 重庆 district is the municipality: it approves a verification extension
+ABOVE = Actor(id="sup-muni", role=Role.supervisor, region="500000")
 OTHER_INSPECTOR = Actor(id="insp-9", role=Role.inspector, region="500108")
 AUDITOR = Actor(id="aud-1", role=Role.auditor, region="500000")
 ENTERPRISE = Actor(id="ent-user", role=Role.enterprise, region=REGION, enterprise_id="E-1")
@@ -427,11 +429,11 @@ def test_supervisor_extends_verification_once_by_at_most_30_days() -> None:
     t = Tip().verifying()
     original = t.state.verification_due
     assert original is not None
-    t.do(SUPERVISOR, {"type": "extend_verification", "days": 30, "reason": "needs a night inspection"})
+    t.do(ABOVE, {"type": "extend_verification", "days": 30, "reason": "needs a night inspection"})
     assert t.state.verification_due == original + timedelta(days=30)
     assert t.state.extension is not None and t.state.extension.previous_due == original
     assert TIP.deadlines(t.state)[0].due_at == original + timedelta(days=30)
-    err = t.refused(SUPERVISOR, {"type": "extend_verification", "days": 1, "reason": "again"}, Conflict)
+    err = t.refused(ABOVE, {"type": "extend_verification", "days": 1, "reason": "again"}, Conflict)
     assert "only one" in err.detail
 
 
@@ -439,7 +441,7 @@ def test_stale_verification_timer_after_an_extension_does_nothing() -> None:
     t = Tip().verifying()
     original = t.state.verification_due
     assert original is not None
-    t.do(SUPERVISOR, {"type": "extend_verification", "days": 10, "reason": "more time"})
+    t.do(ABOVE, {"type": "extend_verification", "days": 10, "reason": "more time"})
     before = t.state
     stale = {"type": "deadline_elapsed", "key": "verification", "due_at": original.isoformat()}
     assert t.do(SYSTEM, stale) == [] and t.state == before
@@ -447,7 +449,7 @@ def test_stale_verification_timer_after_an_extension_does_nothing() -> None:
 
 def test_extension_beyond_the_maximum_is_refused() -> None:
     t = Tip().verifying()
-    err = t.refused(SUPERVISOR, {"type": "extend_verification", "days": 31, "reason": "x"}, InvalidCommand)
+    err = t.refused(ABOVE, {"type": "extend_verification", "days": 31, "reason": "x"}, InvalidCommand)
     assert err.extra["rule"] == "extension_max"
 
 
@@ -457,13 +459,23 @@ def test_only_a_supervisor_extends_verification() -> None:
     assert err.extra["rule"] == "role"
 
 
+def test_an_extension_is_approved_by_the_next_higher_level_not_the_same_level() -> None:
+    t = Tip().verifying()
+    err = t.refused(SUPERVISOR, {"type": "extend_verification", "days": 5, "reason": "x"}, Forbidden)
+    assert err.extra["rule"] == "next_level_approves" and "500000" in err.detail
+    # 500100 is no government in 重庆: the tree puts the district directly under the municipality
+    t.refused(CITY_SUPERVISOR, {"type": "extend_verification", "days": 5, "reason": "x"}, Forbidden)
+    t.do(ABOVE, {"type": "extend_verification", "days": 5, "reason": "x"})
+    assert t.state.extension is not None
+
+
 def test_extension_needs_a_reason_and_must_come_before_the_deadline() -> None:
     t = Tip().verifying()
-    assert t.refused(SUPERVISOR, {"type": "extend_verification", "days": 5, "reason": " "}, InvalidCommand)
+    assert t.refused(ABOVE, {"type": "extend_verification", "days": 5, "reason": " "}, InvalidCommand)
     with pytest.raises(ValidationError):
         TIP.parse_command({"type": "extend_verification", "days": 0, "reason": "x"})
     t.fire("verification")
-    t.refused(SUPERVISOR, {"type": "extend_verification", "days": 5, "reason": "late"}, Conflict)
+    t.refused(ABOVE, {"type": "extend_verification", "days": 5, "reason": "late"}, Conflict)
 
 
 def test_missed_verification_is_overdue_and_escalated_and_a_late_verification_clears_it() -> None:
@@ -1144,5 +1156,5 @@ def test_second_scale_test_pack_runs_the_same_rules() -> None:
     assert TIP.deadlines(t.state)[0].due_at == T0 + timedelta(seconds=30)
     t.do(OPERATOR, {"type": "triage", "in_scope": True})
     assert t.state.verification_due == T0 + timedelta(seconds=60)
-    err = t.refused(SUPERVISOR, {"type": "extend_verification", "days": 1, "reason": "x"}, InvalidCommand)
+    err = t.refused(ABOVE, {"type": "extend_verification", "days": 1, "reason": "x"}, InvalidCommand)
     assert err.extra["rule"] == "extension_max"

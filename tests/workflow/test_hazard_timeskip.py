@@ -128,7 +128,8 @@ async def test_overdue_general_hazard_asks_for_an_explanation_and_escalates_with
     view = await hazard.skip(timedelta(days=3, hours=1))  # no written explanation within 3 days
     notices = await hazard.notices()
     escalations = [n for n in notices if n[0] == "escalation"]
-    assert escalations and all(p == "500100" for _, _, p in escalations)  # one level up: 区 → 市
+    # one level up in the jurisdiction tree: a 重庆 district → the municipality
+    assert escalations and all(p == "500000" for _, _, p in escalations)
     assert "explanation" not in [d["kind"] for d in view["deadlines"]]
 
     # late, but the enterprise still explains and rectifies; a second person reviews; closed
