@@ -399,6 +399,8 @@ class CaseService:
         cursor: str | None = None,
         as_of: datetime | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
+        if kind == "enterprise":
+            check_role(actor, RECORD_READERS, "an enterprise's record")
         scope_region, scope_enterprise = list_scope(actor, region, enterprise_id)
         f = ListFilters(
             kind=kind,

@@ -125,6 +125,10 @@ async def test_who_reads_an_enterprise_record(app: App) -> None:
         assert r.json()["code"] == "forbidden"
         r = await app.http.get(f"/v1/enterprises/{record_id(ent)}", headers=who)
         assert r.status_code == 403, r.text
+    r = await app.http.get("/v1/enterprises", headers=app.token("exp-1", "expert", REGION))
+    assert r.status_code == 403 and r.json()["rule"] == "role", r.text
+    r = await app.http.get("/v1/enterprises", headers=inspector)
+    assert r.status_code == 200 and record_id(ent) in [c["id"] for c in r.json()["items"]]
     r = await app.http.get("/v1/enterprises/ENT-NONE/record", headers=inspector)
     assert r.status_code == 404 and r.json()["code"] == "not_found"
     for hostile in ("%00", "%E2%80%AE" * 3, "x" * 101, "..%2F..%2Fetc"):

@@ -344,3 +344,30 @@ def test_facts_from_a_real_hazard_reach_the_record() -> None:
     )
     assert case_facts("tip", state) is None and case_facts("hazard", HAZARD.initial_state()) is None
     assert record_id(ENT) == record_id(ENT) != record_id("E-2")
+
+
+def test_a_major_incident_reported_by_the_enterprise_tells_its_grade() -> None:
+    """facts.py reads an incident's state: 10 deaths is a 重大 accident (493号令 Art. 3)."""
+    from domain.incident import INCIDENT
+
+    occurred = T0 - timedelta(minutes=20)
+    report = {
+        "type": "report",
+        "occurred_at": occurred.isoformat(),
+        "enterprise_id": ENT,
+        "region": REGION,
+        "incident_type": "industrial",
+        "deaths": 10,
+        "serious_injuries": 0,
+        "direct_loss": "0",
+        "description": "d",
+    }
+    ctx = Context(actor=ENTERPRISE_USER, now=T0, policy=PACK, case_id="IN-7")
+    state = INCIDENT.initial_state()
+    for e in INCIDENT.decide(state, INCIDENT.parse_command(report), ctx):
+        state = INCIDENT.evolve(state, e)
+    told = case_facts("incident", state)
+    assert told is not None and told[:2] == (ENT, REGION)
+    r = Record()
+    r.tell("IN-7", CaseFacts.model_validate(told[2]), kind="incident")
+    assert r.grounds == ["三"] and [c.cause for c in r.state.credit_causes] == ["major_accident"]
