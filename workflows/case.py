@@ -359,12 +359,13 @@ class CaseWorkflow:
         except BaseException:
             self._state = previous
             raise
+        # the enterprise's record is told before the command counts as done (its answer, `created`)
+        await self._tell_record(facts_before)
         self._version = recorded.version
         self._wake = True
         self._upsert_search_attributes()
         for child in children:
             await self._start_child(child)
-        await self._tell_record(facts_before)
         if self._inp.parent is not None:
             summary = self.decider.summary(self._state)
             if summary != summary_before:
@@ -439,23 +440,24 @@ class CaseWorkflow:
             return
         enterprise_id, region, facts = told
         rid = record_id(enterprise_id)
-        if rid not in self._records_opened:
-            command = {"type": "open_record", "enterprise_id": enterprise_id, "region": region}
-            await self._start_case(
-                CaseInput(
-                    case_id=rid,
-                    kind="enterprise",
-                    policy=self._inp.policy,
-                    command=command,
-                    actor=SYSTEM,
-                    command_id="create",
-                )
-            )
-            self._records_opened.add(rid)
         update = ChildCaseUpdated(
             child_id=self._inp.case_id, child_kind=self.decider.kind, ref="facts", summary=facts
         )
+        # the case's own command stands whatever happens here; the record hears of the next change
         try:
+            if rid not in self._records_opened:
+                command = {"type": "open_record", "enterprise_id": enterprise_id, "region": region}
+                await self._start_case(
+                    CaseInput(
+                        case_id=rid,
+                        kind="enterprise",
+                        policy=self._inp.policy,
+                        command=command,
+                        actor=SYSTEM,
+                        command_id="create",
+                    )
+                )
+                self._records_opened.add(rid)
             await workflow.get_external_workflow_handle(rid).signal("case_facts", update)
         except Exception as e:
             workflow.logger.warning("record %s not told of %s: %s", rid, self._inp.case_id, e)
