@@ -32,7 +32,8 @@ from domain.enterprise.events import (
     RemovalRequested,
     StopWorkRefused,
 )
-from domain.enterprise.rules import CAUSE_OF_GROUND, closure_grounds
+from domain.enterprise.evolve import penalties_of
+from domain.enterprise.rules import CAUSE_OF_GROUND, closure_grounds, penalty_windows
 from domain.enterprise.state import CaseFacts, EnterpriseState, Status
 from domain.errors import Conflict, InvalidCommand
 from domain.policy import PolicyPack
@@ -67,7 +68,9 @@ def case_facts(s: EnterpriseState, c: ChildCaseUpdated, ctx: Context) -> list[En
         ) from None
     if s.cases.get(c.child_id) == facts:
         return []
-    return [CaseFactsRecorded(case_id=c.child_id, facts=facts, at=ctx.now, by=ctx.actor.id)]
+    penalties = penalties_of({**s.cases, c.child_id: facts})
+    windows = penalty_windows(penalties, ctx.policy, ctx.now)
+    return [CaseFactsRecorded(case_id=c.child_id, facts=facts, windows=windows, at=ctx.now, by=ctx.actor.id)]
 
 
 def record_refusal(s: EnterpriseState, c: RecordRefusal, ctx: Context) -> list[EnterpriseEvent]:

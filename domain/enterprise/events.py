@@ -31,6 +31,9 @@ class CaseFactsRecorded(_Event):
     type: Literal["case_facts_recorded"] = "case_facts_recorded"
     case_id: str
     facts: CaseFacts
+    windows: dict[str, int] = Field(
+        default_factory=dict, description="the enterprise's penalties within each Art. 113 window, then"
+    )
 
 
 class StopWorkRefused(_Event):

@@ -43,7 +43,7 @@ def _stop_work(s: EnterpriseState, case_id: str, facts: CaseFacts, at: Any) -> l
     return records
 
 
-def _penalties(cases: dict[str, CaseFacts]) -> list[PenaltyFact]:
+def penalties_of(cases: dict[str, CaseFacts]) -> list[PenaltyFact]:
     seen: dict[tuple[str, str], PenaltyFact] = {}
     for c in cases.values():
         for p in c.penalties:
@@ -70,8 +70,10 @@ def evolve(s: EnterpriseState, e: Any) -> EnterpriseState:
         case CaseFactsRecorded():
             cases = {**s.cases, e.case_id: e.facts}
             u.update(
-                cases=cases, penalties=_penalties(cases), stop_work=_stop_work(s, e.case_id, e.facts, e.at)
+                cases=cases, penalties=penalties_of(cases), stop_work=_stop_work(s, e.case_id, e.facts, e.at)
             )
+            if e.windows:
+                u.update(penalty_windows=e.windows, windows_as_of=e.at)
         case StopWorkRefused():
             order = s.stop_work_in_force(e.case_id)
             if order is not None:

@@ -75,13 +75,22 @@ def penalties_within(penalties: list[PenaltyFact], since: datetime, now: datetim
     return sum(1 for p in penalties if since <= p.at <= now)
 
 
+def penalty_windows(penalties: list[PenaltyFact], policy: PolicyPack, now: datetime) -> dict[str, int]:
+    """The enterprise's penalties within each window of `enforcement.closure_threshold`, ending now."""
+    t = policy.table("enforcement.closure_threshold")
+    return {
+        str(w): penalties_within(penalties, _back(policy, str(w), now), now)
+        for w in (t["window"], t["window_year"])
+    }
+
+
 def closure_grounds(s: EnterpriseState, policy: PolicyPack, now: datetime) -> list[tuple[str, str]]:
     """The items of Art. 113 the record's facts meet now: [(item, reason)]."""
     out: list[tuple[str, str]] = []
     if any(c.major_open for c in s.cases.values()):
         t = policy.table("enforcement.closure_threshold")
-        short = penalties_within(s.penalties, _back(policy, str(t["window"]), now), now)
-        year = penalties_within(s.penalties, _back(policy, str(t["window_year"]), now), now)
+        counts = penalty_windows(s.penalties, policy, now)
+        short, year = counts[str(t["window"])], counts[str(t["window_year"])]
         if short >= int(t["penalties"]):
             out.append(("一", f"a 重大事故隐患 and {short} penalties within {t['window']}"))
         elif year >= int(t["penalties_year_major"]):

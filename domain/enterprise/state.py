@@ -100,6 +100,10 @@ class EnterpriseState(BaseModel):
     region: str = "000000"
     cases: dict[str, CaseFacts] = Field(default_factory=dict)
     penalties: list[PenaltyFact] = Field(default_factory=list)
+    penalty_windows: dict[str, int] = Field(
+        default_factory=dict, description="penalties within each Art. 113 window, as of windows_as_of"
+    )
+    windows_as_of: datetime | None = None
     stop_work: list[StopWorkRecord] = Field(default_factory=list)
     closure: list[ClosureProposal] = Field(default_factory=list)
     credit_causes: list[CreditCause] = Field(default_factory=list, description="causes not yet decided")

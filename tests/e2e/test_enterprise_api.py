@@ -75,6 +75,7 @@ async def test_three_penalties_on_two_major_hazards_lead_to_closure_proposal_and
     assert record["id"] == record_id(ent) and record["enterprise_id"] == ent and record["region"] == REGION
     assert [p["ground"] for p in record["closure"]] == ["一"]
     assert len(record["penalties"]) == 3 and sorted(record["open_major_hazards"]) == sorted(hazards)
+    assert record["penalty_windows"] == {"PT300S": 3, "PT600S": 3}
     assert [c["cause"] for c in record["credit_causes"]] == ["closure_proposed"]
 
     listing = {"type": "decide_listing", "listed": True, "decision_no": "渝应急失信〔2026〕1号"}

@@ -28,6 +28,14 @@ FAR_INSPECTOR = Actor(id="insp-9", role=Role.inspector, region="500108")
 SUPERVISOR = Actor(id="sup-1", role=Role.supervisor, region="500100")
 ENTERPRISE_USER = Actor(id="ent-1", role=Role.enterprise, region=REGION, enterprise_id=ENT)
 DAY = timedelta(days=1)
+HAZARD_REPORT = {
+    "type": "report",
+    "title": "t",
+    "enterprise_id": ENT,
+    "region": REGION,
+    "source": "inspection",
+    "category": "unsafe_condition",
+}
 
 
 class Record:
@@ -118,6 +126,11 @@ def test_the_third_penalty_within_180_days_with_a_major_hazard_proposes_closure(
     ]
     assert r.grounds == ["一"] and [c.cause for c in r.state.credit_causes] == ["closure_proposed"]
     assert "closure_proposal" in [n.kind for n in r.notices]
+    assert r.state.penalty_windows == {"P180D": 3, "P1Y": 3} and r.state.windows_as_of == r.now
+    r.hazard("HZ-1", major=True)  # a later fact, 120 days on: the first penalty has left the 180 days
+    r.now += 61 * DAY
+    r.hazard("HZ-1", major=True, open_=False)
+    assert r.state.penalty_windows == {"P180D": 2, "P1Y": 3}
 
 
 def test_penalties_on_two_major_hazards_count_together() -> None:
@@ -317,16 +330,8 @@ def test_facts_from_a_real_hazard_reach_the_record() -> None:
     """domain/enterprise/facts.py reads a hazard's state: level, penalties, stop-work."""
     state = HAZARD.initial_state()
     now = T0
-    report = {
-        "type": "report",
-        "title": "t",
-        "enterprise_id": ENT,
-        "region": REGION,
-        "source": "inspection",
-        "category": "unsafe_condition",
-    }
     steps = [
-        report,
+        HAZARD_REPORT,
         {"type": "grade", "level": "major", "basis": {"standard": "s", "clause": "c"}},
         {"type": "impose_penalty", "amount": "500", "decision_no": "D-1", "legal_basis": "Art. 102"},
         {"type": "order_stop_work", "scope": "full", "reason": "danger"},
@@ -371,3 +376,40 @@ def test_a_major_incident_reported_by_the_enterprise_tells_its_grade() -> None:
     r = Record()
     r.tell("IN-7", CaseFacts.model_validate(told[2]), kind="incident")
     assert r.grounds == ["三"] and [c.cause for c in r.state.credit_causes] == ["major_accident"]
+
+
+def test_a_failed_reinspection_under_a_full_stop_work_order_tells_ground_two() -> None:
+    """facts.py: a non-compliant re-inspection after 停产停业整顿 was ordered is 'still lacking' (二);
+    one before the order, or under a partial order, is not."""
+    state = HAZARD.initial_state()
+    now = T0
+
+    def do(cmd: dict[str, Any]) -> CaseFacts:
+        nonlocal state, now
+        now += timedelta(minutes=1)
+        ctx = Context(
+            actor=SUPERVISOR if "lift" in cmd["type"] else INSPECTOR, now=now, policy=PACK, case_id="HZ-8"
+        )
+        for e in HAZARD.decide(state, HAZARD.parse_command(cmd), ctx):
+            state = HAZARD.evolve(state, e)
+        told = case_facts("hazard", state)
+        assert told is not None
+        return CaseFacts.model_validate(told[2])
+
+    do(HAZARD_REPORT)
+    do({"type": "grade", "level": "general", "deadline": (T0 + 7 * DAY).isoformat()})
+    do({"type": "reinspect", "compliant": False, "note": "before any order"})
+    assert not do({"type": "order_stop_work", "scope": "partial", "reason": "r"}).lacking_after_suspension
+    assert not do({"type": "reinspect", "compliant": False, "note": "partial"}).lacking_after_suspension
+    facts = do({"type": "order_stop_work", "scope": "full", "reason": "停产停业整顿"})
+    assert facts.stop_work == "full" and not facts.lacking_after_suspension
+    assert do({"type": "reinspect", "compliant": False, "note": "still lacking"}).lacking_after_suspension
+    r = Record()
+    r.tell("HZ-8", CaseFacts.model_validate(told_facts(state)))
+    assert r.grounds == ["二"]
+
+
+def told_facts(state: Any) -> dict[str, Any]:
+    told = case_facts("hazard", state)
+    assert told is not None
+    return told[2]
