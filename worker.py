@@ -62,6 +62,19 @@ def workflow_classes() -> list[type]:
     return list(WORKFLOW_BY_KIND.values())
 
 
+def with_records(workflows: Sequence[type]) -> list[type]:
+    """A hazard or incident workflow starts its enterprise's record on its own task queue
+    (workflows/case.py): a worker that runs one runs the record's workflow too."""
+    from workflows.kinds import WORKFLOW_BY_KIND
+
+    out = list(workflows)
+    record = WORKFLOW_BY_KIND.get("enterprise")
+    tellers = {WORKFLOW_BY_KIND.get("hazard"), WORKFLOW_BY_KIND.get("incident")} - {None}
+    if record is not None and record not in out and tellers & set(out):
+        out.append(record)
+    return out
+
+
 def activity_functions(store: StoreActivities, extra: Sequence[Any] = ()) -> list[Any]:
     return [store.record_events, *extra]
 
@@ -79,7 +92,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=list(workflows) if workflows is not None else workflow_classes(),
+        workflows=with_records(workflows) if workflows is not None else workflow_classes(),
         activities=activity_functions(store, extra_activities),
         workflow_runner=workflow_runner(extra_passthrough),
         max_cached_workflows=max_cached_workflows,

@@ -70,6 +70,16 @@ def check_read(actor: Actor, region: str, enterprise_id: str | None) -> None:
     check_covers(actor, region)
 
 
+RECORD_READERS = frozenset({Role.enterprise, Role.inspector, Role.supervisor, Role.operator, Role.auditor})
+
+
+def check_read_record(actor: Actor, region: str, enterprise_id: str | None) -> None:
+    """An enterprise's record (penalties, closure proposals, the credit listing): the enterprise itself,
+    and the officers and auditors whose jurisdiction covers the enterprise's region; not experts."""
+    check_role(actor, RECORD_READERS, "an enterprise's record")
+    check_read(actor, region, enterprise_id)
+
+
 def list_scope(actor: Actor, region: str | None, enterprise_id: str | None) -> tuple[str, str | None]:
     """The (region, enterprise) a list may show: narrowed to the actor's scope; refuses a wider request."""
     if actor.role == Role.enterprise:

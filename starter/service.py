@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -21,9 +21,10 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.access import check_read, check_reveal, list_scope
-from domain.actors import Actor
+from domain.access import RECORD_READERS, check_read, check_read_record, check_reveal, check_role, list_scope
+from domain.actors import Actor, Role
 from domain.decider import Context, KindSpec, check_system_command
+from domain.enterprise import record_id
 from domain.errors import (
     DomainError,
     IdempotencyMismatch,
@@ -79,6 +80,11 @@ def register_kind(plural: str, kind: str, prefix: str, workflow_type: str, creat
     )
     register(spec)
     serve_kind(spec)
+
+
+def reads(kind: str) -> Callable[[Actor, str, str | None], None]:
+    """Who may read a case of `kind`: an enterprise record has readers of its own."""
+    return check_read_record if kind == "enterprise" else check_read
 
 
 class NotFound(Exception):
@@ -315,6 +321,13 @@ class CaseService:
             events=[EventOut(version=e.version, type=e.type, data=e.data) for e in recorded],
         )
 
+    async def enterprise_record(self, enterprise_id: str, actor: Actor) -> dict[str, Any]:
+        """The record of one enterprise (case kind `enterprise`), for those who may read it."""
+        check_role(actor, RECORD_READERS, "an enterprise's record")
+        if actor.role == Role.enterprise and actor.enterprise_id != enterprise_id:
+            check_read(actor, "000000", enterprise_id)  # refuses: another enterprise's record
+        return await self.view("enterprise", record_id(enterprise_id), actor)
+
     # ---- reads --------------------------------------------------------------------------------------------
 
     async def _row(self, kind: str, case_id: str, *, head: bool = False) -> Any:
@@ -334,7 +347,7 @@ class CaseService:
         as_of: datetime | None = None,
     ) -> dict[str, Any]:
         row = await self._row(kind, case_id)
-        check_read(actor, row.region, row.enterprise_id)
+        reads(kind)(actor, row.region, row.enterprise_id)
         if as_of is not None:
             async with self.engine.connect() as conn:
                 records = await read_stream(conn, case_id, until=as_of)
@@ -351,7 +364,7 @@ class CaseService:
 
     async def events(self, kind: str, case_id: str, actor: Actor) -> list[dict[str, Any]]:
         row = await self._row(kind, case_id)
-        check_read(actor, row.region, row.enterprise_id)
+        reads(kind)(actor, row.region, row.enterprise_id)
         async with self.engine.connect() as conn:
             stream = await read_stream(conn, case_id)
         return [
@@ -383,6 +396,8 @@ class CaseService:
         cursor: str | None = None,
         as_of: datetime | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
+        if kind == "enterprise":
+            check_role(actor, RECORD_READERS, "an enterprise's record")
         scope_region, scope_enterprise = list_scope(actor, region, enterprise_id)
         f = ListFilters(
             kind=kind,

@@ -7,7 +7,9 @@
 - the earliest deadline of `deadlines(state)` is awaited with `wait_condition(timeout=...)` and turned
   into a `deadline_elapsed` system command through the same `decide`;
 - search attributes mirror `index(state)`; children are started as child workflows and report back
-  with the `child_updated` signal; continue-as-new carries the state when the server suggests it.
+  with the `child_updated` signal; continue-as-new carries the state when the server suggests it;
+- a case whose facts matter to its enterprise's record (domain/enterprise/facts.py) tells that record's
+  workflow (started on demand, one per enterprise) with the `case_facts` signal when they change.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         Decider,
         check_system_command,
     )
+    from domain.enterprise import case_facts, record_id
     from domain.errors import DomainError, IdempotencyMismatch, InvalidCommand, from_validation
     from domain.registry import specs
     from workflows import search_attributes as sa
@@ -142,6 +145,7 @@ class CaseWorkflow:
         # would spin on them), they are owed again only once the state names another due time
         self._spent_deadlines: set[tuple[str, datetime]] = set()
         self._checked: dict[str, Checked] = {}  # by update id, from `execute`'s validator to its handler
+        self._records_opened: set[str] = set()  # enterprise records this run has started (or found)
         if inp.carried is not None:
             self._state = self.decider.parse_state(inp.carried.state)
             self._version = inp.carried.version
@@ -296,6 +300,9 @@ class CaseWorkflow:
 
     @workflow.signal
     async def child_updated(self, update: ChildCaseUpdated) -> None:
+        await self._child_update(update)
+
+    async def _child_update(self, update: ChildCaseUpdated) -> None:
         async with self._lock:
             try:
                 await self._apply(update, SYSTEM, None)
@@ -347,6 +354,7 @@ class CaseWorkflow:
         # events make. Should recording fail, the state goes back and the failure is the command's.
         previous = self._state
         summary_before = self.decider.summary(previous)
+        facts_before = case_facts(self.decider.kind, previous)
         children = []
         for e in events:
             before = self._state
@@ -379,6 +387,8 @@ class CaseWorkflow:
         except BaseException:
             self._state = previous
             raise
+        # the enterprise's record is told before the command counts as done (its answer, `created`)
+        await self._tell_record(facts_before)
         self._version = recorded.version
         self._wake = True
         self._upsert_search_attributes()
@@ -418,30 +428,67 @@ class CaseWorkflow:
         workflow.upsert_search_attributes(updates)
 
     async def _start_child(self, child: Any) -> None:
+        await self._start_case(
+            CaseInput(
+                case_id=child.case_id,
+                kind=child.kind,
+                policy=self._inp.policy,
+                command=child.command,
+                actor=SYSTEM,
+                command_id="create",
+                parent=ParentRef(case_id=self._inp.case_id, kind=self.decider.kind, ref=child.ref),
+            )
+        )
+
+    async def _start_case(self, case: CaseInput) -> None:
+        """Start another case's workflow, abandoned when this one closes; one that exists already is fine."""
         from temporalio.workflow import ParentClosePolicy
 
-        child_input = CaseInput(
-            case_id=child.case_id,
-            kind=child.kind,
-            policy=self._inp.policy,
-            command=child.command,
-            actor=SYSTEM,
-            command_id="create",
-            parent=ParentRef(case_id=self._inp.case_id, kind=self.decider.kind, ref=child.ref),
-        )
         try:
             await workflow.start_child_workflow(
-                self.child_workflows[child.kind],
-                child_input,
-                id=child.case_id,
+                self.child_workflows[case.kind],
+                case,
+                id=case.case_id,
                 task_queue=workflow.info().task_queue,
                 parent_close_policy=ParentClosePolicy.ABANDON,
             )
         except Exception as e:
             if type(e).__name__ == "WorkflowAlreadyStartedError":
-                workflow.logger.info("child %s already exists", child.case_id)
+                workflow.logger.info("case %s already exists", case.case_id)
             else:
                 raise
+
+    async def _tell_record(self, before: tuple[str, str, dict[str, Any]] | None) -> None:
+        """Tell the enterprise's record (started on demand) this case's facts when they changed. Behind a
+        patch: histories recorded before the enterprise record existed replay without these commands."""
+        told = case_facts(self.decider.kind, self._state)
+        if told is None or told == before or "enterprise" not in self.child_workflows:
+            return
+        if not workflow.patched("enterprise-record"):
+            return
+        enterprise_id, region, facts = told
+        rid = record_id(enterprise_id)
+        update = ChildCaseUpdated(
+            child_id=self._inp.case_id, child_kind=self.decider.kind, ref="facts", summary=facts
+        )
+        # the case's own command stands whatever happens here; the record hears of the next change
+        try:
+            if rid not in self._records_opened:
+                command = {"type": "open_record", "enterprise_id": enterprise_id, "region": region}
+                await self._start_case(
+                    CaseInput(
+                        case_id=rid,
+                        kind="enterprise",
+                        policy=self._inp.policy,
+                        command=command,
+                        actor=SYSTEM,
+                        command_id="create",
+                    )
+                )
+                self._records_opened.add(rid)
+            await workflow.get_external_workflow_handle(rid).signal("case_facts", update)
+        except Exception as e:
+            workflow.logger.warning("record %s not told of %s: %s", rid, self._inp.case_id, e)
 
     async def _tell_parent(self, parent: ParentRef, summary: dict[str, Any]) -> None:
         handle = workflow.get_external_workflow_handle(parent.case_id)

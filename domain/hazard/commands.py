@@ -5,6 +5,7 @@ The bodies as sent: docs/http-api.md#commands; their rules: docs/rules.md#hazard
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -189,6 +190,9 @@ class ImposePenalty(_Body):
     amount: Money = Field(gt=0, max_digits=14, decimal_places=2, description="yuan")
     decision_no: str = Field(min_length=1, max_length=100)
     legal_basis: str = Field(min_length=1, max_length=500)
+    confiscated: Money = Field(
+        default=Decimal(0), ge=0, max_digits=14, decimal_places=2, description="没收违法所得, yuan"
+    )
 
 
 class Reinspect(_Body):

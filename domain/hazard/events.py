@@ -162,6 +162,7 @@ class PenaltyImposed(_Event):
     amount: Decimal
     decision_no: str
     legal_basis: str
+    confiscated: Decimal = Field(default=Decimal(0), description="没收违法所得 (yuan)")
 
 
 class ClosureProposed(_Event):

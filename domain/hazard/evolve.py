@@ -210,7 +210,12 @@ def evolve(s: HazardState, e: HazardEvent) -> HazardState:
                 )
         case PenaltyImposed():
             fine = Fine(
-                amount=e.amount, decision_no=e.decision_no, legal_basis=e.legal_basis, at=e.at, by=e.by
+                amount=e.amount,
+                decision_no=e.decision_no,
+                legal_basis=e.legal_basis,
+                confiscated=e.confiscated,
+                at=e.at,
+                by=e.by,
             )
             u["penalty"] = s.penalty.model_copy(update={"fines": [*s.penalty.fines, fine]})
         case ClosureProposed():

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 from domain.actors import Role
 from domain.base import known
@@ -11,7 +11,7 @@ from domain.decider import (
     Context,
 )
 from domain.errors import Conflict, Forbidden, InvalidCommand
-from domain.hazard.clocks import DAY, neg, reminders
+from domain.hazard.clocks import DAY, reminders
 from domain.hazard.commands import (
     Cancel,
     ImposePenalty,
@@ -27,7 +27,6 @@ from domain.hazard.commands import (
 from domain.hazard.events import (
     AssessmentSubmitted,
     Cancelled,
-    ClosureProposed,
     HazardEvent,
     PenaltyImposed,
     RectificationSubmitted,
@@ -37,6 +36,7 @@ from domain.hazard.events import (
     StopWorkOrdered,
 )
 from domain.hazard.state import HazardState, Status
+from domain.timecalc import CN_TZ
 
 
 def _fmt(d: datetime) -> str:
@@ -150,36 +150,11 @@ def impose_penalty(s: HazardState, c: ImposePenalty, ctx: Context) -> list[Hazar
             amount=c.amount,
             decision_no=c.decision_no,
             legal_basis=c.legal_basis,
+            confiscated=c.confiscated,
             at=ctx.now,
             by=ctx.actor.id,
         )
     ]
-    if not s.closure_proposed:
-        t = ctx.policy.table("enforcement.closure_threshold")
-        times = [f.at for f in s.penalty.fines] + [ctx.now]
-        since = ctx.policy.add_iso(neg(str(t["window"])), ctx.now)
-        recent = sum(1 for x in times if x > since)
-        reason = None
-        if recent >= int(t["penalties"]):
-            reason = f"{recent} penalties within {t['window']}"
-            window = str(t["window"])
-        else:
-            since_year = ctx.policy.add_iso(neg(str(t["window_year"])), ctx.now)
-            in_year = sum(1 for x in times if x > since_year)
-            window = str(t["window_year"])
-            if s.level == Level.major and in_year >= int(t["penalties_year_major"]):
-                reason = f"{in_year} penalties within {t['window_year']} with a major hazard"
-                recent = in_year
-        if reason is not None:
-            events.append(
-                ClosureProposed(
-                    penalties=recent,
-                    window=window,
-                    reason=reason + " (安全生产法 Art. 113): propose closing the enterprise",
-                    at=ctx.now,
-                    by=ctx.actor.id,
-                )
-            )
     return events
 
 
@@ -202,22 +177,35 @@ def reinspect(s: HazardState, c: Reinspect, ctx: Context) -> list[HazardEvent]:
             )
         ]
     base = s.penalty.fine_total
-    if s.penalty.accruing or base <= 0:
+    if s.penalty.accruing or base <= 0 or not refuses_to_correct(s, ctx.now):
         return [Reinspected(compliant=False, note=c.note, at=ctx.now, by=ctx.actor.id)]
-    # 按日连续处罚 (Art. 112): from the day after the order, the original fine again for every day
-    ordered_at = known(s.ordered_at, "ordered_at")
-    days = max(0, (ctx.now - ordered_at) // DAY)
+    days, next_accrual_at = accrual_start(known(s.ordered_at, "ordered_at"), ctx.now)
     return [
         Reinspected(
             compliant=False,
             note=c.note,
             accrual_base=base,
             accrual_days=days,
-            next_accrual_at=ordered_at + (days + 1) * DAY,
+            next_accrual_at=next_accrual_at,
             at=ctx.now,
             by=ctx.actor.id,
         )
     ]
+
+
+def refuses_to_correct(s: HazardState, now: datetime) -> bool:
+    """拒不改正 (安全生产法 Art. 112) is established only by a re-inspection at or after the correction
+    deadline in force; one before it establishes nothing."""
+    return s.deadline is not None and now >= s.deadline
+
+
+def accrual_start(ordered_at: datetime, now: datetime) -> tuple[int, datetime]:
+    """按日连续处罚 (Art. 112): the original fine for every calendar day (Asia/Shanghai) from the day after
+    the day the correction was ordered. Returns the days owed through today and the next day's start."""
+    ordered_day = ordered_at.astimezone(CN_TZ).date()
+    today = now.astimezone(CN_TZ).date()
+    tomorrow = datetime.combine(today + DAY, time(0), CN_TZ)
+    return max(0, (today - ordered_day).days), tomorrow.astimezone(now.tzinfo or UTC)
 
 
 def order_stop_work(s: HazardState, c: OrderStopWork, ctx: Context) -> list[HazardEvent]:

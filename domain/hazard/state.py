@@ -113,6 +113,7 @@ class Fine(_Rec):
     amount: Decimal
     decision_no: str
     legal_basis: str
+    confiscated: Decimal = Decimal(0)
     at: datetime
     by: str
 
@@ -128,6 +129,10 @@ class Penalty(_Rec):
     @property
     def fine_total(self) -> Decimal:
         return sum((f.amount for f in self.fines), Decimal(0))
+
+    @property
+    def confiscated_total(self) -> Decimal:
+        return sum((f.confiscated for f in self.fines), Decimal(0))
 
 
 class HazardState(BaseModel):

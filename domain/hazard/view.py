@@ -31,6 +31,7 @@ def view(s: HazardState) -> dict[str, Any]:
     data["penalty"] = {
         "fines": [f.model_dump(mode="json") for f in p.fines],
         "fine_total": str(p.fine_total),
+        "confiscated_total": str(p.confiscated_total),
         "accruing": p.accruing,
         "accrual_base": str(p.accrual_base),
         "days_accrued": p.days_accrued,
@@ -51,6 +52,7 @@ def summary(s: HazardState) -> dict[str, Any]:
         "level": s.level.value if s.level else None,
         "fine_total": str(s.penalty.fine_total),
         "accrued_total": str(s.penalty.accrued_total),
+        "confiscated_total": str(s.penalty.confiscated_total),
         "deadline": s.deadline.isoformat() if s.deadline else None,
         "overdue": s.overdue,
     }

@@ -17,7 +17,7 @@ from domain.tip.events import (
     TipEvent,
     VerificationRecorded,
 )
-from domain.tip.rewards import concealed_reward, fine_reward, reward_bounds
+from domain.tip.rewards import REWARD_BASE_PARTS, concealed_reward, fine_reward, reward_base, reward_bounds
 from domain.tip.state import (
     RewardBasis,
     TipState,
@@ -36,7 +36,11 @@ def child_updated(s: TipState, c: ChildCaseUpdated, ctx: Context) -> list[TipEve
     summary = c.summary
     status = summary.get("status")
     terminal = bool(summary.get("terminal", False))
-    fine = _summary_decimal(summary, "fine_total") if child.kind == "hazard" else None
+    fine = (
+        reward_base([_summary_decimal(summary, k) for k in REWARD_BASE_PARTS])
+        if child.kind == "hazard"
+        else None
+    )
     grade = summary.get("grade") if child.kind == "incident" else None
     deaths = _summary_int(summary, "concealed_deaths") if child.kind == "incident" else None
     recorded = ChildOutcomeRecorded(

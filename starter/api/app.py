@@ -200,9 +200,17 @@ def create_app(settings: Settings) -> FastAPI:
         # tips have their own public intake (starter/api/tips.py); officers use the shared routes
         _case_routes(app, plural, kind, with_create=kind != "tip")
 
-    from starter.api import audit_routes, codec_routes, registry_routes, report_routes, tips
+    from starter.api import (
+        audit_routes,
+        codec_routes,
+        enterprise_routes,
+        registry_routes,
+        report_routes,
+        tips,
+    )
 
     tips.install(app, settings)
+    enterprise_routes.install(app)
     audit_routes.install(app)
     registry_routes.install(app)
     report_routes.install(app)

@@ -35,6 +35,7 @@ from temporalio.service import RPCError
 from activities.archive import ArchiveActivities
 from activities.store import StoreActivities
 from domain.actors import Actor, Role
+from domain.enterprise import record_id
 from domain.policy import parse_pack
 from audit.archive import load_histories
 from audit.replay import replay_workflows, workflow_name
@@ -379,6 +380,33 @@ async def hazard_enforcement(client: Client, task_queue: str) -> list[str]:
     await _do(client, hid, SUPERVISOR, {"type": "review", "passed": True, "comment": "ok"})
     await client.get_workflow_handle(hid).result()
     return [hid]
+
+
+@scenario("enterprise_closure_listed")
+async def enterprise_closure_listed(client: Client, task_queue: str) -> list[str]:
+    """enterprise record: a major hazard and three penalties open the enterprise's record and propose
+    closing it (Art. 113 (一)); the supervisor lists it (严重失信) and records the publication."""
+    enterprise_id = f"ENT-REC-{uuid.uuid4().hex[:8].upper()}"
+    report = {**HAZARD_REPORT, "enterprise_id": enterprise_id, "source": "inspection"}
+    hid = await _start(client, task_queue, "hazard", INSPECTOR, report)
+    await _do(
+        client, hid, INSPECTOR, {"type": "grade", "level": "major", "basis": {"standard": "s", "clause": "c"}}
+    )
+    for i in range(3):
+        penalty = {
+            "type": "impose_penalty",
+            "amount": "1000",
+            "decision_no": f"D-{i}",
+            "legal_basis": "Art. 102",
+        }
+        await _do(client, hid, INSPECTOR, penalty)
+    rid = record_id(enterprise_id)
+    await _until(client, rid, "the closure proposal", lambda v: "decide_listing" in v["allowed_commands"])
+    await _do(client, rid, SUPERVISOR, {"type": "decide_listing", "listed": True, "decision_no": "L-1"})
+    await _do(client, rid, SUPERVISOR, {"type": "record_publication", "where": "gsxt"})
+    await _do(client, hid, SUPERVISOR, {"type": "cancel", "reason": "recorded"})
+    await client.get_workflow_handle(hid).result()
+    return [rid, hid]
 
 
 # the evaluation window of the test pack (five minutes) shortened so that a recording runs in seconds

@@ -10,7 +10,7 @@ import pytest
 from pydantic import Field as PydanticField
 from pydantic import TypeAdapter, ValidationError
 
-from domain.access import check_files, check_registry_read, check_registry_write
+from domain.access import check_files, check_read_record, check_registry_read, check_registry_write
 from domain.actors import Actor, Role, is_place
 from domain.common import REGION, REGION_RE
 from domain.errors import Forbidden, InvalidCommand
@@ -133,3 +133,26 @@ def test_writes_follow_the_registered_region_and_only_a_supervisor_covering_both
     with pytest.raises(Forbidden) as e:
         check_registry_write(Actor(id="i2", role=Role.inspector, region="500201"), ENT, "500107", "500201")
     assert e.value.extra["rule"] == "role" and "500107" in e.value.detail
+
+
+@pytest.mark.parametrize(
+    ("actor", "rule"),
+    [
+        (ENTERPRISE, None),
+        (INSPECTOR, None),
+        (CITY_SUPERVISOR, None),
+        (NATIONAL_AUDITOR, None),
+        (EXPERT, "role"),
+        (Actor(id="e2", role=Role.enterprise, region="500107", enterprise_id="E-2"), "enterprise_scope"),
+        (Actor(id="far", role=Role.inspector, region="500108"), "jurisdiction"),
+    ],
+)
+def test_an_enterprise_record_is_read_by_the_enterprise_and_officers_within_jurisdiction(
+    actor: Actor, rule: str | None
+) -> None:
+    if rule is None:
+        check_read_record(actor, "500107", ENT)
+        return
+    with pytest.raises(Forbidden) as e:
+        check_read_record(actor, "500107", ENT)
+    assert e.value.to_dict()["rule"] == rule

@@ -615,7 +615,7 @@ def test_daily_penalties_accrue_from_the_day_after_the_order_until_compliance() 
         {"type": "impose_penalty", "amount": "10000", "decision_no": "D-1", "legal_basis": "Art. 102"},
     )
     c.fire_until(ordered + timedelta(days=5, hours=1))
-    c.do(INSPECTOR, {"type": "reinspect", "compliant": False, "note": "not fixed"})
+    c.do(INSPECTOR, {"type": "reinspect", "compliant": False, "note": "not fixed"})  # after the deadline
     p = c.state.penalty
     assert p.accruing and p.days_accrued == 5 and p.accrued_total == Decimal("50000")
     c.fire_until(ordered + timedelta(days=15, hours=2))
@@ -625,6 +625,104 @@ def test_daily_penalties_accrue_from_the_day_after_the_order_until_compliance() 
     assert not c.state.penalty.accruing and c.status == "verifying"
     c.fire_until(c.now + timedelta(days=3))
     assert c.state.penalty.days_accrued == 15
+
+
+def ordered_at(hour: int, minute: int, deadline_days: int) -> Case:
+    """A general hazard ordered corrected at hour:minute (Asia/Shanghai), fined 1000 yuan."""
+    c = Case()
+    c.do(ENTERPRISE, REPORT)
+    c.now = c.now.replace(hour=hour, minute=minute) - timedelta(minutes=1)
+    c.do(
+        INSPECTOR,
+        {
+            "type": "grade",
+            "level": "general",
+            "deadline": (c.now + timedelta(minutes=1, days=deadline_days)).isoformat(),
+        },
+        timedelta(minutes=1),
+    )
+    c.do(INSPECTOR, {"type": "impose_penalty", "amount": "1000", "decision_no": "D-1", "legal_basis": "L"})
+    return c
+
+
+def reinspect_at(c: Case, at: datetime) -> None:
+    c.fire_until(at)
+    c.do(INSPECTOR, {"type": "reinspect", "compliant": False, "note": "not fixed"}, at - c.now)
+
+
+@pytest.mark.parametrize("before", [timedelta(days=3), timedelta(days=1), timedelta(seconds=1)])
+def test_a_failed_reinspection_before_the_deadline_establishes_no_refusal(before: timedelta) -> None:
+    """Art. 112: refusal to correct is established at or after the correction deadline, not before."""
+    c = ordered_at(10, 0, deadline_days=7)
+    deadline = c.state.deadline
+    assert deadline is not None
+    reinspect_at(c, deadline - before)
+    assert not c.state.penalty.accruing and c.state.penalty.accrued_total == 0
+    assert not [d for d in HAZARD.deadlines(c.state) if d.key == "penalty_accrual"]
+
+
+@pytest.mark.parametrize(
+    ("after", "days"),
+    [
+        (timedelta(0), 7),
+        (timedelta(hours=13, minutes=59), 7),
+        (timedelta(hours=14), 8),
+        (timedelta(days=1), 8),
+    ],
+)
+def test_daily_penalty_from_the_day_of_the_deadline_counts_calendar_days(after: timedelta, days: int) -> None:
+    """At the deadline (the day of) or after it (the day after): the original fine for every calendar day
+    (Asia/Shanghai) from the day after the day of the order; 14:00 + 10 h is the next day's midnight."""
+    c = ordered_at(10, 0, deadline_days=7)
+    deadline = c.state.deadline
+    assert deadline is not None
+    reinspect_at(c, deadline + after)
+    p = c.state.penalty
+    assert p.accruing and p.days_accrued == days and p.accrued_total == Decimal(1000) * days
+    today = c.now.astimezone(CN_TZ).date()
+    assert p.next_accrual_at == datetime.combine(today + timedelta(days=1), datetime.min.time(), CN_TZ)
+
+
+def test_a_late_evening_order_counts_days_not_24_hour_periods() -> None:
+    """Ordered Monday 23:30, re-inspected Thursday 00:30 (49 hours later): Tuesday, Wednesday and
+    Thursday are owed (the calendar days after the day of the order), not two 24-hour periods; Friday's
+    day is added at Friday's midnight."""
+    c = ordered_at(23, 30, deadline_days=1)
+    ordered = c.state.ordered_at
+    assert ordered is not None
+    reinspect_at(c, ordered + timedelta(hours=49))
+    assert c.state.penalty.days_accrued == 3
+    c.fire_until(c.now + timedelta(hours=23))
+    assert c.state.penalty.days_accrued == 3
+    c.fire_until(c.now + timedelta(hours=1))
+    assert c.state.penalty.days_accrued == 4 and c.state.penalty.accrued_total == Decimal(4000)
+
+
+def test_confiscations_count_in_the_hazard_summary() -> None:
+    """没收违法所得 is recorded with the penalty decision and shown for the reward base."""
+    c = general()
+    c.do(
+        INSPECTOR,
+        {
+            "type": "impose_penalty",
+            "amount": "1000",
+            "decision_no": "D-1",
+            "legal_basis": "L",
+            "confiscated": "250.50",
+        },
+    )
+    assert HAZARD.summary(c.state)["confiscated_total"] == "250.50"
+    assert HAZARD.view(c.state)["penalty"]["confiscated_total"] == "250.50"
+    with pytest.raises(ValidationError):
+        HAZARD.parse_command(
+            {
+                "type": "impose_penalty",
+                "amount": "1",
+                "decision_no": "D",
+                "legal_basis": "L",
+                "confiscated": "-1",
+            }
+        )
 
 
 def test_without_a_fine_a_failed_reinspection_accrues_nothing() -> None:
@@ -645,32 +743,18 @@ def test_a_penalty_needs_a_positive_amount_and_a_new_decision_number() -> None:
     assert HAZARD.summary(c.state)["fine_total"] == "100"
 
 
-def test_three_penalties_in_180_days_propose_closing_the_enterprise() -> None:
+def test_a_hazard_alone_never_proposes_closing_the_enterprise() -> None:
+    """Art. 113 counts an enterprise's penalties across all its cases (the enterprise record decides):
+    three penalties on one general hazard propose nothing here."""
     c = general(deadline_days=300)
-    for i in range(2):
+    for i in range(3):
         assert c.do(
             INSPECTOR,
             {"type": "impose_penalty", "amount": "100", "decision_no": f"D-{i}", "legal_basis": "L"},
             timedelta(days=30),
         ) == ["penalty_imposed"]
-    events = c.do(
-        INSPECTOR,
-        {"type": "impose_penalty", "amount": "100", "decision_no": "D-9", "legal_basis": "L"},
-        timedelta(days=30),
-    )
-    assert events == ["penalty_imposed", "closure_proposed"] and c.state.closure_proposed
-    assert "closure_proposal" in [n.kind for n in c.notices]
-
-
-def test_penalties_spread_beyond_180_days_do_not_reach_the_threshold() -> None:
-    c = general(deadline_days=300)
-    for i in range(3):
-        c.do(
-            INSPECTOR,
-            {"type": "impose_penalty", "amount": "100", "decision_no": f"D-{i}", "legal_basis": "L"},
-            timedelta(days=100),
-        )
     assert not c.state.closure_proposed
+    assert "closure_proposal" not in [n.kind for n in c.notices]
 
 
 def test_stop_work_ordered_and_lifted_by_the_supervisor() -> None:

@@ -698,6 +698,23 @@ def test_cancelled_hazard_earns_no_reward() -> None:
     assert "cancelled" in (t.state.reward.reason or "")
 
 
+def test_the_reward_base_is_fines_daily_penalties_and_confiscations() -> None:
+    """2018 奖励办法: the base is the case's 罚没款 — fines and confiscated illegal gains, the daily
+    penalties (按日连续处罚) included: 15% of 10,000 + 20,000 + 10,000 = 6,000 yuan."""
+    t = Tip().substantiated(HAZARD_ACTION).feedback()
+    t.child_update(
+        {
+            "status": "closed",
+            "terminal": True,
+            "fine_total": "10000",
+            "accrued_total": "20000",
+            "confiscated_total": "10000",
+        }
+    )
+    assert t.state.reward is not None
+    assert t.state.reward.computed == Decimal("6000.00")
+
+
 def test_a_duplicate_is_never_rewarded_even_with_a_fine() -> None:
     t = Tip().substantiated(HAZARD_ACTION, duplicate_of="tip-0000").feedback()
     t.child_update({"status": "closed", "terminal": True, "fine_total": "50000"})
