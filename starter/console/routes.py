@@ -1,0 +1,562 @@
+"""The web console: server-rendered pages over the same CaseService and Actor as the API."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from domain.actors import Actor, Role
+from domain.errors import DomainError, Forbidden
+from domain.forecast import forecast
+from domain.registry import get_decider, get_spec
+from starter.api.app_deps import case_service
+from starter.api.tips import TipIntake
+from starter.audit import Auditor, chain_findings
+from starter.console import i18n, session
+from starter.console.forms import Input, body_from_form, command_model, inputs
+from starter.policies import load_policy
+from starter.service import PLURAL, CaseService, NotFound, Unavailable
+from starter.settings import Settings
+from starter.temporal_client import data_converter
+from store.events import read_stream
+from store.queries import get_case
+
+log = structlog.get_logger("hazardloop.console")
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+KIND_OF = {v: k for k, v in PLURAL.items()}  # kind → plural
+
+
+class Redirect(Exception):
+    def __init__(self, to: str) -> None:
+        self.to = to
+
+
+def _lang(request: Request) -> str:
+    return "en" if request.cookies.get(session.LANG) == "en" else "zh"
+
+
+def countdown(due: datetime | str | None, lang: str, now: datetime | None = None) -> str:
+    """Time left until `due` (or how long ago it passed), in days and hours."""
+    if due is None:
+        return ""
+    d = datetime.fromisoformat(due) if isinstance(due, str) else due
+    secs = int((d - (now or datetime.now(UTC))).total_seconds())
+    days, rest = divmod(abs(secs), 86400)
+    hours = rest // 3600
+    span = f"{days}{i18n.t(lang, 'days')} {hours}{i18n.t(lang, 'hours')}"
+    if secs < 0:
+        return f"{i18n.t(lang, 'overdue')} {span}"
+    return f"{i18n.t(lang, 'left')} {span}"
+
+
+def local_time(v: datetime | str | None) -> str:
+    if v is None or v == "":
+        return ""
+    d = datetime.fromisoformat(v) if isinstance(v, str) else v
+    return d.astimezone(session_tz()).strftime("%Y-%m-%d %H:%M")
+
+
+def session_tz() -> Any:
+    from starter.console.forms import CN
+
+    return CN
+
+
+def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
+    lang = _lang(request)
+    actor = getattr(request.state, "actor", None)
+    base = {
+        "request": request,
+        "lang": lang,
+        "t": lambda key, **kw: i18n.t(lang, key, **kw),
+        "L": lambda code: i18n.label(lang, code),
+        "actor": actor,
+        "csrf": session.csrf_token(request),
+        "idem": secrets.token_hex(12),  # one key per rendered form: a double submit acts once
+        "countdown": lambda d: countdown(d, lang),
+        "local": local_time,
+        "plurals": PLURAL,
+        "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+    }
+    resp = templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
+    session.keep_pre(request, resp)
+    return resp
+
+
+def _signed_in(request: Request) -> Actor:
+    actor = session.current_actor(request)
+    if actor is None:
+        raise Redirect("/signin")
+    request.state.actor = actor
+    return actor
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    data = {k: v for k, v in form.items() if isinstance(v, str)}
+    if not session.csrf_ok(request, data.get("csrf")):
+        raise Forbidden(
+            "the form's CSRF token is missing or stale: reload the page and try again", rule="csrf"
+        )
+    return data
+
+
+def _kind(plural: str) -> str:
+    if plural not in PLURAL:
+        raise NotFound(plural, "*")
+    return PLURAL[plural]
+
+
+# ---- the router -------------------------------------------------------------------------------------
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Mount the console at / (static assets under /static)."""
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
+    app.include_router(router(settings))
+
+    @app.exception_handler(Redirect)
+    async def _redirect(_: Request, e: Redirect) -> Response:
+        return RedirectResponse(e.to, status_code=303)
+
+
+def router(settings: Settings) -> APIRouter:
+    r = APIRouter(include_in_schema=False)
+
+    @r.get("/")
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/work" if session.current_actor(request) else "/signin", status_code=303)
+
+    @r.get("/lang")
+    async def switch_lang(request: Request, to: str = "zh", next: str = "/") -> Response:
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        resp = RedirectResponse(target, status_code=303)
+        resp.set_cookie(session.LANG, "en" if to == "en" else "zh", samesite="lax", path="/")
+        return resp
+
+    @r.get("/signin")
+    async def signin_page(request: Request) -> Response:
+        return render(
+            request,
+            "signin.html",
+            {"demo": session.demo_enabled(settings), "users": session.DEMO_USERS},
+        )
+
+    @r.post("/signin")
+    async def signin(request: Request) -> Response:
+        form = await _form(request)
+        if not session.demo_enabled(settings):
+            return render(request, "signin.html", {"demo": False, "users": ()}, status=403)
+        user = next((u for u in session.DEMO_USERS if u.key == form.get("user")), None)
+        if user is None:
+            return render(request, "signin.html", {"demo": True, "users": session.DEMO_USERS}, status=422)
+        resp = RedirectResponse("/work", status_code=303)
+        session.sign_in(resp, settings, user, secure=request.url.scheme == "https")
+        return resp
+
+    @r.post("/signout")
+    async def signout(request: Request) -> Response:
+        await _form(request)
+        resp = RedirectResponse("/signin", status_code=303)
+        session.sign_out(resp)
+        return resp
+
+    @r.get("/work")
+    async def work(request: Request) -> Response:
+        actor = _signed_in(request)
+        svc = await case_service(request)
+        sections = []
+        for title, kind, filters in WORK.get(actor.role, []):
+            items, _ = await svc.list_cases(kind, actor, limit=50, **filters)
+            sections.append({"title": title, "kind": kind, "plural": KIND_OF[kind], "items": items})
+        return render(request, "work.html", {"sections": sections})
+
+    @r.get("/go")
+    async def go(request: Request, case_id: str = "") -> Response:
+        _signed_in(request)
+        svc = await case_service(request)
+        async with svc.engine.connect() as conn:
+            row = await get_case(conn, case_id.strip()[:100])
+        if row is None:
+            raise Redirect("/work")
+        return RedirectResponse(f"/cases/{KIND_OF[row.kind]}/{row.id}", status_code=303)
+
+    @r.get("/new/{plural}")
+    async def new_case(request: Request, plural: str) -> Response:
+        actor = _signed_in(request)
+        kind = _kind(plural)
+        return render(request, "new.html", _new_ctx(kind, actor, {}, {}))
+
+    @r.post("/new/{plural}")
+    async def create_case(request: Request, plural: str) -> Response:
+        actor = _signed_in(request)
+        kind = _kind(plural)
+        form = await _form(request)
+        spec = get_spec(kind)
+        model = command_model(spec.commands, spec.creation)
+        assert model is not None
+        fields = inputs(model)
+        body = body_from_form(spec.creation, fields, form)
+        errors, refusal = _validate(kind, body, _lang(request))
+        if not errors:
+            body.pop("type", None)
+            svc = await case_service(request)
+            try:
+                result, _ = await svc.create(kind, body, actor, form.get("idem") or None)
+                return RedirectResponse(f"/cases/{plural}/{result.case['id']}", status_code=303)
+            except DomainError as e:
+                errors, refusal = _refusal(e, _lang(request))
+        return render(request, "new.html", _new_ctx(kind, actor, form, errors, refusal), status=422)
+
+    @r.get("/cases/{plural}/{case_id}")
+    async def case_page(request: Request, plural: str, case_id: str) -> Response:
+        actor = _signed_in(request)
+        return render(request, "case.html", await _case_ctx(request, _kind(plural), case_id, actor))
+
+    @r.post("/cases/{plural}/{case_id}/commands/{ctype}")
+    async def command(request: Request, plural: str, case_id: str, ctype: str) -> Response:
+        actor = _signed_in(request)
+        kind = _kind(plural)
+        form = await _form(request)
+        spec = get_spec(kind)
+        model = command_model(spec.commands, ctype)
+        errors: dict[str, str] = {}
+        refusal = ""
+        if model is None:
+            refusal = i18n.refusal_message("invalid_command", f"unknown command {ctype}", {}, _lang(request))
+        else:
+            body = body_from_form(ctype, inputs(model), form)
+            errors, refusal = _validate(kind, body, _lang(request))
+            if not errors and not refusal:
+                svc = await case_service(request)
+                try:
+                    await svc.command(kind, case_id, body, actor, form.get("idem") or None)
+                    return RedirectResponse(f"/cases/{plural}/{case_id}", status_code=303)
+                except DomainError as e:
+                    errors, refusal = _refusal(e, _lang(request))
+        ctx = await _case_ctx(request, kind, case_id, actor)
+        ctx.update(open_form=ctype, errors=errors, refusal=refusal, values=form)
+        return render(request, "case.html", ctx, status=422)
+
+    @r.get("/list/{plural}")
+    async def ledger(request: Request, plural: str) -> Response:
+        actor = _signed_in(request)
+        kind = _kind(plural)
+        q = request.query_params
+        filters: dict[str, Any] = {
+            k: q.get(k) or None for k in ("region", "status", "level", "enterprise_id")
+        }
+        if q.get("overdue") in ("true", "false"):
+            filters["overdue"] = q.get("overdue") == "true"
+        svc = await case_service(request)
+        items, _ = await svc.list_cases(kind, actor, limit=200, **filters)
+        since, until = q.get("from") or "", q.get("to") or ""
+        if since or until:
+            items = [i for i in items if _in_range(i.get("created_at"), since, until)]
+        qs = urlencode({k: v for k, v in q.items() if v})
+        return render(
+            request,
+            "list.html",
+            {"kind": kind, "plural": plural, "items": items, "q": q, "qs": qs},
+        )
+
+    @r.get("/reports")
+    async def reports(request: Request, period: str = "daily") -> Response:
+        actor = _signed_in(request)
+        svc = await case_service(request)
+        charts = []
+        for group in ("region", "level", "status"):
+            rows = await svc.stats("hazard", actor, [group])
+            charts.append({"title": f"by_{group}", "svg": bar_chart(rows, group, _lang(request))})
+        totals = await svc.stats("hazard", actor, ["status"])
+        n = sum(int(r.get("count", 0)) for r in totals)
+        closed = sum(int(r.get("count", 0)) for r in totals if r.get("status") == "closed")
+        overdue_rows = await svc.stats("hazard", actor, ["overdue"]) if _groupable("overdue") else []
+        late = sum(int(r.get("count", 0)) for r in overdue_rows if r.get("overdue") in (True, "true"))
+        return render(
+            request,
+            "reports.html",
+            {
+                "period": period if period in ("daily", "quarterly", "annual") else "daily",
+                "charts": charts,
+                "total": n,
+                "rectified": f"{100 * closed / n:.0f}%" if n else "—",
+                "overdue": f"{100 * late / n:.0f}%" if n and overdue_rows else "—",
+            },
+        )
+
+    # ---- public tip pages (no sign-in) ----------------------------------------------------------------
+
+    @r.get("/tip")
+    async def tip_page(request: Request) -> Response:
+        return render(request, "tip.html", {"values": {}, "errors": {}})
+
+    @r.post("/tip")
+    async def tip_submit(request: Request) -> Response:
+        form = await _form(request)
+        body: dict[str, Any] = {
+            "channel": "web",
+            "region": form.get("region", "").strip(),
+            "content": form.get("content", "").strip(),
+        }
+        if form.get("enterprise_id", "").strip():
+            body["enterprise_id"] = form["enterprise_id"].strip()
+        try:
+            TipIntake.model_validate(body)
+        except ValidationError as e:
+            lang = _lang(request)
+            errors = {str(err["loc"][0]): i18n.validation_message(dict(err), lang) for err in e.errors()}
+            return render(request, "tip.html", {"values": form, "errors": errors}, status=422)
+        answer = await _api(request, "POST", "/v1/tips", json=body)
+        if answer.status_code in (200, 201):
+            return render(request, "tip_done.html", {"tip": answer.json()})
+        return render(
+            request, "tip.html", {"values": form, "errors": _api_errors(answer, _lang(request))}, status=422
+        )
+
+    @r.get("/tip/status")
+    async def tip_status_page(request: Request) -> Response:
+        return render(request, "tip_status.html", {"result": None, "values": {}})
+
+    @r.post("/tip/status")
+    async def tip_status(request: Request) -> Response:
+        form = await _form(request)
+        case_id = form.get("case_id", "").strip()[:100]
+        token = form.get("claim_token", "").strip()[:200]
+        answer = await _api(request, "GET", f"/v1/tips/{case_id}/status", headers={"X-Claim-Token": token})
+        result = answer.json() if answer.status_code == 200 else None
+        return render(
+            request,
+            "tip_status.html",
+            {"result": result, "values": form, "missing": result is None},
+            status=200 if result else 404,
+        )
+
+    return r
+
+
+# ---- what each role works on --------------------------------------------------------------------------
+
+WORK: dict[Role, list[tuple[str, str, dict[str, Any]]]] = {
+    Role.enterprise: [
+        ("待整改", "hazard", {"status": "rectifying"}),
+        ("逾期(须提交说明)", "hazard", {"overdue": True}),
+        ("挂牌督办中", "hazard", {"status": "listed"}),
+        ("治理中", "hazard", {"status": "treating"}),
+        ("待定级", "hazard", {"status": "reported"}),
+    ],
+    Role.inspector: [
+        ("待定级", "hazard", {"status": "reported"}),
+        ("待复查", "hazard", {"status": "verifying"}),
+        ("辖区逾期", "hazard", {"overdue": True}),
+        ("整改中", "hazard", {"status": "rectifying"}),
+    ],
+    Role.supervisor: [
+        ("重大隐患待挂牌", "hazard", {"status": "reported_major"}),
+        ("治理方案待审批", "hazard", {"status": "plan_submitted"}),
+        ("待销号审核", "hazard", {"status": "awaiting_review"}),
+        ("逾期与上报", "hazard", {"overdue": True}),
+        ("事故待批复", "incident", {"status": "awaiting_approval"}),
+    ],
+    Role.expert: [("待评估", "hazard", {"status": "assessing"})],
+    Role.operator: [
+        ("举报待受理", "tip", {"status": "received"}),
+        ("举报核查中", "tip", {"status": "verifying"}),
+    ],
+    Role.auditor: [
+        ("逾期隐患", "hazard", {"overdue": True}),
+        ("已销号隐患", "hazard", {"status": "closed"}),
+    ],
+}
+
+
+# ---- helpers ----------------------------------------------------------------------------------------
+
+
+def _new_ctx(
+    kind: str, actor: Actor, values: dict[str, str], errors: dict[str, str], refusal: str = ""
+) -> dict[str, Any]:
+    spec = get_spec(kind)
+    model = command_model(spec.commands, spec.creation)
+    assert model is not None
+    fields = inputs(model)
+    defaults = {"region": actor.region if actor.role != Role.enterprise or True else "", "source": ""}
+    if actor.enterprise_id:
+        defaults["enterprise_id"] = actor.enterprise_id
+    if actor.role == Role.enterprise:
+        defaults["source"] = "self_inspection"
+    hidden = {"origin.kind", "origin.case_id", "origin.ref"}
+    if actor.role == Role.enterprise:
+        hidden |= {"level", "deadline"}
+    return {
+        "kind": kind,
+        "plural": spec.plural,
+        "fields": [f for f in fields if f.name not in hidden],
+        "values": {**defaults, **values},
+        "errors": errors,
+        "refusal": refusal,
+    }
+
+
+def _validate(kind: str, body: dict[str, Any], lang: str) -> tuple[dict[str, str], str]:
+    """Field errors (Chinese) from the same model the API validates."""
+    try:
+        get_decider(kind).parse_command(body)
+    except ValidationError as e:
+        errors: dict[str, str] = {}
+        for err in e.errors():
+            loc = [str(p) for p in err["loc"]]
+            if loc and loc[0] == body.get("type"):
+                loc = loc[1:]
+            where = ".".join(x for x in loc if not x.isdigit()) or "type"
+            errors.setdefault(where, i18n.validation_message(dict(err), lang))
+        return errors, i18n.t(lang, "refused")
+    return {}, ""
+
+
+def _refusal(e: DomainError, lang: str) -> tuple[dict[str, str], str]:
+    msg = i18n.refusal_message(e.code, e.detail, e.extra, lang)
+    field = e.extra.get("field")
+    return ({str(field): msg} if field else {}), msg
+
+
+async def _case_ctx(request: Request, kind: str, case_id: str, actor: Actor) -> dict[str, Any]:
+    svc: CaseService = await case_service(request)
+    view = await svc.view(kind, case_id, actor)  # 404 / jurisdiction
+    decider = get_decider(kind)
+    spec = get_spec(kind)
+    roles: dict[str, frozenset[Role]] = getattr(decider, "roles", {})
+    mine = [c for c in view.get("allowed_commands", []) if actor.role in roles.get(c, frozenset())]
+    forms = []
+    for c in mine:
+        model = command_model(spec.commands, c)
+        if model is not None:
+            forms.append({"type": c, "fields": inputs(model)})
+    settings: Settings = request.app.state.settings
+    async with svc.engine.connect() as conn:
+        row = await get_case(conn, case_id)
+        stream = await read_stream(conn, case_id)
+    try:
+        client = await request.app.state.clients.get()
+    except Unavailable:
+        client = None
+    auditor = Auditor(client, svc.engine, data_converter(settings))
+    trail = await auditor.trail(case_id, verify=False)
+    chain = chain_findings(stream)
+    future = None
+    if row is not None:
+        state = decider.parse_state(row.state)
+        future = forecast(decider, state, _pinned(request, state), case_id)
+    related = []
+    origin = view.get("origin")
+    if isinstance(origin, dict) and origin.get("case_id"):
+        related.append(("parent", KIND_OF.get(origin.get("kind", ""), "tips"), origin["case_id"]))
+    for child in view.get("children", []) or []:
+        if isinstance(child, dict) and child.get("case_id"):
+            related.append(("children", KIND_OF.get(child.get("kind", ""), "hazards"), child["case_id"]))
+    for key in ("hazard_id", "child_id", "routed_to"):
+        if isinstance(view.get(key), str) and view.get(key):
+            related.append(("children", "hazards", view[key]))
+    return {
+        "kind": kind,
+        "plural": spec.plural,
+        "case": view,
+        "forms": forms,
+        "trail": trail,
+        "chain": chain,
+        "future": future,
+        "related": related,
+        "open_form": None,
+        "errors": {},
+        "refusal": "",
+        "values": {},
+    }
+
+
+def _pinned(request: Request, state: Any) -> Any:
+    """The policy pack the case was opened under (its id), else the service's."""
+    ref = getattr(state, "policy", None)
+    current = request.app.state.policy
+    if ref is None or (ref.id == current.ref.id and ref.version == current.ref.version):
+        return current
+    try:
+        pack = load_policy(request.app.state.settings, ref.id)
+        return pack if pack.ref.version == ref.version else current
+    except ValueError:
+        return current
+
+
+def _in_range(at: str | None, since: str, until: str) -> bool:
+    if not at:
+        return False
+    day = at[:10]
+    return (not since or day >= since) and (not until or day <= until)
+
+
+def _groupable(g: str) -> bool:
+    from store.queries import GROUPABLE
+
+    return g in GROUPABLE
+
+
+def bar_chart(rows: list[dict[str, Any]], group: str, lang: str) -> str:
+    """A horizontal bar chart as inline SVG (server-side, no script)."""
+    from html import escape
+
+    data = [(i18n.label(lang, str(r.get(group) or "—")), int(r.get("count", 0))) for r in rows]
+    if not data:
+        return ""
+    top = max(v for _, v in data) or 1
+    h = 24 * len(data) + 8
+    bars = []
+    for i, (name, v) in enumerate(data):
+        w = int(220 * v / top)
+        y = 4 + 24 * i
+        bars.append(
+            f'<text x="0" y="{y + 15}" font-size="12">{escape(name)}</text>'
+            f'<rect x="110" y="{y}" width="{max(w, 1)}" height="18" fill="#2f6fb0"></rect>'
+            f'<text x="{115 + w}" y="{y + 14}" font-size="12">{v}</text>'
+        )
+    return (
+        f'<svg role="img" viewBox="0 0 380 {h}" width="100%" xmlns="http://www.w3.org/2000/svg">'
+        + "".join(bars)
+        + "</svg>"
+    )
+
+
+async def _api(request: Request, method: str, path: str, **kw: Any) -> httpx.Response:
+    """Call this app's own API in process (the tip intake keeps its rate limit, sealing and claim tokens)."""
+    peer = request.client.host if request.client else "127.0.0.1"
+    transport = httpx.ASGITransport(app=request.app, client=(peer, 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://console") as c:
+        return await c.request(method, path, **kw)
+
+
+def _api_errors(answer: httpx.Response, lang: str) -> dict[str, str]:
+    try:
+        doc = answer.json()
+    except ValueError:
+        return {"content": i18n.t(lang, "refused")}
+    out: dict[str, str] = {}
+    for err in doc.get("errors", []) or []:
+        loc = [str(p) for p in err.get("loc", err.get("field", "").split("."))]
+        field = next((x for x in reversed(loc) if x not in ("body",) and not x.isdigit()), "content")
+        out.setdefault(field, i18n.validation_message(err, lang))
+    if not out:
+        out["content"] = i18n.refusal_message(doc.get("code", ""), doc.get("detail", ""), doc, lang)
+    return out
+
+
+__all__ = ["Input", "install"]

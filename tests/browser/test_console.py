@@ -1,0 +1,130 @@
+"""The console in a real browser: a hazard walked to closure by its people (the enterprise on a phone),
+a refusal shown in Chinese at its field, and an anonymous tip followed with its claim token."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from tests.browser.conftest import PHONE, Console
+
+CN = timezone(timedelta(hours=8))
+
+
+def local_input(delta: timedelta) -> str:
+    """A datetime-local value (China time) `delta` from now."""
+    return (datetime.now(CN) + delta).strftime("%Y-%m-%dT%H:%M")
+
+
+async def signed_in(browser: Any, console: Console, user: str, *, phone: bool = False) -> Any:
+    ctx = await browser.new_context(
+        viewport=PHONE if phone else {"width": 1280, "height": 900}, locale="zh-CN"
+    )
+    page = await ctx.new_page()
+    await page.goto(f"{console.base}/signin")
+    await page.click(f"button[data-user={user}]")
+    await page.wait_for_url(f"{console.base}/work")
+    return page
+
+
+async def command(page: Any, ctype: str, fill: dict[str, str], select: dict[str, str] | None = None) -> None:
+    box = page.locator(f"details[data-command={ctype}]")
+    if await box.get_attribute("open") is None:  # a refused form comes back open
+        await box.locator("summary").click()
+    for name, value in fill.items():
+        await box.locator(f"[name='{name}']").fill(value)
+    for name, value in (select or {}).items():
+        await box.locator(f"select[name='{name}']").select_option(value)
+    async with page.expect_navigation():
+        await box.locator("button[type=submit]").click()
+
+
+async def test_a_hazard_walks_to_closure_in_the_browser(console: Console, browser: Any) -> None:
+    # the enterprise's safety officer reports on site, on a phone
+    ent = await signed_in(browser, console, "enterprise", phone=True)
+    await ent.click("text=上报隐患")
+    await ent.fill("[name=title]", "配电箱未接地")
+    await ent.fill("[name=description]", "二号车间配电箱外壳未接地")
+    await ent.fill("[name=location]", "二号车间")
+    await ent.select_option("select[name=category]", "unsafe_condition")
+    await console.shot(ent, "report-form-phone")
+    async with ent.expect_navigation():
+        await ent.click("button.primary")
+    assert "/cases/hazards/HZ-" in ent.url
+    case_url = ent.url
+    assert await ent.locator(".badge.status").inner_text() == "已上报"
+    # the phone layout does not overflow sideways
+    assert await ent.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # the inspector finds it under 待定级, is refused a past deadline (in Chinese, at the field), grades it
+    ins = await signed_in(browser, console, "inspector")
+    section = ins.locator("section[data-section=待定级]")
+    await section.locator("a", has_text="配电箱未接地").click()
+    await ins.wait_for_url(case_url)
+    await command(ins, "grade", {"deadline": local_input(timedelta(days=-1))}, {"level": "general"})
+    refusal = await ins.locator(".refusal").inner_text()
+    assert "期限须晚于当前时间" in refusal
+    field_error = ins.locator("details[data-command=grade] [data-field=deadline] .error")
+    assert "期限须晚于当前时间" in await field_error.inner_text()
+    await console.shot(ins, "refusal-in-chinese")
+    await command(ins, "grade", {"deadline": local_input(timedelta(days=3))}, {"level": "general"})
+    assert await ins.locator(".badge.status").inner_text() == "整改中"
+    assert await ins.locator("tr[data-clock=rectification] .countdown").inner_text() != ""
+    forecast = await ins.locator("#forecast").inner_text()
+    assert "逾期" in forecast and "上报至" in forecast  # the overdue mark, then the escalation one level up
+
+    # the enterprise rectifies
+    await ent.goto(case_url)
+    await command(ent, "submit_rectification", {"summary": "已加装接地线并检测合格"})
+    assert await ent.locator(".badge.status").inner_text() == "待复查"
+    await console.shot(ent, "case-phone")
+
+    # the inspector reviews and closes it; the timeline shows every step, the chain verifies
+    await ins.goto(case_url)
+    await command(ins, "review", {"comment": "现场复查合格"}, {"passed": "true"})
+    assert await ins.locator(".badge.status").inner_text() == "已销号/办结"
+    steps = ins.locator("ol.timeline li")
+    events = [await steps.nth(i).get_attribute("data-events") for i in range(await steps.count())]
+    assert [e.split()[0] for e in events if e] == [
+        "hazard_reported",
+        "graded",
+        "rectification_submitted",
+        "reviewed",
+    ]
+    assert "事件哈希链完整" in await ins.locator("p.chain").inner_text()
+    await console.shot(ins, "case-closed")
+
+
+async def test_an_anonymous_tip_is_filed_and_followed_with_its_claim_token(
+    console: Console, browser: Any
+) -> None:
+    ctx = await browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = await ctx.new_page()
+    await page.goto(f"{console.base}/tip")
+    await page.fill("[name=region]", "50010")  # five digits: refused at the field, in Chinese
+    await page.fill("[name=content]", "某厂夜间违规动火作业")
+    async with page.expect_navigation():
+        await page.click("button.primary")
+    assert "格式不符" in await page.locator("[data-field=region] .error").inner_text()
+    await page.fill("[name=region]", "500107")
+    async with page.expect_navigation():
+        await page.click("button.primary")
+    tip_id = await page.locator("#tip-id").inner_text()
+    token = await page.locator("#claim-token").inner_text()
+    assert tip_id.startswith("TP-") or tip_id
+    assert len(token) >= 10
+    await console.shot(page, "tip-claim-token")
+
+    await page.goto(f"{console.base}/tip/status")
+    await page.fill("[name=case_id]", tip_id)
+    await page.fill("[name=claim_token]", token[:-2] + "xx")
+    async with page.expect_navigation():
+        await page.click("button.primary")
+    assert await page.locator("#tip-result").count() == 0
+    assert "未找到" in await page.locator(".refusal").inner_text()
+    await page.fill("[name=case_id]", tip_id)
+    await page.fill("[name=claim_token]", token)
+    async with page.expect_navigation():
+        await page.click("button.primary")
+    assert await page.locator("#tip-result [data-status]").get_attribute("data-status") == "received"
+    assert "已受理" in await page.locator("#tip-result").inner_text()

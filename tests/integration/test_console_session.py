@@ -1,0 +1,60 @@
+"""The console's sign-in and forms over HTTP (no browser): demo users only on the generated development
+secret, the session cookie's flags, CSRF on every form, the same Actor and rules as the API."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.support.apptest import running_app
+
+
+def csrf_of(page: str) -> str:
+    m = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert m, "the page carries a CSRF token"
+    return m.group(1)
+
+
+@pytest.fixture
+async def dev_app(dev_env, db_url):
+    async with running_app(dev_env.client, db_url, settings_overrides={"jwt_secret": None}) as a:
+        yield a
+
+
+async def test_demo_sign_in_sets_an_httponly_lax_session_and_needs_the_csrf_token(dev_app) -> None:
+    http: httpx.AsyncClient = dev_app.http
+    page = await http.get("/signin")
+    assert page.status_code == 200 and 'data-user="inspector"' in page.text
+    refused = await http.post("/signin", data={"user": "inspector", "csrf": "0" * 64})
+    assert refused.status_code == 403 and refused.json()["rule"] == "csrf"
+    assert "hl_session" not in refused.cookies
+    ok = await http.post("/signin", data={"user": "inspector", "csrf": csrf_of(page.text)})
+    assert ok.status_code == 303 and ok.headers["location"] == "/work"
+    cookie = ok.headers["set-cookie"]
+    assert "hl_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    work = await http.get("/work")
+    assert work.status_code == 200 and "待定级" in work.text
+    # a signed-in form without the token acts on nothing
+    form = await http.get("/new/hazards")
+    body = {
+        "title": "x",
+        "source": "inspection",
+        "category": "unsafe_act",
+        "enterprise_id": "E",
+        "region": "500107",
+    }
+    assert (await http.post("/new/hazards", data=body)).status_code == 403
+    bad = await http.post("/new/hazards", data={**body, "csrf": csrf_of(form.text), "region": "50010"})
+    assert bad.status_code == 422 and "格式不符" in bad.text
+
+
+async def test_no_demo_users_when_a_secret_is_configured(dev_env, db_url) -> None:
+    async with running_app(dev_env.client, db_url) as app:  # HAZARDLOOP_JWT_SECRET set
+        page = await app.http.get("/signin")
+        assert page.status_code == 200 and "data-user=" not in page.text and "演示登录已关闭" in page.text
+        token = csrf_of((await app.http.get("/tip")).text)  # a valid token from a public form
+        refused = await app.http.post("/signin", data={"user": "supervisor", "csrf": token})
+        assert refused.status_code == 403 and "hl_session" not in refused.headers.get("set-cookie", "")
+        assert (await app.http.get("/work")).status_code == 303  # not signed in: to the sign-in page
