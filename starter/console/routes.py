@@ -54,8 +54,12 @@ def countdown(due: datetime | str | None, lang: str, now: datetime | None = None
     d = datetime.fromisoformat(due) if isinstance(due, str) else due
     secs = int((d - (now or datetime.now(UTC))).total_seconds())
     days, rest = divmod(abs(secs), 86400)
-    hours = rest // 3600
-    span = f"{days}{i18n.t(lang, 'days')} {hours}{i18n.t(lang, 'hours')}"
+    hours, minutes = rest // 3600, rest % 3600 // 60
+    span = (
+        f"{days}{i18n.t(lang, 'days')} {hours}{i18n.t(lang, 'hours')}"
+        if days
+        else f"{hours}{i18n.t(lang, 'hours')} {minutes}{i18n.t(lang, 'minutes')}"
+    )
     if secs < 0:
         return f"{i18n.t(lang, 'overdue')} {span}"
     return f"{i18n.t(lang, 'left')} {span}"
@@ -327,8 +331,8 @@ def router(settings: Settings) -> APIRouter:
         )
 
     @r.get("/tip/status")
-    async def tip_status_page(request: Request) -> Response:
-        return render(request, "tip_status.html", {"result": None, "values": {}})
+    async def tip_status_page(request: Request, case_id: str = "") -> Response:
+        return render(request, "tip_status.html", {"result": None, "values": {"case_id": case_id[:100]}})
 
     @r.post("/tip/status")
     async def tip_status(request: Request) -> Response:

@@ -43,10 +43,10 @@ class Console:
     base: str
     shots: Path
 
-    async def shot(self, page: object, name: str) -> Path:
+    async def shot(self, page: object, name: str, *, readme: bool = False) -> Path:
         path = self.shots / f"{name}.png"
         await page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
-        if README_SHOTS:
+        if README_SHOTS and readme:
             keep = Path(README_SHOTS)
             await asyncio.to_thread(keep.mkdir, parents=True, exist_ok=True)
             await asyncio.to_thread(shutil.copy, path, keep / f"{name}.png")

@@ -66,7 +66,7 @@ async def test_a_hazard_walks_to_closure_in_the_browser(console: Console, browse
     assert "期限须晚于当前时间" in refusal
     field_error = ins.locator("details[data-command=grade] [data-field=deadline] .error")
     assert "期限须晚于当前时间" in await field_error.inner_text()
-    await console.shot(ins, "refusal-in-chinese")
+    await console.shot(ins, "refusal-in-chinese", readme=True)
     await command(ins, "grade", {"deadline": local_input(timedelta(days=3))}, {"level": "general"})
     assert await ins.locator(".badge.status").inner_text() == "整改中"
     assert await ins.locator("tr[data-clock=rectification] .countdown").inner_text() != ""
@@ -77,7 +77,7 @@ async def test_a_hazard_walks_to_closure_in_the_browser(console: Console, browse
     await ent.goto(case_url)
     await command(ent, "submit_rectification", {"summary": "已加装接地线并检测合格"})
     assert await ent.locator(".badge.status").inner_text() == "待复查"
-    await console.shot(ent, "case-phone")
+    await console.shot(ent, "case-phone", readme=True)
 
     # the inspector reviews and closes it; the timeline shows every step, the chain verifies
     await ins.goto(case_url)
@@ -113,7 +113,7 @@ async def test_an_anonymous_tip_is_filed_and_followed_with_its_claim_token(
     token = await page.locator("#claim-token").inner_text()
     assert tip_id.startswith("TP-") or tip_id
     assert len(token) >= 10
-    await console.shot(page, "tip-claim-token")
+    await console.shot(page, "tip-claim-token", readme=True)
 
     await page.goto(f"{console.base}/tip/status")
     await page.fill("[name=case_id]", tip_id)

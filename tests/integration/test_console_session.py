@@ -58,3 +58,43 @@ async def test_no_demo_users_when_a_secret_is_configured(dev_env, db_url) -> Non
         refused = await app.http.post("/signin", data={"user": "supervisor", "csrf": token})
         assert refused.status_code == 403 and "hl_session" not in refused.headers.get("set-cookie", "")
         assert (await app.http.get("/work")).status_code == 303  # not signed in: to the sign-in page
+
+
+async def signed_in(http: httpx.AsyncClient, user: str) -> None:
+    page = await http.get("/signin")
+    r = await http.post("/signin", data={"user": user, "csrf": csrf_of(page.text)})
+    assert r.status_code == 303
+
+
+@pytest.mark.parametrize("user", ["enterprise", "inspector", "supervisor", "expert", "operator", "auditor"])
+async def test_every_role_has_its_work_ledger_and_reports_and_hostile_input_is_never_a_5xx(
+    dev_app, user: str
+) -> None:
+    http: httpx.AsyncClient = dev_app.http
+    await signed_in(http, user)
+    for path in ("/work", "/list/hazards", "/list/tips", "/reports?period=annual", "/new/hazards"):
+        r = await http.get(path)
+        assert r.status_code == 200, (path, r.status_code)
+    reports = await http.get("/reports")
+    assert "<svg" in reports.text or "暂无" in reports.text or "合计" in reports.text
+    hostile = [
+        "/list/hazards?region=abc&overdue=maybe&from=zzz&level=%00",
+        "/list/nothing",
+        "/cases/hazards/HZ-NOPE",
+        "/cases/hazards/..%2F..%2Fetc",
+        "/go?case_id=%F0%9F%92%A3",
+        "/reports?period=<script>",
+        "/lang?to=en&next=//evil.example",
+    ]
+    for path in hostile:
+        r = await http.get(path)
+        assert r.status_code < 500, (path, r.status_code, r.text[:200])
+    assert (await http.get("/lang?to=en&next=//evil.example")).headers["location"] == "/"
+
+
+async def test_the_english_switch(dev_app) -> None:
+    http: httpx.AsyncClient = dev_app.http
+    r = await http.get("/lang?to=en&next=/signin", follow_redirects=True)
+    assert r.status_code == 200 and "Demo sign-in" in r.text and 'lang="en"' in r.text
+    r = await http.get("/lang?to=zh&next=/signin", follow_redirects=True)
+    assert "演示登录" in r.text
