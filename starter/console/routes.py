@@ -23,7 +23,8 @@ from domain.registry import get_decider, get_spec
 from starter.api.app_deps import case_service
 from starter.api.tips import TipIntake
 from starter.audit import Auditor, chain_findings
-from starter.console import i18n, session
+from starter.auth import TokenVerifier
+from starter.console import i18n, oidc, session
 from starter.console.forms import Input, body_from_form, command_model, inputs
 from starter.policies import load_policy
 from starter.service import PLURAL, CaseService, NotFound, Unavailable
@@ -36,6 +37,13 @@ log = structlog.get_logger("hazardloop.console")
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 KIND_OF = {v: k for k, v in PLURAL.items()}  # kind → plural
+
+
+FLOW = "hl_oidc"
+
+
+def _callback(request: Request) -> str:
+    return str(request.url_for("oidc_callback"))
 
 
 class Redirect(Exception):
@@ -128,6 +136,7 @@ def _kind(plural: str) -> str:
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Mount the console at / (static assets under /static)."""
+    app.state.console_verifier = TokenVerifier(session.session_settings(settings))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
     app.include_router(router(settings))
 
@@ -155,7 +164,11 @@ def router(settings: Settings) -> APIRouter:
         return render(
             request,
             "signin.html",
-            {"demo": session.demo_enabled(settings), "users": session.DEMO_USERS},
+            {
+                "demo": session.demo_enabled(settings),
+                "users": session.DEMO_USERS,
+                "oidc": oidc.enabled(settings),
+            },
         )
 
     @r.post("/signin")
@@ -167,7 +180,45 @@ def router(settings: Settings) -> APIRouter:
         if user is None:
             return render(request, "signin.html", {"demo": True, "users": session.DEMO_USERS}, status=422)
         resp = RedirectResponse("/work", status_code=303)
-        session.sign_in(resp, settings, user, secure=request.url.scheme == "https")
+        session.sign_in(resp, settings, session.demo_actor(user), secure=request.url.scheme == "https")
+        return resp
+
+    @r.get("/auth/login")
+    async def oidc_login(request: Request) -> Response:
+        if not oidc.enabled(settings):
+            raise NotFound("sign-in provider", "oidc")
+        doc = await oidc.discovery(settings)
+        url, flow = oidc.start(settings, doc, _callback(request), session.flow_key(settings))
+        resp = RedirectResponse(url, status_code=303)
+        resp.set_cookie(
+            FLOW,
+            flow,
+            max_age=oidc.FLOW_TTL,
+            httponly=True,
+            samesite="lax",
+            path="/auth",
+            secure=request.url.scheme == "https",
+        )
+        return resp
+
+    @r.get("/auth/callback")
+    async def oidc_callback(request: Request, code: str = "", state: str = "") -> Response:
+        if not oidc.enabled(settings):
+            raise NotFound("sign-in provider", "oidc")
+        doc = await oidc.discovery(settings)
+        actor = await oidc.finish(
+            settings,
+            doc,
+            request.cookies.get(FLOW, ""),
+            session.flow_key(settings),
+            code[:2000],
+            state[:200],
+            _callback(request),
+        )
+        resp = RedirectResponse("/work", status_code=303)
+        resp.delete_cookie(FLOW, path="/auth")
+        session.sign_in(resp, settings, actor, secure=request.url.scheme == "https")
+        log.info("console sign-in", actor=actor.id, role=actor.role.value, via="oidc")
         return resp
 
     @r.post("/signout")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from fastapi import Request, Response
 
-from domain.actors import Actor
+from domain.actors import Actor, Role
 from starter.auth import AuthError, TokenVerifier, mint_token
 from starter.settings import Settings
 
@@ -41,28 +41,44 @@ DEMO_USERS = (
 
 def demo_enabled(settings: Settings) -> bool:
     """Demo users only while the generated development secret signs tokens (none configured)."""
-    return not settings.jwt_secret and not settings.jwt_jwks_url
+    return not settings.jwt_secret and not settings.jwt_jwks_url and not settings.oidc_issuer
+
+
+def session_settings(settings: Settings) -> Settings:
+    """Sessions are signed like the API's HS256 tokens: with the configured or generated secret (also
+    where the API trusts an identity provider's keys, whose tokens the console does not mint)."""
+    return settings.model_copy(update={"jwt_jwks_url": None, "jwt_algorithm": "HS256"})
 
 
 def current_actor(request: Request) -> Actor | None:
     token = request.cookies.get(SESSION)
     if not token:
         return None
-    verifier: TokenVerifier = request.app.state.verifier
+    verifier: TokenVerifier = request.app.state.console_verifier
     try:
         return verifier.verify(f"Bearer {token}")
     except AuthError:
         return None
 
 
-def sign_in(response: Response, settings: Settings, user: DemoUser, secure: bool) -> None:
-    token = mint_token(
-        settings,
-        sub=f"demo-{user.key}",
-        role=user.role,
+def demo_actor(user: DemoUser) -> Actor:
+    return Actor(
+        id=f"demo-{user.key}",
+        name=user.name,
+        role=Role(user.role),
         region=user.region,
         enterprise_id=user.enterprise_id,
-        name=user.name,
+    )
+
+
+def sign_in(response: Response, settings: Settings, actor: Actor, secure: bool) -> None:
+    token = mint_token(
+        session_settings(settings),
+        sub=actor.id,
+        role=actor.role.value,
+        region=actor.region,
+        enterprise_id=actor.enterprise_id,
+        name=actor.name,
         ttl_seconds=SESSION_TTL,
     )
     response.set_cookie(
@@ -72,6 +88,13 @@ def sign_in(response: Response, settings: Settings, user: DemoUser, secure: bool
 
 def sign_out(response: Response) -> None:
     response.delete_cookie(SESSION, path="/")
+
+
+def flow_key(settings: Settings) -> str:
+    """Signs the short-lived OIDC flow cookie (state, nonce, PKCE verifier)."""
+    return hashlib.sha256(
+        b"hazardloop console oidc\x00" + settings.resolved_jwt_secret().encode()
+    ).hexdigest()
 
 
 def _key(settings: Settings) -> bytes:
