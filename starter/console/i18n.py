@@ -94,6 +94,9 @@ UI: dict[str, dict[str, str]] = {
         "lines_hint": "每行一项",
         "evidence_hint": "每行一项:sha256 与地址,以空格分隔",
         "not_found": "未找到",
+        "upload_failed": "「{name}」上传失败(HTTP {status})",
+        "photo": "拍照或选择文件",
+        "evidence": "证据(整改前/整改后)",
     },
     "en": {
         "app": "Hazard rectification loop",
@@ -179,6 +182,9 @@ UI: dict[str, dict[str, str]] = {
         "lines_hint": "one per line",
         "evidence_hint": "one per line: sha256 and address, space-separated",
         "not_found": "not found",
+        "upload_failed": "uploading {name} failed (HTTP {status})",
+        "photo": "Take a photo or choose files",
+        "evidence": "Evidence (before / after)",
     },
 }
 
@@ -249,6 +255,9 @@ ZH: dict[str, str] = {
     "grading": "定级时限",
     "listing": "挂牌/报告时限",
     "rectification": "整改期限",
+    "rectifications": "整改后",
+    "before": "整改前",
+    "enterprise_responsible": "企业主要负责人",
     "treatment": "治理期限",
     "reminder": "到期提醒",
     "explanation": "逾期说明时限",

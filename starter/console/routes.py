@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from domain.actors import Actor, Role
 from domain.errors import DomainError, Forbidden
@@ -264,7 +266,9 @@ def router(settings: Settings) -> APIRouter:
         assert model is not None
         fields = inputs(model)
         body = body_from_form(spec.creation, fields, form)
-        errors, refusal = _validate(kind, body, _lang(request))
+        errors, refusal = await _attach(request, fields, body)
+        if not errors:
+            errors, refusal = _validate(kind, body, _lang(request))
         if not errors:
             body.pop("type", None)
             svc = await case_service(request)
@@ -292,8 +296,11 @@ def router(settings: Settings) -> APIRouter:
         if model is None:
             refusal = i18n.refusal_message("invalid_command", f"unknown command {ctype}", {}, _lang(request))
         else:
-            body = body_from_form(ctype, inputs(model), form)
-            errors, refusal = _validate(kind, body, _lang(request))
+            fields = inputs(model)
+            body = body_from_form(ctype, fields, form)
+            errors, refusal = await _attach(request, fields, body)
+            if not errors:
+                errors, refusal = _validate(kind, body, _lang(request))
             if not errors and not refusal:
                 svc = await case_service(request)
                 try:
@@ -304,6 +311,25 @@ def router(settings: Settings) -> APIRouter:
         ctx = await _case_ctx(request, kind, case_id, actor)
         ctx.update(open_form=ctype, errors=errors, refusal=refusal, values=form)
         return render(request, "case.html", ctx, status=422)
+
+    @r.get("/evidence/{sha256}")
+    async def evidence(request: Request, sha256: str) -> Response:
+        """A stored photo or document, fetched as the signed-in user (the blob endpoint checks the case's
+        jurisdiction)."""
+        _signed_in(request)
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise NotFound("evidence", sha256[:64])
+        query = "?thumbnail=1" if request.query_params.get("thumbnail") else ""
+        answer = await _api(
+            request,
+            "GET",
+            f"/v1/blobs/{sha256}{query}",
+            headers=_as_user(request),
+        )
+        keep = {
+            k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "content-disposition")
+        }
+        return Response(answer.content, status_code=answer.status_code, headers=keep)
 
     @r.get("/list/{plural}")
     async def ledger(request: Request, plural: str) -> Response:
@@ -481,6 +507,34 @@ def _validate(kind: str, body: dict[str, Any], lang: str) -> tuple[dict[str, str
     return {}, ""
 
 
+async def _attach(request: Request, fields: list[Input], body: dict[str, Any]) -> tuple[dict[str, str], str]:
+    """Photos and documents chosen in an evidence input: stored through the blob endpoint
+    (`POST /v1/blobs`, as the signed-in user) and added to the command's evidence as {sha256, uri}."""
+    form = await request.form()  # parsed once per request: Starlette keeps it
+    lang = _lang(request)
+    errors: dict[str, str] = {}
+    for f in fields:
+        if f.widget != "evidence":
+            continue
+        uploads = [u for u in form.getlist(f"{f.name}__files") if isinstance(u, UploadFile) and u.filename]
+        for u in uploads:
+            answer = await _api(
+                request,
+                "POST",
+                "/v1/blobs",
+                files={"file": (u.filename, await u.read(), u.content_type or "application/octet-stream")},
+                headers=_as_user(request),
+            )
+            if answer.status_code not in (200, 201):
+                errors[f.name] = i18n.t(
+                    lang, "upload_failed", name=u.filename or "", status=answer.status_code
+                )
+                continue
+            doc = answer.json()
+            body.setdefault(f.name, []).append({"sha256": doc["sha256"], "uri": doc["uri"]})
+    return errors, (i18n.t(lang, "refused") if errors else "")
+
+
 def _refusal(e: DomainError, lang: str) -> tuple[dict[str, str], str]:
     msg = i18n.refusal_message(e.code, e.detail, e.extra, lang)
     field = e.extra.get("field")
@@ -528,6 +582,7 @@ async def _case_ctx(request: Request, kind: str, case_id: str, actor: Actor) -> 
         "kind": kind,
         "plural": spec.plural,
         "case": view,
+        "evidence": _evidence(view),
         "forms": forms,
         "trail": trail,
         "chain": chain,
@@ -538,6 +593,18 @@ async def _case_ctx(request: Request, kind: str, case_id: str, actor: Actor) -> 
         "refusal": "",
         "values": {},
     }
+
+
+def _evidence(view: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(what it documents, {sha256, uri}) for every piece of evidence in the case file."""
+    out = [("before", e) for e in view.get("evidence", []) or [] if isinstance(e, dict)]
+    for key, value in view.items():
+        if isinstance(value, list):
+            for entry in value:
+                data = entry.get("data") if isinstance(entry, dict) else None
+                if isinstance(data, dict):
+                    out += [(key, e) for e in data.get("evidence", []) or [] if isinstance(e, dict)]
+    return out
 
 
 def _pinned(request: Request, state: Any) -> Any:
@@ -589,6 +656,11 @@ def bar_chart(rows: list[dict[str, Any]], group: str, lang: str) -> str:
         + "".join(bars)
         + "</svg>"
     )
+
+
+def _as_user(request: Request) -> dict[str, str]:
+    """The signed-in user's session, as the API's bearer token (signed alike)."""
+    return {"Authorization": f"Bearer {request.cookies.get(session.SESSION, '')}"}
 
 
 async def _api(request: Request, method: str, path: str, **kw: Any) -> httpx.Response:

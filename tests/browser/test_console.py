@@ -3,8 +3,13 @@ a refusal shown in Chinese at its field, and an anonymous tip followed with its 
 
 from __future__ import annotations
 
+import hashlib
+import struct
+import zlib
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+import pytest
 
 from tests.browser.conftest import PHONE, Console
 
@@ -128,3 +133,52 @@ async def test_an_anonymous_tip_is_filed_and_followed_with_its_claim_token(
         await page.click("button.primary")
     assert await page.locator("#tip-result [data-status]").get_attribute("data-status") == "received"
     assert "已受理" in await page.locator("#tip-result").inner_text()
+
+
+def png(rgb: tuple[int, int, int], size: int = 32) -> bytes:
+    """A small real PNG (solid colour), for the photo steps."""
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    parts = [chunk(b"IHDR", header), chunk(b"IDAT", zlib.compress(rows)), chunk(b"IEND", b"")]
+    return b"\x89PNG\r\n\x1a\n" + b"".join(parts)
+
+
+async def test_photos_before_and_after_rectification_from_a_phone(console: Console, browser: Any) -> None:
+    if not any(getattr(r, "path", "") == "/v1/blobs" for r in console.app.asgi.routes):
+        pytest.skip("needs the evidence blob store (POST /v1/blobs) of the console-backend branch")
+    before, after = png((200, 40, 40)), png((40, 160, 60))
+    ent = await signed_in(browser, console, "enterprise", phone=True)
+    await ent.goto(f"{console.base}/new/hazards")
+    await ent.fill("[name=title]", "消防通道堵塞")
+    await ent.select_option("select[name=category]", "unsafe_condition")
+    await ent.set_input_files(
+        "[name=evidence__files]", files=[{"name": "before.png", "mimeType": "image/png", "buffer": before}]
+    )
+    async with ent.expect_navigation():
+        await ent.click("button.primary")
+    case_url = ent.url
+    sha_before = hashlib.sha256(before).hexdigest()
+    assert await ent.locator(f"#evidence a[data-sha256='{sha_before}']").count() == 1
+    got = await ent.request.get(f"{console.base}/evidence/{sha_before}")
+    assert got.status == 200 and await got.body() == before
+
+    ins = await signed_in(browser, console, "inspector")
+    await ins.goto(case_url)
+    await command(ins, "grade", {"deadline": local_input(timedelta(days=3))}, {"level": "general"})
+    await ent.goto(case_url)
+    box = ent.locator("details[data-command=submit_rectification]")
+    await box.locator("summary").click()
+    await box.locator("[name=summary]").fill("已清理通道")
+    await box.locator("[name=evidence__files]").set_input_files(
+        files=[{"name": "after.png", "mimeType": "image/png", "buffer": after}]
+    )
+    async with ent.expect_navigation():
+        await box.locator("button[type=submit]").click()
+    sha_after = hashlib.sha256(after).hexdigest()
+    assert await ent.locator("#evidence a[data-sha256]").count() == 2
+    assert await ent.locator(f"#evidence a[data-sha256='{sha_after}']").count() == 1
+    await console.shot(ent, "photos-phone")
