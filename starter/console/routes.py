@@ -23,17 +23,20 @@ from domain.errors import DomainError, Forbidden
 from domain.forecast import forecast
 from domain.registry import get_decider, get_spec
 from starter.api.app_deps import case_service
+from starter.api.report_routes import READERS
+from starter.api.report_routes import _scoped as scoped_report
 from starter.api.tips import TipIntake
 from starter.audit import Auditor, chain_findings
 from starter.auth import TokenVerifier
 from starter.console import i18n, oidc, session
-from starter.console.forms import Input, body_from_form, command_model, inputs
+from starter.console.forms import CN, Input, body_from_form, command_model, inputs
 from starter.policies import load_policy
 from starter.service import PLURAL, CaseService, NotFound, Unavailable
 from starter.settings import Settings
 from starter.temporal_client import data_converter
 from store.events import read_stream
 from store.queries import get_case
+from store.reports import compute_report
 
 log = structlog.get_logger("hazardloop.console")
 HERE = Path(__file__).parent
@@ -83,8 +86,6 @@ def local_time(v: datetime | str | None) -> str:
 
 
 def session_tz() -> Any:
-    from starter.console.forms import CN
-
     return CN
 
 
@@ -354,27 +355,33 @@ def router(settings: Settings) -> APIRouter:
         )
 
     @r.get("/reports")
-    async def reports(request: Request, period: str = "daily") -> Response:
+    async def reports_page(request: Request, period: str = "daily") -> Response:
         actor = _signed_in(request)
+        lang = _lang(request)
+        period = period if period in ("daily", "quarterly", "annual") else "daily"
         svc = await case_service(request)
         charts = []
-        for group in ("region", "level", "status"):
+        report: dict[str, Any] | None = None
+        if actor.role in READERS:  # the period's figures, from the event store, as the report API has them
+            start, end = period_bounds(period, datetime.now(CN))
+            async with svc.engine.connect() as conn:
+                report = scoped_report(await compute_report(conn, period, start, end), actor)
+            rows = [{"region": r["region"], "count": r["new"]} for r in report.get("by_region", [])]
+            charts.append({"title": "new_by_region", "svg": bar_chart(rows, "region", lang)})
+        for group in ("level", "status"):  # the hazards as they stand now
             rows = await svc.stats("hazard", actor, [group])
-            charts.append({"title": f"by_{group}", "svg": bar_chart(rows, group, _lang(request))})
-        totals = await svc.stats("hazard", actor, ["status"])
-        n = sum(int(r.get("count", 0)) for r in totals)
-        closed = sum(int(r.get("count", 0)) for r in totals if r.get("status") == "closed")
-        overdue_rows = await svc.stats("hazard", actor, ["overdue"]) if _groupable("overdue") else []
-        late = sum(int(r.get("count", 0)) for r in overdue_rows if r.get("overdue") in (True, "true"))
+            charts.append({"title": f"by_{group}", "svg": bar_chart(rows, group, lang)})
+        totals = (report or {}).get("totals") or {}
         return render(
             request,
             "reports.html",
             {
-                "period": period if period in ("daily", "quarterly", "annual") else "daily",
+                "period": period,
                 "charts": charts,
-                "total": n,
-                "rectified": f"{100 * closed / n:.0f}%" if n else "—",
-                "overdue": f"{100 * late / n:.0f}%" if n and overdue_rows else "—",
+                "report": report,
+                "totals": totals,
+                "rectified": _pct(totals.get("rectification_rate")),
+                "overdue": _pct(totals.get("overdue_rate")),
             },
         )
 
@@ -627,10 +634,18 @@ def _in_range(at: str | None, since: str, until: str) -> bool:
     return (not since or day >= since) and (not until or day <= until)
 
 
-def _groupable(g: str) -> bool:
-    from store.queries import GROUPABLE
+def period_bounds(period: str, now: datetime) -> tuple[datetime, datetime]:
+    """The period so far, in China time: today, this quarter, this year."""
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "daily":
+        return day, now
+    if period == "quarterly":
+        return day.replace(month=(now.month - 1) // 3 * 3 + 1, day=1), now
+    return day.replace(month=1, day=1), now
 
-    return g in GROUPABLE
+
+def _pct(rate: float | None) -> str:
+    return "—" if rate is None else f"{100 * rate:.0f}%"
 
 
 def bar_chart(rows: list[dict[str, Any]], group: str, lang: str) -> str:

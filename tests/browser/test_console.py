@@ -99,6 +99,13 @@ async def test_a_hazard_walks_to_closure_in_the_browser(console: Console, browse
     assert "事件哈希链完整" in await ins.locator("p.chain").inner_text()
     await console.shot(ins, "case-closed")
 
+    # today's report counts it: reported and rectified, with a chart by region drawn server-side
+    await ins.goto(f"{console.base}/reports?period=daily")
+    kpis = ins.locator("#kpis strong")
+    assert [await kpis.nth(i).inner_text() for i in range(4)] == ["1", "1", "100%", "0%"]
+    assert await ins.locator("[data-chart=new_by_region] svg rect").count() == 1
+    await console.shot(ins, "reports")
+
 
 async def test_an_anonymous_tip_is_filed_and_followed_with_its_claim_token(
     console: Console, browser: Any
