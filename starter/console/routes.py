@@ -157,7 +157,8 @@ def router(settings: Settings) -> APIRouter:
 
     @r.get("/lang")
     async def switch_lang(request: Request, to: str = "zh", next: str = "/") -> Response:
-        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        # a path of this site only: "//host" and "/\\host" would leave it
+        target = next if next.startswith("/") and next[1:2] not in ("/", "\\") else "/"
         resp = RedirectResponse(target, status_code=303)
         resp.set_cookie(session.LANG, "en" if to == "en" else "zh", samesite="lax", path="/")
         return resp

@@ -89,7 +89,8 @@ async def test_every_role_has_its_work_ledger_and_reports_and_hostile_input_is_n
     for path in hostile:
         r = await http.get(path)
         assert r.status_code < 500, (path, r.status_code, r.text[:200])
-    assert (await http.get("/lang?to=en&next=//evil.example")).headers["location"] == "/"
+    for away in ("//evil.example", "/%5Cevil.example", "https://evil.example"):
+        assert (await http.get(f"/lang?to=en&next={away}")).headers["location"] == "/"
 
 
 async def test_the_english_switch(dev_app) -> None:
