@@ -284,7 +284,15 @@ def router(settings: Settings) -> APIRouter:
     @r.get("/cases/{plural}/{case_id}")
     async def case_page(request: Request, plural: str, case_id: str) -> Response:
         actor = _signed_in(request)
-        return render(request, "case.html", await _case_ctx(request, _kind(plural), case_id, actor))
+        lang = _lang(request)
+        try:
+            ctx = await _case_ctx(request, _kind(plural), case_id, actor)
+        except NotFound:
+            return render(request, "error.html", {"message": i18n.t(lang, "not_found")}, status=404)
+        except DomainError as e:  # not in the reader's jurisdiction or enterprise
+            message = i18n.refusal_message(e.code, e.detail, e.extra, lang)
+            return render(request, "error.html", {"message": message}, status=e.http_status)
+        return render(request, "case.html", ctx)
 
     @r.post("/cases/{plural}/{case_id}/commands/{ctype}")
     async def command(request: Request, plural: str, case_id: str, ctype: str) -> Response:

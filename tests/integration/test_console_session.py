@@ -99,3 +99,26 @@ async def test_the_english_switch(dev_app) -> None:
     assert r.status_code == 200 and "Demo sign-in" in r.text and 'lang="en"' in r.text
     r = await http.get("/lang?to=zh&next=/signin", follow_redirects=True)
     assert "演示登录" in r.text
+
+
+async def test_a_case_outside_the_readers_scope_is_refused_in_chinese(dev_app) -> None:
+    http: httpx.AsyncClient = dev_app.http
+    headers = dev_app.token("insp-9", "inspector", "500107")
+    body = {
+        "title": "临时用电线路破损",
+        "enterprise_id": "ENT-2",
+        "region": "500107",
+        "source": "inspection",
+        "category": "unsafe_condition",
+    }
+    created = await http.post("/v1/hazards", json=body, headers=headers)
+    assert created.status_code == 201
+    await signed_in(http, "enterprise")  # ENT-1 reads only its own enterprise's cases
+    page = await http.get(f"/cases/hazards/{created.json()['id']}")
+    assert (
+        page.status_code == 403
+        and "只能处理本企业的案件" in page.text
+        and "text/html" in page.headers["content-type"]
+    )
+    missing = await http.get("/cases/hazards/HZ-NOPE")
+    assert missing.status_code == 404 and "未找到" in missing.text
