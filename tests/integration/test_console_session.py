@@ -122,3 +122,18 @@ async def test_a_case_outside_the_readers_scope_is_refused_in_chinese(dev_app) -
     )
     missing = await http.get("/cases/hazards/HZ-NOPE")
     assert missing.status_code == 404 and "未找到" in missing.text
+
+
+async def test_the_operator_works_a_tip_from_the_console(dev_app) -> None:
+    http: httpx.AsyncClient = dev_app.http
+    tip = {"channel": "web", "region": "500107", "content": "夜间违规动火"}
+    created = await http.post("/v1/tips", json=tip)
+    assert created.status_code == 201
+    tip_id = created.json()["id"]
+    await signed_in(http, "operator")
+    work = await http.get("/work")
+    assert tip_id in work.text
+    page = await http.get(f"/cases/tips/{tip_id}")
+    assert page.status_code == 200 and 'id="forecast"' in page.text and 'id="timeline"' in page.text
+    forms = re.findall(r'data-command="([a-z_]+)"', page.text)
+    assert forms, "the operator has something to do on a new tip"
