@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
 
+    # console sign-in through OpenID Connect (authorization code + PKCE); unset: demo users on the dev secret
+    oidc_issuer: str | None = Field(default=None, description="issuer URL (its discovery document is read)")
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scopes: str = "openid profile"
+    oidc_claims: str = Field(
+        default="role=role,region=region,enterprise_id=enterprise_id,name=name",
+        description="actor field=claim name, comma-separated",
+    )
+
     policy: str = Field(default="cn-national", description="policy pack id (file in policies/) or path")
     policy_dir: Path = REPO_ROOT / "policies"
 

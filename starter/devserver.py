@@ -589,6 +589,7 @@ def banner(settings: Settings, plan: DevPlan) -> list[str]:
     return [
         "",
         "hazardloop is running",
+        f"  console      {plan.api_base_url}/  (demo sign-in per role while the dev secret is in use)",
         f"  API docs     {plan.api_base_url}/docs",
         f"  metrics      {plan.api_base_url}/metrics  (Authorization: Bearer "
         + ("$HAZARDLOOP_METRICS_TOKEN)" if settings.metrics_token else f"<{plan.data_dir}/metrics-token>)"),

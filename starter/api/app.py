@@ -216,6 +216,10 @@ def create_app(settings: Settings) -> FastAPI:
     report_routes.install(app)
     codec_routes.install(app, settings)
 
+    from starter import console
+
+    console.install(app, settings)
+
     @app.get("/v1/stats/{plural}", tags=["stats"])
     async def case_stats(
         plural: Annotated[str, Path(pattern="^[a-z]+$")],

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from domain.enterprise import record_id
-from store.schema import notifications
 from harness.apptest import App, running_app
+from store.schema import notifications
 from tests.support.poll import eventually
 
 REGION = "500107"

@@ -606,7 +606,8 @@ def test_an_auditor_changes_nothing() -> None:
 # ---- enforcement ----------------------------------------------------------------------------------------
 
 
-def test_daily_penalties_accrue_from_the_day_after_the_order_until_compliance() -> None:
+def accruing() -> tuple[Case, datetime]:
+    """A fined hazard found not rectified at re-inspection 5 days after the order: daily penalties run."""
     c = general(deadline_days=5)
     ordered = c.state.ordered_at
     assert ordered is not None
@@ -616,6 +617,11 @@ def test_daily_penalties_accrue_from_the_day_after_the_order_until_compliance() 
     )
     c.fire_until(ordered + timedelta(days=5, hours=1))
     c.do(INSPECTOR, {"type": "reinspect", "compliant": False, "note": "not fixed"})  # after the deadline
+    return c, ordered
+
+
+def test_daily_penalties_accrue_from_the_day_after_the_order_until_compliance() -> None:
+    c, ordered = accruing()
     p = c.state.penalty
     assert p.accruing and p.days_accrued == 5 and p.accrued_total == Decimal("50000")
     c.fire_until(ordered + timedelta(days=15, hours=2))
