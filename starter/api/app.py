@@ -138,6 +138,8 @@ def create_app(settings: Settings) -> FastAPI:
         title="hazardloop",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served from vendored assets (starter/api/docs_routes.py)
+        redoc_url=None,
         description="隐患整改闭环 — hazard, incident and tip closed loops on Temporal. "
         "Errors are RFC 9457 problem details.",
     )
@@ -207,8 +209,9 @@ def create_app(settings: Settings) -> FastAPI:
         # tips have their own public intake (starter/api/tips.py); officers use the shared routes
         _case_routes(app, plural, kind, with_create=kind != "tip")
 
-    from starter.api import audit_routes, codec_routes, registry_routes, report_routes, tips
+    from starter.api import audit_routes, codec_routes, docs_routes, registry_routes, report_routes, tips
 
+    docs_routes.install(app)
     tips.install(app, settings)
     audit_routes.install(app)
     registry_routes.install(app)
