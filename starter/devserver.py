@@ -83,6 +83,7 @@ class DevPlan:
     database_url: str
     api_base_url: str
     temporal_ui_url: str
+    temporal_ui_codec_endpoint: str
     env: dict[str, str]
     migrate: ChildCommand
     worker: ChildCommand
@@ -124,6 +125,7 @@ def build_plan(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    api_base_url = f"http://{_local_host(settings.api_host)}:{settings.api_port}"
     return DevPlan(
         data_dir=data_dir,
         log_dir=log_dir,
@@ -131,8 +133,9 @@ def build_plan(
         temporal_dir=data_dir / "temporal",
         temporal_address=temporal_address,
         database_url=database_url,
-        api_base_url=f"http://{_local_host(settings.api_host)}:{settings.api_port}",
+        api_base_url=api_base_url,
         temporal_ui_url=f"http://127.0.0.1:{settings.temporal_ui_port}",
+        temporal_ui_codec_endpoint=f"{api_base_url}/codec",
         env=env,
         migrate=ChildCommand("migrate", cli_argv("migrate", python=python), log_dir / "migrate.log"),
         worker=ChildCommand("worker", cli_argv("worker", python=python), log_dir / "worker.log"),
@@ -558,6 +561,7 @@ def build_children(settings: Settings, plan: DevPlan) -> list[Child]:
         ui_port=settings.temporal_ui_port,
         namespace=settings.temporal_namespace,
         log_path=plan.log_dir / "temporal.log",
+        ui_codec_endpoint=plan.temporal_ui_codec_endpoint,
     )
 
     def temporal_ready() -> None:
