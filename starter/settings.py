@@ -56,6 +56,7 @@ class Settings(BaseSettings):
         default_factory=list,
         description="comma-separated origins of Temporal Web UIs that call /codec (default: the embedded UI)",
     )
+    export_max_rows: int = Field(default=10_000, ge=1, description="rows of one ledger export at most")
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
         default_factory=list, description="comma-separated proxy addresses/CIDRs whose X-Forwarded-For counts"
     )

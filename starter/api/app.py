@@ -206,6 +206,9 @@ def create_app(settings: Settings) -> FastAPI:
         except KeyError:
             log.warning("case kind not available", kind=kind)
             continue
+        from starter.api import export_routes
+
+        export_routes.install(app, plural, kind, max_rows=settings.export_max_rows)
         # tips have their own public intake (starter/api/tips.py); officers use the shared routes
         _case_routes(app, plural, kind, with_create=kind != "tip")
 
