@@ -27,10 +27,9 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from domain.common import REGION
 from domain.registry import get_decider
 from starter.api import problems
-from starter.api.app_deps import Svc, Who
+from starter.api.app_deps import REGION_Q, Filters, Svc, Who
 from starter.api.text_guard import RefuseUnstorableText
 from starter.auth import TokenVerifier
 from starter.policies import load_policy
@@ -42,7 +41,6 @@ from store.db import make_engine
 log = structlog.get_logger("hazardloop.api")
 
 CaseId = Annotated[str, Path(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
-REGION_Q = Query(pattern=REGION, description="6-digit region code; covers every code below it")
 
 
 class ClientHolder:
@@ -303,30 +301,11 @@ def _case_routes(app: FastAPI, plural: str, kind: str, *, with_create: bool = Tr
     async def list_cases(
         who: Who,
         svc: Svc,
-        status: Annotated[str | None, Query(max_length=40)] = None,
-        level: Annotated[str | None, Query(max_length=40)] = None,
-        grade: Annotated[
-            str | None, Query(max_length=40, description="incidents: the grade (same as level)")
-        ] = None,
-        region: Annotated[str | None, REGION_Q] = None,
-        enterprise_id: Annotated[str | None, Query(max_length=100)] = None,
-        overdue: bool | None = None,
+        filters: Filters,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         cursor: Annotated[str | None, Query(max_length=500)] = None,
-        as_of: datetime | None = None,
     ) -> dict[str, Any]:
-        items, nxt = await svc.list_cases(
-            kind,
-            who,
-            region=region,
-            status=status,
-            level=level or grade,
-            enterprise_id=enterprise_id,
-            overdue=overdue,
-            limit=limit,
-            cursor=cursor,
-            as_of=as_of,
-        )
+        items, nxt = await svc.list_cases(kind, who, limit=limit, cursor=cursor, **filters)
         return {"items": items, "next_cursor": nxt}
 
     @app.get(f"/v1/{plural}/{{case_id}}/events", tags=tag, name=f"events_{kind}")

@@ -1,12 +1,14 @@
 """Request dependencies shared by the route modules: the authenticated actor and the service facade."""
 
 from collections.abc import Callable
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from domain.actors import Actor
+from domain.common import REGION
 from starter.auth import TokenVerifier
 from starter.service import CaseService
 
@@ -47,6 +49,32 @@ async def case_service(request: Request) -> CaseService:
     return CaseService(await st.clients.get(), st.engine, st.settings.temporal_task_queue, st.policy)
 
 
+REGION_Q = Query(pattern=REGION, description="6-digit region code; covers every code below it")
+
+
+async def list_filters(
+    status: Annotated[str | None, Query(max_length=40)] = None,
+    level: Annotated[str | None, Query(max_length=40)] = None,
+    grade: Annotated[
+        str | None, Query(max_length=40, description="incidents: the grade (same as level)")
+    ] = None,
+    region: Annotated[str | None, REGION_Q] = None,
+    enterprise_id: Annotated[str | None, Query(max_length=100)] = None,
+    overdue: bool | None = None,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    """The case list's filters (the list and the ledger export), as CaseService.list_cases keywords."""
+    return {
+        "region": region,
+        "status": status,
+        "level": level or grade,
+        "enterprise_id": enterprise_id,
+        "overdue": overdue,
+        "as_of": as_of,
+    }
+
+
 Who = Annotated[Actor, Depends(current_actor)]
+Filters = Annotated[dict[str, Any], Depends(list_filters)]
 WhoOrSession = Annotated[Actor, Depends(bearer_or_session_actor)]
 Svc = Annotated[CaseService, Depends(case_service)]

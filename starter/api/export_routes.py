@@ -10,18 +10,16 @@ import io
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import FastAPI, Query
+from fastapi import FastAPI
 from fastapi.responses import Response
 from openpyxl import Workbook
 
-from domain.common import REGION
 from domain.errors import InvalidCommand
-from starter.api.app_deps import Svc, Who
+from starter.api.app_deps import Filters, Svc, Who
 
 PAGE = 500
-REGION_Q = Query(pattern=REGION, description="6-digit region code; covers every code below it")
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -109,32 +107,12 @@ def install(app: FastAPI, plural: str, kind: str, *, max_rows: int) -> None:
         response_class=Response,
     )
     async def export(
-        who: Who,
-        svc: Svc,
-        format: Literal["csv", "xlsx"] = "csv",
-        status: Annotated[str | None, Query(max_length=40)] = None,
-        level: Annotated[str | None, Query(max_length=40)] = None,
-        grade: Annotated[str | None, Query(max_length=40)] = None,
-        region: Annotated[str | None, REGION_Q] = None,
-        enterprise_id: Annotated[str | None, Query(max_length=100)] = None,
-        overdue: bool | None = None,
-        as_of: datetime | None = None,
+        who: Who, svc: Svc, filters: Filters, format: Literal["csv", "xlsx"] = "csv"
     ) -> Response:
         items: list[dict[str, Any]] = []
         cursor: str | None = None
         while True:
-            page, cursor = await svc.list_cases(
-                kind,
-                who,
-                region=region,
-                status=status,
-                level=level or grade,
-                enterprise_id=enterprise_id,
-                overdue=overdue,
-                limit=PAGE,
-                cursor=cursor,
-                as_of=as_of,
-            )
+            page, cursor = await svc.list_cases(kind, who, limit=PAGE, cursor=cursor, **filters)
             items += page
             if len(items) > max_rows:
                 raise InvalidCommand(
