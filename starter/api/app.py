@@ -147,9 +147,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.clients = holder
 
     @app.exception_handler(RPCError)
-    async def _rpc(_: Request, e: RPCError) -> JSONResponse:
+    async def _rpc(request: Request, e: RPCError) -> JSONResponse:
         log.warning("temporal error", status=str(e.status), error=e.message[:300])
-        return problems.problem(503, "unavailable", "the workflow service is unavailable, retry later")
+        detail = "the workflow service is unavailable, retry later"
+        return problems.problem(503, "unavailable", detail, lang=problems.language(request))
 
     app.add_middleware(RefuseUnstorableText)  # inside Observe: refused requests are logged and counted
     app.add_middleware(Observe, requests_total=requests_total, latency=latency)

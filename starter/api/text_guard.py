@@ -14,6 +14,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.common import STORABLE_TEXT_RULE, unstorable_text
+from domain.messages import pick_language
 from starter.api.problems import problem
 
 log = structlog.get_logger("hazardloop.api")
@@ -79,6 +80,7 @@ class RefuseUnstorableText:
             f"{where}: contains {char}, which cannot be stored; {STORABLE_TEXT_RULE}",
             location=location,
             field=field or None,
+            lang=pick_language(dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")),
             rule="storable_text",
         )
         await response(scope, receive, send)

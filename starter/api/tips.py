@@ -27,7 +27,7 @@ from domain.common import REGION, Evidence
 from domain.errors import DomainError, Forbidden
 from domain.registry import get_decider
 from starter.api.app_deps import Svc, Who
-from starter.api.problems import problem
+from starter.api.problems import language, problem
 from starter.service import Unavailable, case_id_for
 from starter.settings import Settings
 from store.queries import get_case
@@ -165,6 +165,7 @@ def install(app: FastAPI, settings: Settings) -> None:
                     429,
                     "rate_limited",
                     f"at most {limiter.limit.amount} tips a minute from one address; retry in {wait} s",
+                    lang=language(request),
                     retry_after_seconds=wait,
                 )
                 refused.headers["Retry-After"] = str(wait)
