@@ -56,6 +56,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="comma-separated origins of Temporal Web UIs that call /codec (default: the embedded UI)",
     )
+    blob_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1, description="largest evidence upload")
+    blob_s3_endpoint: str | None = Field(default=None, description="S3-compatible endpoint; unset: data dir")
+    blob_s3_bucket: str = "hazardloop-evidence"
+    blob_s3_access_key: str | None = None
+    blob_s3_secret_key: str | None = None
+    blob_s3_region: str = "us-east-1"
+    blob_public_rate_limit_per_minute: int = Field(default=10, ge=1, description="public tip uploads")
     export_max_rows: int = Field(default=10_000, ge=1, description="rows of one ledger export at most")
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
         default_factory=list, description="comma-separated proxy addresses/CIDRs whose X-Forwarded-For counts"

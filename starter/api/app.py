@@ -211,9 +211,18 @@ def create_app(settings: Settings) -> FastAPI:
         # tips have their own public intake (starter/api/tips.py); officers use the shared routes
         _case_routes(app, plural, kind, with_create=kind != "tip")
 
-    from starter.api import audit_routes, codec_routes, docs_routes, registry_routes, report_routes, tips
+    from starter.api import (
+        audit_routes,
+        blob_routes,
+        codec_routes,
+        docs_routes,
+        registry_routes,
+        report_routes,
+        tips,
+    )
 
     docs_routes.install(app)
+    blob_routes.install(app, settings)
     tips.install(app, settings)
     audit_routes.install(app)
     registry_routes.install(app)
