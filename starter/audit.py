@@ -41,6 +41,7 @@ from activities.contracts import RECORD_EVENTS, RecordEventsInput
 from domain.access import check_read
 from domain.actors import Actor, Role
 from domain.registry import get_decider
+from starter.evidence import Evidence, check_stored, cited_hashes
 from store.events import CONTENT_HASH_MISMATCH, StoredEvent, read_stream, redact, verify_chain
 from store.projector import fold_records, projection_values
 from store.queries import get_case
@@ -96,7 +97,7 @@ def replay_workflows() -> tuple[list[type], list[str]]:
 
 # ---- reports ----------------------------------------------------------------------------------------------
 
-Check = Literal["chain", "events", "projection", "archive", "history", "replay", "bundle"]
+Check = Literal["chain", "events", "projection", "archive", "history", "replay", "bundle", "evidence"]
 
 
 class Finding(BaseModel):
@@ -1076,7 +1077,9 @@ class Auditor:
         *,
         workflows: Sequence[type] | None = None,
         passthrough: Sequence[str] | None = None,
+        evidence: Evidence | None = None,
     ) -> None:
+        self.evidence = evidence
         self.client = client
         self.engine = engine
         self.converter = converter
@@ -1121,7 +1124,7 @@ class Auditor:
         ref = await self.locate(case_id)
         runs, findings = await load_histories(self.client, self.engine, case_id)
         stream, row = await self._stream_and_row(case_id)
-        return await verify_parts(
+        report = await verify_parts(
             case_id,
             ref.kind,
             stream,
@@ -1133,6 +1136,16 @@ class Auditor:
             workflows=self.workflows,
             passthrough=self.passthrough,
         )
+        if self.evidence is None:
+            return report
+        # the stored evidence files still hash to what the events record
+        cited = [(e.version, sha) for e in stream for sha in sorted(cited_hashes(e.data))]
+        found = [
+            Finding(check="evidence", stream_id=case_id, version=v, field="sha256", problem=p, expected=sha)
+            for v, sha, p in await check_stored(self.evidence, cited)
+        ]
+        findings = [*report.findings, *found]
+        return report.model_copy(update={"findings": findings, "ok": not findings})
 
     async def trail(self, case_id: str, *, verify: bool = True) -> Trail:
         ref = await self.locate(case_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from domain.errors import InvalidCommand
 from starter.settings import Settings
 from store.blob_storage import BlobStorage, FileBlobStorage, S3BlobStorage
 from store.blobs import get_blob, record_blob
-from store.sealing import KeyRing, SealedBox
+from store.sealing import KeyRing, SealedBox, SealError
 
 log = structlog.get_logger("hazardloop.evidence")
 
@@ -143,6 +144,38 @@ class Evidence:
         if data is None or not row.sealed:
             return data
         return self.ring.open(SealedBox(row.key_id, data), _associated(key))
+
+
+def cited_hashes(data: Any) -> set[str]:
+    """Every `{uri, sha256}` evidence reference anywhere in an event's data."""
+    if isinstance(data, dict):
+        found = {data["sha256"]} if isinstance(data.get("sha256"), str) and "uri" in data else set()
+        return found.union(*(cited_hashes(v) for v in data.values()))
+    if isinstance(data, list):
+        return set().union(*(cited_hashes(v) for v in data))
+    return set()
+
+
+async def check_stored(evidence: Evidence, cited: Iterable[tuple[int, str]]) -> list[tuple[int, str, str]]:
+    """(version, sha256, problem) for each cited hash of the blob index whose stored file is missing or no
+    longer hashes to it. Hashes the index does not know are evidence held elsewhere: not checked."""
+    out: list[tuple[int, str, str]] = []
+    async with evidence.engine.connect() as conn:
+        rows = {sha: await get_blob(conn, sha) for sha in {sha for _, sha in cited}}
+    for version, sha in cited:
+        row = rows[sha]
+        if row is None:
+            continue
+        try:
+            data = await evidence.read(row)
+        except SealError:
+            out.append((version, sha, "the stored evidence file does not open with the key ring"))
+            continue
+        if data is None:
+            out.append((version, sha, "the stored evidence file is missing"))
+        elif hashlib.sha256(data).hexdigest() != sha:
+            out.append((version, sha, "the stored evidence file does not match the hash the event records"))
+    return out
 
 
 def evidence_for(settings: Settings, engine: AsyncEngine) -> Evidence:

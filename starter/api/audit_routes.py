@@ -31,7 +31,7 @@ async def _auditor(request: Request) -> Auditor:
     except Unavailable as e:  # histories then come from the archive
         log.warning("temporal unavailable: auditing from the archive", error=str(e))
         client = None
-    return Auditor(client, st.engine, data_converter(st.settings))
+    return Auditor(client, st.engine, data_converter(st.settings), evidence=getattr(st, "evidence", None))
 
 
 def install(app: FastAPI) -> None:

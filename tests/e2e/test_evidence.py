@@ -80,6 +80,16 @@ async def test_upload_thumbnail_and_jurisdiction(app: App):
     assert (await app.http.get("/v1/blobs/" + "0" * 64, headers=insp)).status_code == 404
     assert (await app.http.get("/v1/blobs/not-a-hash", headers=insp)).status_code == 422
 
+    # the audit verification checks the stored file against the hash the event records
+    case_id = r.json()["id"]
+    auditor = app.token("aud-1", "auditor", "500000")
+    report = (await app.http.get(f"/v1/hazards/{case_id}/audit/verify", headers=auditor)).json()
+    assert report["ok"] is True, report["findings"]
+    FileBlobStorage(app.settings.data_dir / "blobs").path(sha).write_bytes(png("black"))
+    report = (await app.http.get(f"/v1/hazards/{case_id}/audit/verify", headers=auditor)).json()
+    assert report["ok"] is False
+    assert [(f["check"], f["version"], f["expected"]) for f in report["findings"]] == [("evidence", 1, sha)]
+
 
 async def test_type_and_size_refused(app: App):
     ent = app.token("ent-user", "enterprise", REGION, ENT)
