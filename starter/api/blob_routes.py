@@ -13,11 +13,14 @@ import structlog
 from fastapi import FastAPI, File, Path, Request, UploadFile
 from fastapi.responses import Response
 from limits import RateLimitItemPerMinute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.access import check_read
 from domain.actors import Actor, Role
 from domain.errors import DomainError, Forbidden
+from domain.messages import pick_language
 from starter.api.app_deps import Who
+from starter.api.problems import problem
 from starter.api.tips import RateLimiter, client_address
 from starter.evidence import Evidence, evidence_for
 from starter.service import NotFound
@@ -28,6 +31,47 @@ log = structlog.get_logger("hazardloop.evidence")
 
 Sha = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the content, lowercase hex")]
 PUBLIC_UPLOADER = "public-intake"
+UPLOAD_PATHS = ("/v1/blobs", "/v1/tips/blobs")
+MULTIPART_SLACK = 64 * 1024  # the form's boundaries and part headers around the file
+
+
+class UploadSizeLimit:
+    """Refuses an upload larger than the limit before its body is read (413 by Content-Length), and cuts
+    a chunked one off once it has sent more (the rest of the stack buffers request bodies)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.limit = max_bytes + MULTIPART_SLACK
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in UPLOAD_PATHS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length", b"").decode("latin-1")
+        if declared.isdigit() and int(declared) > self.limit:
+            lang = pick_language(headers.get(b"accept-language", b"").decode("latin-1"))
+            refused = problem(
+                413,
+                "payload_too_large",
+                f"the upload has {declared} bytes; a file may have at most {self.max_bytes}",
+                lang=lang,
+                field="file",
+                rule="blob_size",
+                max_bytes=self.max_bytes,
+            )
+            await refused(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            return {"type": "http.disconnect"} if seen > self.limit else message
+
+        await self.app(scope, counted, send)
 
 
 async def _upload(evidence: Evidence, file: UploadFile, uploader: str, *, sealed: bool) -> dict[str, Any]:
@@ -61,6 +105,7 @@ async def _readable(evidence: Evidence, sha256: str, who: Actor) -> Any:
 
 def install(app: FastAPI, settings: Settings) -> None:
     evidence = evidence_for(settings, app.state.engine)
+    app.add_middleware(UploadSizeLimit, max_bytes=settings.blob_max_bytes)
     app.state.evidence = evidence
     limiter = RateLimiter(
         RateLimitItemPerMinute(settings.blob_public_rate_limit_per_minute), settings.rate_limit_storage

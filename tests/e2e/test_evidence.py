@@ -97,13 +97,21 @@ async def test_type_and_size_refused(app: App):
     assert r.status_code == 422, r.text
     assert r.json()["rule"] == "blob_type" and r.json()["field"] == "file"
     assert "image/jpeg" in r.json()["allowed"]
-    r = await _upload(app, b"%PDF-1.7\n" + b"0" * 300_000, ent, name="report.pdf")
+    r = await _upload(app, b"%PDF-1.7\n" + b"0" * 230_000, ent, name="report.pdf")
     assert r.status_code == 422, r.text
     assert r.json()["rule"] == "blob_size" and r.json()["max_bytes"] == 200_000
     r = await _upload(app, b"%PDF-1.7\n%%EOF\n", ent, name="report.pdf")
     assert r.status_code == 201 and r.json()["content_type"] == "application/pdf"
     assert r.json()["thumbnail"] is None
     assert (await _upload(app, png(), None)).status_code == 401
+    # far over the limit: refused by its Content-Length before the body is read
+    r = await app.http.post(
+        "/v1/blobs",
+        content=b"0" * 400_000,
+        headers={**ent, "Content-Type": "multipart/form-data; boundary=x", "Accept-Language": "en"},
+    )
+    assert r.status_code == 413, r.text
+    assert r.json()["code"] == "payload_too_large" and r.json()["rule"] == "blob_size"
 
 
 async def test_public_tip_attachment_is_sealed(app: App):
