@@ -4,6 +4,7 @@ identity, and the storage the settings choose (store/blob_storage.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ log = structlog.get_logger("hazardloop.evidence")
 ALLOWED = ("image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf")
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 THUMB_SIZE = (320, 320)
+MAX_PIXELS = 40_000_000  # a larger picture gets no thumbnail (decoding it would take too much memory)
 THUMB_SUFFIX = ".thumb"
 
 
@@ -47,6 +49,9 @@ def thumbnail(data: bytes) -> bytes | None:
     """A JPEG at most 320×320 of an image Pillow reads (not HEIC without a plugin, not PDF)."""
     try:
         with Image.open(io.BytesIO(data)) as img:
+            if img.width * img.height > MAX_PIXELS:
+                return None
+            img.draft("RGB", THUMB_SIZE)  # JPEG: decode at a reduced scale
             img.thumbnail(THUMB_SIZE)
             out = io.BytesIO()
             img.convert("RGB").save(out, "JPEG", quality=80)
@@ -102,7 +107,7 @@ class Evidence:
             known = await get_blob(conn, sha)
         if known is not None:  # the same content is stored already (sealed or not, as first uploaded)
             return self.answer(known)
-        thumb = thumbnail(data) if ctype.startswith("image/") else None
+        thumb = await asyncio.to_thread(thumbnail, data) if ctype.startswith("image/") else None
         key_id = None
         stored, stored_thumb = data, thumb
         if sealed:

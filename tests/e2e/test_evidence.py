@@ -103,6 +103,10 @@ async def test_type_and_size_refused(app: App):
     r = await _upload(app, b"%PDF-1.7\n%%EOF\n", ent, name="report.pdf")
     assert r.status_code == 201 and r.json()["content_type"] == "application/pdf"
     assert r.json()["thumbnail"] is None
+    # a picture too large to decode safely (a tiny, highly compressed PNG of 8000×6000): no thumbnail
+    r = await _upload(app, png("white", (8000, 6000)), ent, name="huge.png")
+    assert r.status_code == 201, r.text
+    assert r.json()["thumbnail"] is None
     assert (await _upload(app, png(), None)).status_code == 401
     # far over the limit: refused by its Content-Length before the body is read
     r = await app.http.post(
