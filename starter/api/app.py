@@ -11,8 +11,9 @@ from enum import Enum
 from typing import Annotated, Any
 
 import structlog
-from fastapi import Body, FastAPI, Header, Path, Query, Request, Response
+from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -29,7 +30,7 @@ from temporalio.service import RPCError
 
 from domain.registry import get_decider
 from starter.api import problems
-from starter.api.app_deps import REGION_Q, Filters, Svc, Who
+from starter.api.app_deps import BEARER, REGION_Q, Filters, Svc, Who
 from starter.api.text_guard import RefuseUnstorableText
 from starter.auth import TokenVerifier
 from starter.policies import load_policy
@@ -191,7 +192,10 @@ def create_app(settings: Settings) -> FastAPI:
         include_in_schema=settings.metrics_token is not None,
         summary="Prometheus metrics (Authorization: Bearer HAZARDLOOP_METRICS_TOKEN)",
     )
-    async def metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
+    async def metrics(
+        _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> Response:
         if settings.metrics_token is None:
             return problems.problem(404, "not_found", "metrics are not served on this port")
         expected = f"Bearer {settings.metrics_token}".encode()

@@ -19,6 +19,7 @@ async def http(tmp_path: Path):
         database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none",
         temporal_address="127.0.0.1:1",
         jwt_secret="test-secret-0123456789-0123456789-abcdef",
+        metrics_token="test-metrics-token-0123456789",
         data_dir=tmp_path,
     )
     app = create_app(settings)
@@ -52,6 +53,9 @@ async def test_spec_declares_bearer_on_authenticated_operations(http: httpx.Asyn
     assert ops["/v1/hazards"]["post"]["security"] == [{"bearer": []}]
     assert ops["/v1/hazards/{case_id}/commands"]["post"]["security"] == [{"bearer": []}]
     assert ops["/codec/decode"]["post"]["security"] == [{"bearer": []}]
+    assert ops["/metrics"]["get"]["security"] == [{"bearer": []}]  # the metrics token
+    assert ops["/v1/blobs"]["post"]["security"] == [{"bearer": []}]
+    assert ops["/v1/hazards/export"]["get"]["security"] == [{"bearer": []}]
     # "Authorization" is no plain header parameter any more (Swagger UI drops those)
     params = ops["/v1/hazards"]["post"].get("parameters", [])
     assert "authorization" not in {p["name"].lower() for p in params}
