@@ -600,7 +600,8 @@ def banner(settings: Settings, plan: DevPlan) -> list[str]:
         f"  API docs     {plan.api_base_url}/docs",
         f"  metrics      {plan.api_base_url}/metrics  (Authorization: Bearer "
         + ("$HAZARDLOOP_METRICS_TOKEN)" if settings.metrics_token else f"<{plan.data_dir}/metrics-token>)"),
-        f"  Temporal UI  {plan.temporal_ui_url}",
+        f"  Temporal UI  {plan.temporal_ui_url}  (payloads decoded by {plan.temporal_ui_codec_endpoint} "
+        "for a supervisor or auditor)",
         f"  data         {plan.data_dir}  (logs in {plan.log_dir})",
         f"  token        {_token_hint(settings, plan)}",
         "                (roles: enterprise|inspector|supervisor|expert|operator|auditor; "
