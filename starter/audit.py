@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,7 +41,6 @@ from activities.contracts import RECORD_EVENTS, RecordEventsInput
 from domain.access import check_read
 from domain.actors import Actor, Role
 from domain.registry import get_decider
-from starter.evidence import Evidence, check_stored, cited_hashes
 from store.events import CONTENT_HASH_MISMATCH, StoredEvent, read_stream, redact, verify_chain
 from store.projector import fold_records, projection_values
 from store.queries import get_case
@@ -1065,6 +1064,21 @@ class CaseRef:
     enterprise_id: str | None
 
 
+# (event version, cited sha256) → (version, sha256, problem) for each stored file that is missing or altered;
+# the shell that knows the blob store provides it (starter/evidence.py `evidence_check`)
+EvidenceCheck = Callable[[Iterable[tuple[int, str]]], Awaitable[list[tuple[int, str, str]]]]
+
+
+def cited_hashes(data: Any) -> set[str]:
+    """Every `{uri, sha256}` evidence reference anywhere in an event's data."""
+    if isinstance(data, dict):
+        found = {data["sha256"]} if isinstance(data.get("sha256"), str) and "uri" in data else set()
+        return found.union(*(cited_hashes(v) for v in data.values()))
+    if isinstance(data, list):
+        return set().union(*(cited_hashes(v) for v in data))
+    return set()
+
+
 class Auditor:
     """Audit one case or many. `client` may be None (Temporal unreachable): histories then come from the
     archive."""
@@ -1077,9 +1091,9 @@ class Auditor:
         *,
         workflows: Sequence[type] | None = None,
         passthrough: Sequence[str] | None = None,
-        evidence: Evidence | None = None,
+        evidence_check: EvidenceCheck | None = None,
     ) -> None:
-        self.evidence = evidence
+        self.evidence_check = evidence_check
         self.client = client
         self.engine = engine
         self.converter = converter
@@ -1136,13 +1150,13 @@ class Auditor:
             workflows=self.workflows,
             passthrough=self.passthrough,
         )
-        if self.evidence is None:
+        if self.evidence_check is None:
             return report
         # the stored evidence files still hash to what the events record
         cited = [(e.version, sha) for e in stream for sha in sorted(cited_hashes(e.data))]
         found = [
             Finding(check="evidence", stream_id=case_id, version=v, field="sha256", problem=p, expected=sha)
-            for v, sha, p in await check_stored(self.evidence, cited)
+            for v, sha, p in await self.evidence_check(cited)
         ]
         findings = [*report.findings, *found]
         return report.model_copy(update={"findings": findings, "ok": not findings})

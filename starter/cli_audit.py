@@ -35,7 +35,7 @@ def _echo_json(data: Any) -> None:
 @asynccontextmanager
 async def _auditor() -> Any:
     from starter.audit import Auditor
-    from starter.evidence import evidence_for
+    from starter.evidence import evidence_check, evidence_for
     from starter.temporal_client import connect, data_converter
     from store.db import make_engine
 
@@ -47,7 +47,9 @@ async def _auditor() -> Any:
     except RuntimeError as e:
         log.warning("temporal unreachable: auditing from the archive", error=str(e))
     try:
-        yield Auditor(client, engine, data_converter(s), evidence=evidence_for(s, engine))
+        yield Auditor(
+            client, engine, data_converter(s), evidence_check=evidence_check(evidence_for(s, engine))
+        )
     finally:
         await engine.dispose()
 

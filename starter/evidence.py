@@ -5,9 +5,10 @@ identity, and the storage the settings choose (store/blob_storage.py)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import io
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,19 +152,11 @@ class Evidence:
         return self.ring.open(SealedBox(row.key_id, data), _associated(key))
 
 
-def cited_hashes(data: Any) -> set[str]:
-    """Every `{uri, sha256}` evidence reference anywhere in an event's data."""
-    if isinstance(data, dict):
-        found = {data["sha256"]} if isinstance(data.get("sha256"), str) and "uri" in data else set()
-        return found.union(*(cited_hashes(v) for v in data.values()))
-    if isinstance(data, list):
-        return set().union(*(cited_hashes(v) for v in data))
-    return set()
-
-
 async def check_stored(evidence: Evidence, cited: Iterable[tuple[int, str]]) -> list[tuple[int, str, str]]:
     """(version, sha256, problem) for each cited hash of the blob index whose stored file is missing or no
-    longer hashes to it. Hashes the index does not know are evidence held elsewhere: not checked."""
+    longer hashes to it. Hashes the index does not know are evidence held elsewhere: not checked.
+    The audit's evidence check (starter/audit.py `Auditor(evidence_check=…)`)."""
+    cited = list(cited)
     out: list[tuple[int, str, str]] = []
     async with evidence.engine.connect() as conn:
         rows = {sha: await get_blob(conn, sha) for sha in {sha for _, sha in cited}}
@@ -181,6 +174,13 @@ async def check_stored(evidence: Evidence, cited: Iterable[tuple[int, str]]) -> 
         elif hashlib.sha256(data).hexdigest() != sha:
             out.append((version, sha, "the stored evidence file does not match the hash the event records"))
     return out
+
+
+def evidence_check(
+    evidence: Evidence,
+) -> Callable[[Iterable[tuple[int, str]]], Awaitable[list[tuple[int, str, str]]]]:
+    """The audit's evidence check over this store (the auditor sits below the shells: it gets a function)."""
+    return functools.partial(check_stored, evidence)
 
 
 def evidence_for(settings: Settings, engine: AsyncEngine) -> Evidence:

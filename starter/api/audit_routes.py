@@ -15,6 +15,7 @@ from temporalio.client import Client
 from domain.registry import get_decider
 from starter.api.app_deps import Who
 from starter.audit import Auditor, CaseNotFound, render_trail
+from starter.evidence import evidence_check
 from starter.service import PLURAL, NotFound, Unavailable
 from starter.temporal_client import data_converter
 
@@ -31,7 +32,9 @@ async def _auditor(request: Request) -> Auditor:
     except Unavailable as e:  # histories then come from the archive
         log.warning("temporal unavailable: auditing from the archive", error=str(e))
         client = None
-    return Auditor(client, st.engine, data_converter(st.settings), evidence=getattr(st, "evidence", None))
+    evidence = getattr(st, "evidence", None)
+    check = None if evidence is None else evidence_check(evidence)
+    return Auditor(client, st.engine, data_converter(st.settings), evidence_check=check)
 
 
 def install(app: FastAPI) -> None:
