@@ -4,7 +4,7 @@ with histories from the server or the archive (audit/archive.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,7 @@ from temporalio.converter import DataConverter
 
 from audit.archive import load_histories
 from audit.export import build_bundle
-from audit.models import CaseNotFound, ReplayReport, Trail, VerifyReport
+from audit.models import CaseNotFound, Finding, ReplayReport, Trail, VerifyReport
 from audit.replay import replay_runs
 from audit.trail import build_trail, notifications
 from audit.verify import verify_parts
@@ -26,6 +26,20 @@ from store.projector import fold_records
 from store.queries import get_case
 
 # ---- the auditor ----------------------------------------------------------------------------------------
+
+# (event version, cited sha256) → (version, sha256, problem) for each stored file that is missing or altered;
+# the shell that knows the blob store provides it (starter/evidence.py `evidence_check`)
+EvidenceCheck = Callable[[Iterable[tuple[int, str]]], Awaitable[list[tuple[int, str, str]]]]
+
+
+def cited_hashes(data: Any) -> set[str]:
+    """Every `{uri, sha256}` evidence reference anywhere in an event's data."""
+    if isinstance(data, dict):
+        found = {data["sha256"]} if isinstance(data.get("sha256"), str) and "uri" in data else set()
+        return found.union(*(cited_hashes(v) for v in data.values()))
+    if isinstance(data, list):
+        return set().union(*(cited_hashes(v) for v in data))
+    return set()
 
 
 @dataclass
@@ -48,7 +62,9 @@ class Auditor:
         *,
         workflows: Sequence[type] | None = None,
         passthrough: Sequence[str] | None = None,
+        evidence_check: EvidenceCheck | None = None,
     ) -> None:
+        self.evidence_check = evidence_check
         self.client = client
         self.engine = engine
         self.converter = converter
@@ -93,7 +109,7 @@ class Auditor:
         ref = await self.locate(case_id)
         runs, findings = await load_histories(self.client, self.engine, case_id)
         stream, row = await self._stream_and_row(case_id)
-        return await verify_parts(
+        report = await verify_parts(
             case_id,
             ref.kind,
             stream,
@@ -105,6 +121,16 @@ class Auditor:
             workflows=self.workflows,
             passthrough=self.passthrough,
         )
+        if self.evidence_check is None:
+            return report
+        # the stored evidence files still hash to what the events record
+        cited = [(e.version, sha) for e in stream for sha in sorted(cited_hashes(e.data))]
+        found = [
+            Finding(check="evidence", stream_id=case_id, version=v, field="sha256", problem=p, expected=sha)
+            for v, sha, p in await self.evidence_check(cited)
+        ]
+        findings = [*report.findings, *found]
+        return report.model_copy(update={"findings": findings, "ok": not findings})
 
     async def trail(self, case_id: str, *, verify: bool = True) -> Trail:
         ref = await self.locate(case_id)

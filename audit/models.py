@@ -15,7 +15,7 @@ from temporalio.client import WorkflowHistory
 
 # ---- reports ----------------------------------------------------------------------------------------------
 
-Check = Literal["chain", "events", "projection", "archive", "history", "replay", "bundle"]
+Check = Literal["chain", "events", "projection", "archive", "history", "replay", "bundle", "evidence"]
 
 
 class Finding(BaseModel):

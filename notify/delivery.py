@@ -96,24 +96,21 @@ class DeliveryChannel(Protocol):
 
 
 def render(n: Mapping[str, Any]) -> tuple[str, str]:
-    """Subject and body in Chinese and English. Notifications carry no tip-reporter data by construction."""
+    """Subject in Chinese; body in Chinese, then the same in English. Notifications carry no tip-reporter
+    data by construction."""
     zh, en = TITLES.get(str(n["kind"]), (str(n["kind"]), str(n["kind"])))
     kzh, ken = KIND_NAMES.get(str(n["case_kind"]), (str(n["case_kind"]), str(n["case_kind"])))
     data = n.get("data") or {}
     title = str(data.get("title") or "")
     due = n.get("due_at")
     due_text = due.isoformat() if isinstance(due, datetime) else (str(due) if due else "")
-    subject = f"[hazardloop] {zh} {en}: {kzh} {n['case_id']}" + (f" {title}" if title else "")
-    lines = [
-        f"{zh} / {en}",
-        f"{kzh} / {ken}: {n['case_id']}" + (f" — {title}" if title else ""),
-        str(n.get("subject") or ""),
-    ]
-    if due_text:
-        lines.append(f"期限 / due: {due_text}")
-    if data.get("status"):
-        lines.append(f"状态 / status: {data['status']}")
-    return subject, "\n".join(x for x in lines if x) + "\n"
+    note, status = str(n.get("subject") or ""), str(data.get("status") or "")
+    case = f"{n['case_id']}" + (f" — {title}" if title else "")
+    subject = f"【隐患整改】{zh}：{kzh} {n['case_id']}" + (f" {title}" if title else "")
+    zh_lines = [zh, f"{kzh}：{case}", f"事项：{note}" * bool(note), f"期限：{due_text}" * bool(due_text)]
+    zh_lines.append(f"状态：{status}" * bool(status))
+    en_lines = [f"{en}: {ken} {case}", f"due: {due_text}" * bool(due_text)]
+    return subject, "\n".join([*filter(None, zh_lines), "", "---", *filter(None, en_lines)]) + "\n"
 
 
 class EmailChannel:

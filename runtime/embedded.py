@@ -235,12 +235,14 @@ class EmbeddedTemporal:
         ui_port: int | None = None,
         namespace: str = "default",
         log_path: Path | None = None,
+        ui_codec_endpoint: str | None = None,
     ):
         self.data_dir = data_dir.resolve()
         self.port = port
         self.ui = ui
         self.ui_port = ui_port if ui_port is not None else port + 1000
         self.namespace = namespace
+        self.ui_codec_endpoint = ui_codec_endpoint
         self.log_path = log_path or self.data_dir / "temporal.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -274,6 +276,8 @@ class EmbeddedTemporal:
             args += ["--search-attribute", f"{name}={kind}"]
         if self.ui:
             args += ["--ui-port", str(self.ui_port)]
+            if self.ui_codec_endpoint:  # the UI decodes payloads through the API (api/codec_routes.py)
+                args += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         else:
             args += ["--headless"]
         return args

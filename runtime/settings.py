@@ -64,6 +64,18 @@ class Settings(BaseSettings):
         default=None, description="bearer token for /metrics on the API port; unset: not served there"
     )
     metrics_port: int | None = Field(default=None, description="serve /metrics without a token on this port")
+    codec_cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated origins of Temporal Web UIs that call /codec (default: the embedded UI)",
+    )
+    blob_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1, description="largest evidence upload")
+    blob_s3_endpoint: str | None = Field(default=None, description="S3-compatible endpoint; unset: data dir")
+    blob_s3_bucket: str = "hazardloop-evidence"
+    blob_s3_access_key: str | None = None
+    blob_s3_secret_key: str | None = None
+    blob_s3_region: str = "us-east-1"
+    blob_public_rate_limit_per_minute: int = Field(default=10, ge=1, description="public tip uploads")
+    export_max_rows: int = Field(default=10_000, ge=1, description="rows of one ledger export at most")
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
         default_factory=list, description="comma-separated proxy addresses/CIDRs whose X-Forwarded-For counts"
     )
@@ -81,7 +93,7 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=6, ge=1)
     delivery_backoff_seconds: float = Field(default=30.0, gt=0)
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "codec_cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, v: object) -> object:
         return [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v
@@ -89,6 +101,12 @@ class Settings(BaseSettings):
     @property
     def temporal_ui_port(self) -> int:
         return self.temporal_port + 1000
+
+    @property
+    def resolved_codec_cors_origins(self) -> list[str]:
+        """The configured Temporal Web UI origins, or the embedded dev server's UI."""
+        port = self.temporal_ui_port
+        return self.codec_cors_origins or [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
 
     @property
     def resolved_temporal_address(self) -> str:

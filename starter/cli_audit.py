@@ -36,6 +36,7 @@ def _echo_json(data: Any) -> None:
 async def _auditor() -> Any:
     from audit.auditor import Auditor
     from runtime.temporal_client import connect, data_converter
+    from starter.evidence import evidence_check, evidence_for
     from store.db import make_engine
 
     s = get_settings()
@@ -46,7 +47,9 @@ async def _auditor() -> Any:
     except RuntimeError as e:
         log.warning("temporal unreachable: auditing from the archive", error=str(e))
     try:
-        yield Auditor(client, engine, data_converter(s))
+        yield Auditor(
+            client, engine, data_converter(s), evidence_check=evidence_check(evidence_for(s, engine))
+        )
     finally:
         await engine.dispose()
 

@@ -83,6 +83,7 @@ class DevPlan:
     database_url: str
     api_base_url: str
     temporal_ui_url: str
+    temporal_ui_codec_endpoint: str
     env: dict[str, str]
     migrate: ChildCommand
     worker: ChildCommand
@@ -124,6 +125,7 @@ def build_plan(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    api_base_url = f"http://{_local_host(settings.api_host)}:{settings.api_port}"
     return DevPlan(
         data_dir=data_dir,
         log_dir=log_dir,
@@ -131,8 +133,9 @@ def build_plan(
         temporal_dir=data_dir / "temporal",
         temporal_address=temporal_address,
         database_url=database_url,
-        api_base_url=f"http://{_local_host(settings.api_host)}:{settings.api_port}",
+        api_base_url=api_base_url,
         temporal_ui_url=f"http://127.0.0.1:{settings.temporal_ui_port}",
+        temporal_ui_codec_endpoint=f"{api_base_url}/codec",
         env=env,
         migrate=ChildCommand("migrate", cli_argv("migrate", python=python), log_dir / "migrate.log"),
         worker=ChildCommand("worker", cli_argv("worker", python=python), log_dir / "worker.log"),
@@ -554,6 +557,7 @@ def build_children(settings: Settings, plan: DevPlan) -> list[Child]:
         ui_port=settings.temporal_ui_port,
         namespace=settings.temporal_namespace,
         log_path=plan.log_dir / "temporal.log",
+        ui_codec_endpoint=plan.temporal_ui_codec_endpoint,
     )
 
     def temporal_ready() -> None:
@@ -593,7 +597,8 @@ def banner(settings: Settings, plan: DevPlan) -> list[str]:
         f"  API docs     {plan.api_base_url}/docs",
         f"  metrics      {plan.api_base_url}/metrics  (Authorization: Bearer "
         + ("$HAZARDLOOP_METRICS_TOKEN)" if settings.metrics_token else f"<{plan.data_dir}/metrics-token>)"),
-        f"  Temporal UI  {plan.temporal_ui_url}",
+        f"  Temporal UI  {plan.temporal_ui_url}  (payloads decoded by {plan.temporal_ui_codec_endpoint} "
+        "for a supervisor or auditor)",
         f"  data         {plan.data_dir}  (logs in {plan.log_dir})",
         f"  token        {_token_hint(settings, plan)}",
         "                (roles: enterprise|inspector|supervisor|expert|operator|auditor; "

@@ -130,6 +130,28 @@ def _creation_body(kind: str, body: dict[str, Any]) -> dict[str, Any]:
     return {**{renames.get(k, k): v for k, v in body.items()}, "type": CREATE_TYPE[kind]}
 
 
+def workflow_summary(kind: str, case_id: str, command_body: Mapping[str, Any]) -> tuple[str, str]:
+    """The Temporal Web UI's one-line summary and details of a case's workflow (kind, title, region,
+    enterprise). They are payloads, encrypted like the rest; a tip's content is never in them."""
+    spec = get_spec(kind)
+    title = "" if kind == "tip" else str(command_body.get("title") or command_body.get("incident_type") or "")
+    region = str(command_body.get("region") or "")
+    enterprise = str(command_body.get("enterprise_id") or "")
+    summary = " · ".join(x for x in (spec.label_zh, title[:80], region, enterprise) if x)
+    details = "\n".join(
+        f"**{k}**: {v}"
+        for k, v in (
+            ("案件 case", case_id),
+            ("类别 kind", f"{spec.label_zh} {kind}"),
+            ("标题 title", title),
+            ("区域 region", region),
+            ("企业 enterprise", enterprise),
+        )
+        if v
+    )
+    return summary, details
+
+
 def _request_sha(command_body: dict[str, Any], also_hashed: str) -> str:
     doc = json.dumps(command_body, sort_keys=True, default=str).encode()
     return hashlib.sha256(doc + also_hashed.encode()).hexdigest()
@@ -187,6 +209,7 @@ class CaseService:
             Context(actor=actor, now=datetime.now(UTC), policy=self.policy, case_id=case_id),
         )
         created = True
+        summary, details = workflow_summary(kind, case_id, command_body)
         try:
             handle = await self.client.start_workflow(
                 WORKFLOW_TYPE[kind],
@@ -201,6 +224,8 @@ class CaseService:
                 id=case_id,
                 task_queue=self.task_queue,
                 memo={"request_sha256": _request_sha(command_body, also_hashed)},
+                static_summary=summary,
+                static_details=details,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             )

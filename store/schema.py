@@ -150,6 +150,21 @@ sealed_identities = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# Evidence files (store/blob_storage.py holds the bytes): one row per SHA-256 of the content. `sealed`: a tip
+# attachment, stored encrypted under `key_id` like the reporter's identity.
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("content_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sealed", Boolean, nullable=False, server_default=text("false")),
+    Column("key_id", String(40)),
+    Column("thumbnail", Boolean, nullable=False, server_default=text("false")),
+    Column("uploaded_by", String(128), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 reveal_log = Table(
     "reveal_log",
     metadata,

@@ -11,8 +11,9 @@ from enum import Enum
 from typing import Annotated, Any
 
 import structlog
-from fastapi import Body, FastAPI, Header, Path, Query, Request, Response
+from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -26,11 +27,10 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from domain.common import REGION
 from runtime.settings import Settings
 from runtime.temporal_client import connect
-from starter.api import problems
-from starter.api.app_deps import Svc, Who
+from starter.api import export_routes, problems
+from starter.api.app_deps import BEARER, REGION_Q, Filters, Svc, Who
 from starter.api.text_guard import RefuseUnstorableText
 from starter.auth import TokenVerifier
 from starter.policies import load_policy
@@ -40,7 +40,6 @@ from store.db import make_engine, ping
 log = structlog.get_logger("hazardloop.api")
 
 CaseId = Annotated[str, Path(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
-REGION_Q = Query(pattern=REGION, description="6-digit region code; covers every code below it")
 
 
 class ClientHolder:
@@ -136,6 +135,8 @@ def create_app(settings: Settings) -> FastAPI:
         title="hazardloop",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served from vendored assets (starter/api/docs_routes.py)
+        redoc_url=None,
         description="隐患整改闭环 — hazard, incident and tip closed loops on Temporal. "
         "Errors are RFC 9457 problem details.",
     )
@@ -145,12 +146,20 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.clients = holder
 
     @app.exception_handler(RPCError)
-    async def _rpc(_: Request, e: RPCError) -> JSONResponse:
+    async def _rpc(request: Request, e: RPCError) -> JSONResponse:
         log.warning("temporal error", status=str(e.status), error=e.message[:300])
-        return problems.problem(503, "unavailable", "the workflow service is unavailable, retry later")
+        detail = "the workflow service is unavailable, retry later"
+        return problems.problem(503, "unavailable", detail, lang=problems.language(request))
 
     # inside Observe: refused requests are logged and counted
-    app.add_middleware(RefuseUnstorableText, max_body=settings.max_body_bytes)
+    app.add_middleware(
+        RefuseUnstorableText,
+        max_body=settings.max_body_bytes,
+        # evidence uploads bound their own size (blob_routes.UploadSizeLimit); a console form carries a
+        # few photos at most
+        streamed_prefixes=("/v1/blobs", "/v1/tips/blobs"),
+        max_form=4 * settings.blob_max_bytes + settings.max_body_bytes,
+    )
     app.add_middleware(Observe, requests_total=requests_total, latency=latency)
 
     app.state.verifier = verifier
@@ -188,7 +197,10 @@ def create_app(settings: Settings) -> FastAPI:
         include_in_schema=settings.metrics_token is not None,
         summary="Prometheus metrics (Authorization: Bearer HAZARDLOOP_METRICS_TOKEN)",
     )
-    async def metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
+    async def metrics(
+        _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> Response:
         if settings.metrics_token is None:
             return problems.problem(404, "not_found", "metrics are not served on this port")
         expected = f"Bearer {settings.metrics_token}".encode()
@@ -197,18 +209,24 @@ def create_app(settings: Settings) -> FastAPI:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     for plural, kind in PLURAL.items():
+        if kind != "enterprise":  # an enterprise's record is no ledger row
+            export_routes.install(app, plural, kind, max_rows=settings.export_max_rows)
         # tips have their own public intake (starter/api/tips.py); officers use the shared routes
         _case_routes(app, plural, kind, with_create=kind != "tip")
 
     from starter.api import (
         audit_routes,
+        blob_routes,
         codec_routes,
+        docs_routes,
         enterprise_routes,
         registry_routes,
         report_routes,
         tips,
     )
 
+    docs_routes.install(app)
+    blob_routes.install(app, settings)
     tips.install(app, settings)
     enterprise_routes.install(app)
     audit_routes.install(app)
@@ -302,30 +320,11 @@ def _case_routes(app: FastAPI, plural: str, kind: str, *, with_create: bool = Tr
     async def list_cases(
         who: Who,
         svc: Svc,
-        status: Annotated[str | None, Query(max_length=40)] = None,
-        level: Annotated[str | None, Query(max_length=40)] = None,
-        grade: Annotated[
-            str | None, Query(max_length=40, description="incidents: the grade (same as level)")
-        ] = None,
-        region: Annotated[str | None, REGION_Q] = None,
-        enterprise_id: Annotated[str | None, Query(max_length=100)] = None,
-        overdue: bool | None = None,
+        filters: Filters,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         cursor: Annotated[str | None, Query(max_length=500)] = None,
-        as_of: datetime | None = None,
     ) -> dict[str, Any]:
-        items, nxt = await svc.list_cases(
-            kind,
-            who,
-            region=region,
-            status=status,
-            level=level or grade,
-            enterprise_id=enterprise_id,
-            overdue=overdue,
-            limit=limit,
-            cursor=cursor,
-            as_of=as_of,
-        )
+        items, nxt = await svc.list_cases(kind, who, limit=limit, cursor=cursor, **filters)
         return {"items": items, "next_cursor": nxt}
 
     @app.get(f"/v1/{plural}/{{case_id}}/events", tags=tag, name=f"events_{kind}")

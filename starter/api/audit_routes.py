@@ -18,6 +18,7 @@ from audit.trail import render_trail
 from domain.registry import get_decider
 from runtime.temporal_client import data_converter
 from starter.api.app_deps import Who
+from starter.evidence import evidence_check
 from starter.service import PLURAL, NotFound, Unavailable
 
 log = structlog.get_logger("hazardloop.api.audit")
@@ -33,7 +34,9 @@ async def _auditor(request: Request) -> Auditor:
     except Unavailable as e:  # histories then come from the archive
         log.warning("temporal unavailable: auditing from the archive", error=str(e))
         client = None
-    return Auditor(client, st.engine, data_converter(st.settings))
+    evidence = getattr(st, "evidence", None)
+    check = None if evidence is None else evidence_check(evidence)
+    return Auditor(client, st.engine, data_converter(st.settings), evidence_check=check)
 
 
 def install(app: FastAPI) -> None:

@@ -14,6 +14,8 @@ import structlog
 from fastapi import FastAPI, Request
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload
 
 from domain.access import check_read
@@ -21,7 +23,7 @@ from domain.actors import Actor, Role
 from domain.errors import Forbidden, InvalidCommand
 from runtime.codec import EncryptionCodec, is_encrypted, label_of
 from runtime.settings import Settings
-from starter.api.app_deps import Who
+from starter.api.app_deps import WhoOrSession
 from store.queries import get_case_head
 from store.sealing import KeyRing, SealError
 
@@ -54,15 +56,39 @@ async def _check_jurisdiction(request: Request, who: Actor, labels: set[str | No
                 )
 
 
+class CodecCors:
+    """CORS for the codec routes only: the Temporal Web UI (another origin) calls them from the browser,
+    with credentials (the console's session cookie) when its "include cross-origin credentials" is on.
+    Only the configured UI origins (HAZARDLOOP_CODEC_CORS_ORIGINS) get CORS headers."""
+
+    PREFIX = "/codec/"
+
+    def __init__(self, app: ASGIApp, *, origins: list[str]) -> None:
+        self.app = app
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=origins,
+            allow_methods=["POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+            allow_credentials=True,
+            max_age=600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        on_codec = scope["type"] == "http" and str(scope.get("path", "")).startswith(self.PREFIX)
+        await (self.cors if on_codec else self.app)(scope, receive, send)
+
+
 def install(app: FastAPI, settings: Settings) -> None:
     codec = EncryptionCodec(KeyRing(settings.resolved_seal_key()))
+    app.add_middleware(CodecCors, origins=settings.resolved_codec_cors_origins)
 
     @app.post(
         "/codec/decode",
         tags=["ops"],
         summary="Decode payloads for the Temporal Web UI (auditor, supervisor; cases in their jurisdiction)",
     )
-    async def decode(request: Request, who: Who) -> dict[str, Any]:
+    async def decode(request: Request, who: WhoOrSession) -> dict[str, Any]:
         if who.role not in DECODERS:
             raise Forbidden(
                 f"decoding workflow payloads needs role {' or '.join(r.value for r in DECODERS)}",

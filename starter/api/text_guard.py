@@ -17,6 +17,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.common import STORABLE_TEXT_RULE, unstorable_text
+from domain.messages import pick_language
 from starter.api.problems import problem
 
 log = structlog.get_logger("hazardloop.api")
@@ -59,21 +60,36 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
+def _is_form(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return bool(value.lower().startswith(b"multipart/form-data"))
+    return False
+
+
 class RefuseUnstorableText:
     def __init__(
-        self, app: ASGIApp, max_body: int = DEFAULT_MAX_BODY, streamed_prefixes: tuple[str, ...] = ()
+        self,
+        app: ASGIApp,
+        max_body: int = DEFAULT_MAX_BODY,
+        streamed_prefixes: tuple[str, ...] = (),
+        max_form: int | None = None,
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.streamed_prefixes = streamed_prefixes
+        # a multipart form (the console's forms with photos) of a declared length up to max_form passes on
+        # unread: its files are no text, and its text fields meet the rules' own storable-text check
+        self.max_form = max_form
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        log.info("request refused: body too large", limit=self.max_body)
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int | None = None) -> None:
+        limit = limit or self.max_body
+        log.info("request refused: body too large", limit=limit)
         response = problem(
             413,
             "payload_too_large",
-            f"the request body is larger than {self.max_body} bytes, the most this API accepts",
-            limit=self.max_body,
+            f"the request body is larger than {limit} bytes, the most this API accepts",
+            limit=limit,
         )
         await response(scope, receive, send)
 
@@ -83,6 +99,12 @@ class RefuseUnstorableText:
             await self.app(scope, receive, send)
             return
         declared = _declared_length(scope)
+        if declared is not None and self.max_form is not None and _is_form(scope):
+            if declared > self.max_form:
+                await self._too_large(scope, receive, send, self.max_form)
+            else:
+                await self.app(scope, receive, send)
+            return
         if declared is not None and declared > self.max_body:
             await self._too_large(scope, receive, send)
             return
@@ -117,6 +139,7 @@ class RefuseUnstorableText:
             f"{where}: contains {char}, which cannot be stored; {STORABLE_TEXT_RULE}",
             location=location,
             field=field or None,
+            lang=pick_language(dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")),
             rule="storable_text",
         )
         await response(scope, receive, send)

@@ -17,6 +17,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Header, Request, Response
+from fastapi.responses import JSONResponse
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
@@ -30,7 +31,7 @@ from domain.errors import DomainError
 from domain.registry import get_decider
 from runtime.settings import Settings
 from starter.api.app_deps import Svc, Who
-from starter.api.problems import problem
+from starter.api.problems import language, problem
 from starter.service import Unavailable, case_id_for
 from store.sealing import KeyRing
 
@@ -85,6 +86,21 @@ class RateLimiter:
         except StorageError as e:
             raise Unavailable(f"the rate-limit storage: {type(e.storage_error).__name__}") from e
         return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def refusal(self, key: str, what: str, request: Request) -> JSONResponse | None:
+        """Counts a hit from `key`: None when allowed, else the 429 (with Retry-After) to answer."""
+        wait = await self.retry_after(key)
+        if wait is None:
+            return None
+        refused = problem(
+            429,
+            "rate_limited",
+            f"at most {self.limit.amount} {what} a minute from one address; retry in {wait} s",
+            lang=language(request),
+            retry_after_seconds=wait,
+        )
+        refused.headers["Retry-After"] = str(wait)
+        return refused
 
 
 def client_address(request: Request, trusted: Sequence[IPv4Network | IPv6Network]) -> str:
@@ -149,15 +165,8 @@ def install(app: FastAPI, settings: Settings) -> None:
             check_tip_intake(actor)
             via = "operator"
         else:
-            wait = await limiter.retry_after(client)
-            if wait is not None:
-                refused = problem(
-                    429,
-                    "rate_limited",
-                    f"at most {limiter.limit.amount} tips a minute from one address; retry in {wait} s",
-                    retry_after_seconds=wait,
-                )
-                refused.headers["Retry-After"] = str(wait)
+            refused = await limiter.refusal(client, "tips", request)
+            if refused is not None:
                 return refused
             actor = Actor(id="public-intake", name="public", role=Role.operator, region=body.region)
             via = "public"

@@ -25,6 +25,7 @@ from starter.devserver import (
     ChildCommand,
     DevError,
     Supervisor,
+    build_children,
     build_plan,
     check_ports,
     cli_argv,
@@ -152,6 +153,12 @@ def test_plan_builds_cli_children_with_shared_env(tmp_path: Path) -> None:
     assert build_plan(local, python="/py", base_env={}).env["HAZARDLOOP_WEBHOOK_ALLOW_PRIVATE"] == "true"
     assert plan.api_base_url == "http://127.0.0.1:18001"
     assert plan.temporal_ui_url == "http://127.0.0.1:18301"
+    # the embedded Temporal Web UI decodes payloads through the API's codec route
+    assert plan.temporal_ui_codec_endpoint == "http://127.0.0.1:18001/codec"
+    temporal = next(c for c in build_children(s, plan) if c.name == "temporal")
+    argv = temporal.server.args()  # type: ignore[attr-defined]
+    assert argv[argv.index("--ui-codec-endpoint") + 1] == "http://127.0.0.1:18001/codec"
+    assert argv[argv.index("--ui-port") + 1] == "18301"
     # every variable passed is a setting the children read
     fields = set(Settings.model_fields)
     for name in env:
