@@ -330,11 +330,11 @@ def router(settings: Settings) -> APIRouter:
         _signed_in(request)
         if not re.fullmatch(r"[0-9a-f]{64}", sha256):
             raise NotFound("evidence", sha256[:64])
-        query = "?thumbnail=1" if request.query_params.get("thumbnail") else ""
+        suffix = "/thumbnail" if request.query_params.get("thumbnail") else ""
         answer = await _api(
             request,
             "GET",
-            f"/v1/blobs/{sha256}{query}",
+            f"/v1/blobs/{sha256}{suffix}",
             headers=_as_user(request),
         )
         keep = {
