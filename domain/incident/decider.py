@@ -19,7 +19,7 @@ from domain.decider import (
     Notice,
 )
 from domain.errors import Conflict, DomainError, Forbidden
-from domain.incident import clocks, decide, notices, view
+from domain.incident import clocks, decide, notices, reporting, view
 from domain.incident.commands import (
     AcknowledgeReport,
     ApproveReport,
@@ -48,10 +48,10 @@ from domain.incident.state import IncidentState, Prefill
 
 HANDLERS: dict[str, Handler[IncidentState, IncidentEvent]] = dict(
     [
-        on(Report, decide.report),
-        on(Supplement, decide.supplement),
-        on(AcknowledgeReport, decide.acknowledge_report),
-        on(FileWrittenReport, decide.file_written_report),
+        on(Report, reporting.report),
+        on(Supplement, reporting.supplement),
+        on(AcknowledgeReport, reporting.acknowledge_report),
+        on(FileWrittenReport, reporting.file_written_report),
         on(ExtendApproval, decide.extend_approval),
         on(OpenInvestigation, decide.open_investigation),
         on(PauseInvestigation, decide.pause_investigation),

@@ -21,8 +21,9 @@ def test_forecast_of_a_general_hazard_matches_what_the_timers_would_do_and_rests
     went = next(s for s in f.steps if s.clock == "rectification")
     assert [e["type"] for e in went.events] == ["went_overdue"] and went.overdue_after
     escalation = next(s for s in f.steps if s.clock == "explanation")
-    assert escalation.events[0]["escalated_to"] == "500100"  # one level up from 500107
-    assert any(n.kind == "escalation" or n.recipient_party == "500100" for n in escalation.notices)
+    # one level up from 500107 by the pack's jurisdiction tree: Chongqing's districts answer to the city
+    assert escalation.events[0]["escalated_to"] == "500000"
+    assert any(n.kind == "escalation" or n.recipient_party == "500000" for n in escalation.notices)
     # the same events the workflow's timers would record, at the same instants
     already = len(c.events)
     c.fire_until(f.steps[-1].at)
