@@ -75,7 +75,7 @@ def known(value: T | None, what: str) -> T:
 
 def check_pinned(s: object, ctx: Context) -> None:
     """A case is decided under the policy pack it pinned when it started, whatever the shell passes
-    (DOMAIN.md §5): a command under any other pack or version is refused."""
+    (docs/rules.md#policy-packs): a command under any other pack or version is refused."""
     pinned = getattr(s, "policy", None)
     if pinned is not None and pinned != ctx.policy.ref:
         raise Conflict(

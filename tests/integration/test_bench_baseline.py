@@ -54,5 +54,7 @@ async def test_the_skeleton_does_what_a_general_hazard_lifecycle_does(dev_env, d
     assert (hz["updates"], hz["activities"], hz["timers"]) == (4, 4, 3)
     assert (sk["updates"], sk["activities"], sk["timers"]) == (hz["updates"], hz["activities"], hz["timers"])
     assert inserts == 4  # each skeleton activity is a real INSERT
-    # what the skeleton leaves out, and bench/RESULTS.md names as part of the service's cost
-    assert hz["search_attribute_upserts"] == 4 and sk["search_attribute_upserts"] == 0
+    # what the skeleton leaves out, and bench/RESULTS.md names as part of the service's cost: one upsert per
+    # command, and the version marker of the `enterprise-record` patch (the SDK records it as an upsert of
+    # TemporalChangeVersion) until that patch is deprecated
+    assert hz["search_attribute_upserts"] == 5 and sk["search_attribute_upserts"] == 0
