@@ -33,8 +33,9 @@ REGION = "500107"
 ENT = "ENT-INC-1"
 ENTERPRISE = Actor(id="ent-1", role=Role.enterprise, region=REGION, enterprise_id=ENT)
 INSPECTOR = Actor(id="insp-1", role=Role.inspector, region=REGION)
-CITY = Actor(id="sup-city", role=Role.supervisor, region="500100")
-TEAM = Actor(id="insp-city", role=Role.inspector, region="500100")  # the investigation team
+# 重庆 is a 直辖市: the level above its districts is the municipality (the pack's jurisdiction tree)
+CITY = Actor(id="sup-city", role=Role.supervisor, region="500000")
+TEAM = Actor(id="insp-city", role=Role.inspector, region="500000")  # the investigation team
 PROVINCE = Actor(id="sup-prov", role=Role.supervisor, region="500000")
 
 
