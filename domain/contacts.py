@@ -1,9 +1,14 @@
 """The responsibility registry's rules (docs/rules.md#notifications): which roles a party has, and what
 a registered person must give. An enterprise has the 三个责任人 (administrative, supervisory,
 enterprise) and the 三个层级负责人 (management, technical, operations; major-risk enterprises); a
-region has its duty officers, who receive escalations."""
+region has its duty officers, who receive escalations, and the departments of 联合惩戒 (role
+`department:<code>`, the code of the pack's `credit.joint_punishment`: 市场监管部门 is
+`department:market_regulation`), who receive a credit listing of an enterprise of the region and its
+removal (发改财金〔2016〕1001号)."""
 
 from __future__ import annotations
+
+import re
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -14,14 +19,26 @@ ENTERPRISE_LEVELS = ("management", "technical", "operations")  # 三个层级负
 ENTERPRISE_ROLES = ENTERPRISE_RESPONSIBLE + ENTERPRISE_LEVELS
 REGION_ROLES = ("supervisor", "inspector", "operator", "expert")
 ROLES = {"enterprise": ENTERPRISE_ROLES, "region": REGION_ROLES}  # by party kind
+DEPARTMENT_ROLE = re.compile(r"department:[a-z][a-z0-9_]{0,28}")  # a 联合惩戒 department of a region
+
+
+def role_allowed(role: str, party_kind: str) -> bool:
+    """A role of the party kind: one of ROLES, or for a region a department (`department:<code>`)."""
+    return role in ROLES[party_kind] or (
+        party_kind == "region" and DEPARTMENT_ROLE.fullmatch(role) is not None
+    )
+
+
+def allowed_roles(party_kind: str) -> str:
+    named = ", ".join(ROLES[party_kind])
+    return named + ", department:<code>" if party_kind == "region" else named
 
 
 def check_roles(persons: list[Person], party_kind: str) -> None:
     """Every person's role must be one of the party's, else a ValueError naming them and the allowed."""
-    allowed = ROLES[party_kind]
-    bad = sorted({p.role for p in persons} - set(allowed))
+    bad = sorted({p.role for p in persons if not role_allowed(p.role, party_kind)})
     if bad:
-        raise ValueError(f"unknown roles {bad}; allowed: {', '.join(allowed)}")
+        raise ValueError(f"unknown roles {bad}; allowed: {allowed_roles(party_kind)}")
 
 
 class Person(BaseModel):

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from domain.access import check_place
 from domain.common import REGION_RE
-from domain.contacts import ROLES, Person
+from domain.contacts import ROLES, Person, allowed_roles, role_allowed
 from domain.errors import DomainError
 from notify.webhooks import UnsafeTarget, check_registration
 from runtime.settings import get_settings
@@ -61,8 +61,8 @@ def _row(raw: dict[str, str]) -> dict[str, Any]:
         }
         | {"department": (raw.get("department") or "").strip()}
     )
-    if person.role not in ROLES[kind]:
-        raise ValueError(f"role {person.role!r} is not one of {', '.join(ROLES[kind])}")
+    if not role_allowed(person.role, kind):
+        raise ValueError(f"role {person.role!r} is not one of {allowed_roles(kind)}")
     return {
         "party_kind": kind,
         "party_id": party,

@@ -29,7 +29,7 @@ async def contacts_for(conn: AsyncConnection, role: str, party: str) -> list[Row
         cond = and_(
             contacts.c.party_kind == "enterprise", contacts.c.party_id == party, contacts.c.role == role
         )
-    else:
+    else:  # a region's duty officers, and its 联合惩戒 departments (`department:<code>`)
         cond = and_(contacts.c.party_kind == "region", contacts.c.party_id == party, contacts.c.role == role)
     return list((await conn.execute(select(contacts).where(cond).order_by(contacts.c.id))).mappings().all())
 

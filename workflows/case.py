@@ -354,7 +354,6 @@ class CaseWorkflow:
         # events make. Should recording fail, the state goes back and the failure is the command's.
         previous = self._state
         summary_before = self.decider.summary(previous)
-        facts_before = case_facts(self.decider.kind, previous)
         children = []
         for e in events:
             before = self._state
@@ -388,7 +387,7 @@ class CaseWorkflow:
             self._state = previous
             raise
         # the enterprise's record is told before the command counts as done (its answer, `created`)
-        await self._tell_record(facts_before)
+        await self._tell_record(previous)
         self._version = recorded.version
         self._wake = True
         self._upsert_search_attributes()
@@ -458,10 +457,15 @@ class CaseWorkflow:
             else:
                 raise
 
-    async def _tell_record(self, before: tuple[str, str, dict[str, Any]] | None) -> None:
-        """Tell the enterprise's record (started on demand) this case's facts when they changed. Behind a
-        patch: histories recorded before the enterprise record existed replay without these commands."""
-        told = case_facts(self.decider.kind, self._state)
+    async def _tell_record(self, previous: Any) -> None:
+        """Tell the enterprise's record (started on demand) this case's facts when they changed. Behind
+        patches: histories recorded before the enterprise record existed replay without these commands,
+        and those recorded before an incident told its 瞒报/谎报 replay with the facts told then."""
+        kind = self.decider.kind
+        told, before = case_facts(kind, self._state), case_facts(kind, previous)
+        old = case_facts(kind, self._state, reporting=False), case_facts(kind, previous, reporting=False)
+        if (told, before) != old and not workflow.patched("record-reporting-facts"):
+            told, before = old
         if told is None or told == before or "enterprise" not in self.child_workflows:
             return
         if not workflow.patched("enterprise-record"):

@@ -33,7 +33,7 @@ from domain.enterprise.events import (
     StopWorkRefused,
 )
 from domain.enterprise.evolve import penalties_of
-from domain.enterprise.rules import CAUSE_OF_GROUND, closure_grounds, penalty_windows
+from domain.enterprise.rules import CAUSE_OF_GROUND, closure_grounds, penalty_windows, reporting_failures
 from domain.enterprise.state import CaseFacts, EnterpriseState, Status
 from domain.errors import Conflict, InvalidCommand
 from domain.policy import PolicyPack
@@ -92,7 +92,7 @@ def departments(policy: PolicyPack) -> list[str]:
 
 
 def decide_listing(s: EnterpriseState, c: DecideListing, ctx: Context) -> list[EnterpriseEvent]:
-    causes = [x.cause for x in s.credit_causes]
+    causes = list(dict.fromkeys(x.cause for x in s.credit_causes))
     if not c.listed:
         if not c.comment.strip():
             raise InvalidCommand(
@@ -197,7 +197,8 @@ def deadline_elapsed(s: EnterpriseState, c: DeadlineElapsed, ctx: Context) -> li
 
 def entailed(after: EnterpriseState, ctx: Context) -> list[EnterpriseEvent]:
     """The Art. 113 grounds newly met (each proposed once) and the listing causes they yield (once
-    each, unless already pending or behind the listing in force)."""
+    each, unless already pending or behind the listing in force); then each incident's 瞒报/谎报 newly
+    told (a cause found once per incident)."""
     out: list[EnterpriseEvent] = []
     pending = {x.cause for x in after.credit_causes}
     if after.listed:
@@ -224,4 +225,10 @@ def entailed(after: EnterpriseState, ctx: Context) -> list[EnterpriseEvent]:
                     by=ctx.actor.id,
                 )
             )
+    causes = ctx.policy.table("credit.listing_causes")
+    for cause, case_id in reporting_failures(after, ctx.policy):
+        if f"{cause}:{case_id}" in after.reporting_causes:
+            continue
+        reason = f"{causes[cause]} ({case_id})"
+        out.append(CreditCauseFound(cause=cause, reason=reason, case_id=case_id, at=ctx.now, by=ctx.actor.id))
     return out

@@ -56,6 +56,7 @@ class CreditCauseFound(_Event):
     type: Literal["credit_cause_found"] = "credit_cause_found"
     cause: str
     reason: str
+    case_id: str | None = Field(default=None, description="the incident of a reporting failure (瞒报/谎报)")
 
 
 class ListingDeclined(_Event):

@@ -85,7 +85,10 @@ def evolve(s: EnterpriseState, e: Any) -> EnterpriseState:
         case ClosureProposed():
             u["closure"] = [*s.closure, ClosureProposal(ground=e.ground, reason=e.reason, at=e.at)]
         case CreditCauseFound():
-            u["credit_causes"] = [*s.credit_causes, CreditCause(cause=e.cause, reason=e.reason, at=e.at)]
+            found = CreditCause(cause=e.cause, reason=e.reason, at=e.at, case_id=e.case_id)
+            u["credit_causes"] = [*s.credit_causes, found]
+            if e.case_id is not None:
+                u["reporting_causes"] = [*s.reporting_causes, f"{e.cause}:{e.case_id}"]
         case ListingDeclined():
             u["credit_causes"] = []
         case CreditListed():

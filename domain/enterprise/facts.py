@@ -49,19 +49,33 @@ def hazard_facts(s: HazardState) -> CaseFacts:
     )
 
 
-def incident_facts(s: IncidentState) -> CaseFacts:
+def incident_facts(s: IncidentState, *, reporting: bool = True) -> CaseFacts:
+    """The incident's grade and, with `reporting`, its 瞒报 / 谎报 (listing causes of 应急管理部令第11号).
+    Without it (a shell replaying a history recorded before these facts existed) the facts are as then."""
     return CaseFacts(
         kind="incident",
         status=s.status.value,
         terminal=s.status in INCIDENT_TERMINAL,
         grade=s.grade.value if s.grade else None,
+        concealed=reporting and s.concealed,
+        false_report=reporting and s.false_report,
     )
 
 
-def case_facts(kind: str, state: Any) -> tuple[str, str, dict[str, Any]] | None:
-    """(enterprise id, region, facts as JSON) of a case of `kind`, or None when it tells no record."""
+REPORTING_FACTS = ("concealed", "false_report")
+
+
+def _told(facts: CaseFacts) -> dict[str, Any]:
+    """The facts as JSON; a reporting failure only when there is one, so the facts of every other case
+    read as they did before these facts existed."""
+    return facts.model_dump(mode="json", exclude={k for k in REPORTING_FACTS if not getattr(facts, k)})
+
+
+def case_facts(kind: str, state: Any, *, reporting: bool = True) -> tuple[str, str, dict[str, Any]] | None:
+    """(enterprise id, region, facts as JSON) of a case of `kind`, or None when it tells no record.
+    `reporting=False` leaves out an incident's reporting failures (the facts told before they existed)."""
     if kind == "hazard" and isinstance(state, HazardState) and state.enterprise_id:
-        return state.enterprise_id, state.region, hazard_facts(state).model_dump(mode="json")
+        return state.enterprise_id, state.region, _told(hazard_facts(state))
     if kind == "incident" and isinstance(state, IncidentState) and state.enterprise_id:
-        return state.enterprise_id, state.region, incident_facts(state).model_dump(mode="json")
+        return state.enterprise_id, state.region, _told(incident_facts(state, reporting=reporting))
     return None

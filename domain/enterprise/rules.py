@@ -11,6 +11,10 @@
   decides the listing (谁处罚、谁决定), publishes it within `credit.publish_due`, the listing lasts
   `credit.duration` (3 years) and may be removed early (信用修复) on request after `credit.repair_after`
   (12 months); a listing and its removal are told to the departments of `credit.joint_punishment`.
+- 应急管理部令第11号 also lists 瞒报 and 谎报 of a 生产安全事故 among the causes: an incident of the
+  enterprise that tells the record it was concealed (`concealed`) or falsely reported (`false_report`)
+  yields the cause of that name, once per incident, when the pinned pack's `credit.listing_causes` has
+  it (cases pinned to a pack without it decide as before).
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ CAUSE_OF_GROUND = {
     "三": "major_accident",
     "四": "stop_work_refused",
 }
+
+# an incident's reporting failure (a fact of CaseFacts) → the listing cause of the same key
+REPORTING_CAUSES = ("concealed", "false_report")
 
 
 def allowed_commands(s: EnterpriseState) -> list[str]:
@@ -105,3 +112,15 @@ def closure_grounds(s: EnterpriseState, policy: PolicyPack, now: datetime) -> li
     if refused:
         out.append(("四", f"refused to execute a stop-work decision ({', '.join(refused)})"))
     return out
+
+
+def reporting_failures(s: EnterpriseState, policy: PolicyPack) -> list[tuple[str, str]]:
+    """[(cause, incident id)] of the 瞒报/谎报 the record's incidents told, for the causes the pack lists."""
+    listed = policy.table("credit.listing_causes")
+    return [
+        (cause, cid)
+        for cid, c in sorted(s.cases.items())
+        if c.kind == "incident"
+        for cause in REPORTING_CAUSES
+        if cause in listed and getattr(c, cause)
+    ]

@@ -43,6 +43,8 @@ class CaseFacts(_Rec):
         default=False, description="re-inspected under a full stop-work order and still not compliant"
     )
     grade: str | None = Field(default=None, description="an incident's grade")
+    concealed: bool = Field(default=False, description="an incident's 瞒报 (concealed accident)")
+    false_report: bool = Field(default=False, description="an incident's 谎报 (figures understated)")
     penalties: list[PenaltyFact] = Field(default_factory=list)
 
 
@@ -67,6 +69,7 @@ class CreditCause(_Rec):
     cause: str = Field(description="a key of the pack's `credit.listing_causes`")
     reason: str
     at: datetime
+    case_id: str | None = Field(default=None, description="the incident of a reporting failure (瞒报/谎报)")
 
 
 class Listing(_Rec):
@@ -107,6 +110,9 @@ class EnterpriseState(BaseModel):
     stop_work: list[StopWorkRecord] = Field(default_factory=list)
     closure: list[ClosureProposal] = Field(default_factory=list)
     credit_causes: list[CreditCause] = Field(default_factory=list, description="causes not yet decided")
+    reporting_causes: list[str] = Field(
+        default_factory=list, description="`cause:case_id` of each reporting failure found (found once)"
+    )
     listing: Listing | None = None
     past_listings: list[Listing] = Field(default_factory=list)
     lapsed: list[str] = Field(default_factory=list)

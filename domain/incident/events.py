@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,6 +46,9 @@ class IncidentReported(_Event):
     omitted: bool = False
     supervised_by: str | None = None
     written_report_due: datetime | None = None
+    tree: dict[str, Any] | None = Field(
+        default=None, description="the jurisdiction tree the route and the authority follow (None: digits)"
+    )
 
 
 class Supplemented(_Event):

@@ -70,6 +70,7 @@ def evolve(s: IncidentState, e: IncidentEvent) -> IncidentState:
                 written_report_due=e.written_report_due,
                 origin=e.origin,
                 route=e.route,
+                tree=e.tree,
                 investigation_due=e.investigation_due,
                 supplement_until=e.supplement_until,
                 created_at=e.at,

@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from domain.actors import parent_region
+from domain.jurisdiction import next_in
 
 
 class Grade(StrEnum):
@@ -66,12 +66,20 @@ def one_up(level: InvestigatingLevel) -> InvestigatingLevel:
     return LEVEL_ORDER[min(LEVEL_ORDER.index(level) + 1, len(LEVEL_ORDER) - 1)]
 
 
-def authority_region(region: str, level: InvestigatingLevel) -> str:
-    """The region code of the authority at `level` above a county-level `region` (500107 → city 500100)."""
+def authority_region(region: str, level: InvestigatingLevel, tree: dict[str, Any] | None = None) -> str:
+    """The region code of the authority at `level` above a county-level `region` (500107 → city 500100;
+    by a jurisdiction tree naming 重庆 a municipality, 500107 → 500000 from the city level up)."""
+    return ([region, *_up(region, LEVEL_ORDER.index(level), tree)])[-1]
+
+
+def _up(region: str, target: int, tree: dict[str, Any] | None) -> list[str]:
+    """The codes above `region`, one level at a time (domain/jurisdiction.py), up to level `target`."""
+    codes: list[str] = []
     code = region
-    for _ in range(LEVEL_ORDER.index(level) - _level_of(region)):
-        code = parent_region(code)
-    return code
+    while _level_of(code) < target and len(codes) < 8:  # a tree's parents cannot loop forever
+        code = next_in(tree, code)
+        codes.append(code)
+    return codes
 
 
 def _level_of(code: str) -> int:
@@ -84,11 +92,7 @@ def _level_of(code: str) -> int:
     return 0
 
 
-def route(region: str, grade: Grade) -> list[str]:
-    """The region codes the report passes on its way up, above the incident's own (county) level."""
-    target = LEVEL_ORDER.index(REPORTED_UP_TO[grade])
-    codes, code = [], region
-    for _ in range(target - _level_of(region)):
-        code = parent_region(code)
-        codes.append(code)
-    return codes
+def route(region: str, grade: Grade, tree: dict[str, Any] | None = None) -> list[str]:
+    """The region codes the report passes on its way up, above the incident's own (county) level: by
+    the code's digits, or by a jurisdiction tree (a Chongqing district reports to 500000 directly)."""
+    return _up(region, LEVEL_ORDER.index(REPORTED_UP_TO[grade]), tree)

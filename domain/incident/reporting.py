@@ -38,7 +38,7 @@ from domain.incident.state import (
     IncidentState,
     Step,
 )
-from domain.jurisdiction import next_level
+from domain.jurisdiction import incident_tree, next_level
 from domain.policy import PolicyPack
 from domain.timecalc import IsoDuration
 
@@ -51,7 +51,7 @@ def _supplement_until(policy: PolicyPack, kind: IncidentType, occurred_at: datet
 def _steps(policy: PolicyPack, region: str, grade: Grade, start: datetime, skip: set[str]) -> list[Step]:
     """The onward reporting route: each level up within `incident.level_report_due` of the one below."""
     out, due = [], start
-    for code in route(region, grade):
+    for code in route(region, grade, incident_tree(policy)):
         due = policy.add("incident.level_report_due", due)
         if code not in skip:
             out.append(Step(region=code, due_at=due))
@@ -122,6 +122,7 @@ def report(s: IncidentState, c: Report, ctx: Context) -> list[IncidentEvent]:
             omitted=omitted,
             supervised_by=next_level(ctx.policy, c.region) if c.concealed else None,
             written_report_due=written_due,
+            tree=incident_tree(ctx.policy),
             at=ctx.now,
             by=ctx.actor.id,
         )

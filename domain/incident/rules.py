@@ -119,4 +119,4 @@ def allowed_commands(s: IncidentState) -> list[str]:
 
 
 def authority(s: IncidentState) -> str:
-    return authority_region(s.region, s.investigating_level or InvestigatingLevel.county)
+    return authority_region(s.region, s.investigating_level or InvestigatingLevel.county, s.tree)

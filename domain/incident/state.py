@@ -133,6 +133,10 @@ class IncidentState(BaseModel):
     supervised_by: str | None = None
     origin: Origin | None = None
     route: list[Step] = Field(default_factory=list)
+    tree: dict[str, Any] | None = Field(
+        default=None,
+        description="the pinned pack's jurisdiction tree the authority follows (None: digits)",
+    )
     supplement_until: datetime | None = None
     supplements: list[dict[str, Any]] = Field(default_factory=list)
     investigation_due: datetime | None = None

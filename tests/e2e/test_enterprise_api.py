@@ -6,6 +6,7 @@ as 安全生产严重失信主体 and the 联合惩戒 departments are told; who
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -41,6 +42,21 @@ async def command(app: App, path: str, who: dict[str, str], body: dict[str, Any]
     return dict(r.json()["case"])
 
 
+async def record_when(app: App, ent: str, who: dict[str, str], ready: Any, what: str) -> dict[str, Any]:
+    """The enterprise's record view once `ready(view)` holds."""
+    record: dict[str, Any] = {}
+
+    async def seen() -> bool:
+        r = await app.http.get(f"/v1/enterprises/{ent}/record", headers=who)
+        if r.status_code != 200:
+            return False
+        record.update(r.json())
+        return bool(ready(record))
+
+    await eventually(seen, what)
+    return record
+
+
 async def test_three_penalties_on_two_major_hazards_lead_to_closure_proposal_and_listing(app: App) -> None:
     ent = f"ENT-{uuid.uuid4().hex[:8]}"
     inspector = app.token("insp-1", "inspector", REGION)
@@ -62,16 +78,13 @@ async def test_three_penalties_on_two_major_hazards_lead_to_closure_proposal_and
         }
         await command(app, f"/v1/hazards/{hid}", inspector, penalty)
 
-    record: dict[str, Any] = {}
-
-    async def proposed() -> bool:
-        r = await app.http.get(f"/v1/enterprises/{ent}/record", headers=supervisor)
-        if r.status_code != 200:
-            return False
-        record.update(r.json())
-        return "decide_listing" in record["allowed_commands"]
-
-    await eventually(proposed, "the closure proposal on the enterprise record")
+    record = await record_when(
+        app,
+        ent,
+        supervisor,
+        lambda v: "decide_listing" in v["allowed_commands"],
+        "the closure proposal on the enterprise record",
+    )
     assert record["id"] == record_id(ent) and record["enterprise_id"] == ent and record["region"] == REGION
     assert [p["ground"] for p in record["closure"]] == ["一"]
     assert len(record["penalties"]) == 3 and sorted(record["open_major_hazards"]) == sorted(hazards)
@@ -141,3 +154,31 @@ async def test_who_reads_an_enterprise_record(app: App) -> None:
         headers=app.token("sup-1", "supervisor", "500100"),
     )
     assert r.status_code == 403, r.text  # a record is opened by the system only
+
+
+async def test_a_concealed_accident_reaches_the_record_as_a_listing_cause(app: App) -> None:
+    """部令11: 瞒报 of an accident is a cause of the 严重失信主体名单; the incident tells its record."""
+    ent = f"ENT-{uuid.uuid4().hex[:8]}"
+    enterprise = app.token("ent-1", "enterprise", REGION, ent)
+    supervisor = app.token("sup-1", "supervisor", "500100")
+    occurred = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    incident = {
+        "enterprise_id": ent,
+        "region": REGION,
+        "occurred_at": occurred,
+        "incident_type": "industrial",
+        "deaths": 1,
+        "serious_injuries": 0,
+        "direct_loss": "0",
+        "description": "高处坠落",
+    }
+    r = await app.http.post("/v1/incidents", json=incident, headers=enterprise)
+    assert r.status_code == 201, r.text
+    iid = r.json()["id"]
+    flag = {"type": "flag_concealment", "source": "tip", "note": "举报揭出瞒报"}
+    await command(app, f"/v1/incidents/{iid}", supervisor, flag)
+
+    what = "the concealment as a listing cause on the enterprise record"
+    record = await record_when(app, ent, supervisor, lambda v: v["credit_causes"], what)
+    assert [(c["cause"], c["case_id"]) for c in record["credit_causes"]] == [("concealed", iid)]
+    assert record["closure"] == [] and "decide_listing" in record["allowed_commands"]

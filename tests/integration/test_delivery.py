@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,14 +18,16 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, text
 
+from domain.enterprise import record_id
 from harness.apptest import App, running_app
 from notify.delivery import Deliverer, EmailChannel, WebhookChannel
 from notify.outbox import OutboxDrainer
 from runtime.embedded import free_port
 from runtime.settings import REPO_ROOT
-from store.schema import deliveries
+from store.schema import deliveries, notifications
 from store.sealing import KeyRing
 from tests.support.delivery import Hooks, one_notification, secrets_by_path, settle, webhook_receiver
+from tests.support.poll import eventually
 
 REGION, ENT = "500107", "ENT-DLV"
 
@@ -418,3 +421,72 @@ async def test_registry_writes_are_checked_and_bad_bodies_refused(app) -> None:
     ).status_code == 422
     async with app.engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM contacts"))).scalar_one() == 0
+
+
+async def test_a_credit_listing_reaches_the_registered_department(app, smtp, receiver) -> None:
+    """联合惩戒: a department registered at the enterprise's region (role `department:<code>`) receives
+    the enterprise's credit listing by its webhook; one registered nowhere stays `unroutable`."""
+    _box, port = smtp
+    hooks, url = receiver
+    ent = f"ENT-{uuid.uuid4().hex[:8]}"
+    sup = app.token("sup-1", "supervisor", "500100")
+    persons = [
+        {"role": "department:market_regulation", "name": "区市场监管局", "webhook_url": f"{url}/market"}
+    ]
+    r = await app.http.put(f"/v1/regions/{REGION}/contacts", headers=sup, json={"persons": persons})
+    assert r.status_code == 200, r.text
+    hooks.secrets |= secrets_by_path(r.json()["persons"])
+    r = await app.http.put(
+        f"/v1/regions/{REGION}/contacts",
+        headers=sup,
+        json={"persons": [{**persons[0], "role": "department:"}]},
+    )
+    assert r.status_code == 422, r.text
+
+    incident = {
+        "enterprise_id": ent,
+        "region": REGION,
+        "occurred_at": later(-300),
+        "incident_type": "industrial",
+        "deaths": 1,
+        "serious_injuries": 0,
+        "direct_loss": "0",
+        "description": "高处坠落",
+    }
+    r = await app.http.post(
+        "/v1/incidents", json=incident, headers=app.token("ent-1", "enterprise", REGION, ent)
+    )
+    assert r.status_code == 201, r.text
+    flag = {"type": "flag_concealment", "source": "tip", "note": "举报揭出瞒报"}
+    r = await app.http.post(f"/v1/incidents/{r.json()['id']}/commands", json=flag, headers=sup)
+    assert r.status_code == 200, r.text
+    rid = record_id(ent)
+
+    async def cause_found() -> bool:
+        r = await app.http.get(f"/v1/enterprises/{rid}", headers=sup)
+        return r.status_code == 200 and "decide_listing" in r.json()["allowed_commands"]
+
+    await eventually(cause_found, "the concealment as a listing cause")
+    listing = {"type": "decide_listing", "listed": True, "decision_no": "渝应急失信〔2026〕9号"}
+    r = await app.http.post(f"/v1/enterprises/{rid}/commands", json=listing, headers=sup)
+    assert r.status_code == 200, r.text
+
+    drainer = OutboxDrainer(app.engine, deliverer=deliverer(app, port))
+
+    async def department_told() -> bool:
+        return any(p == "/market" and b["case_id"] == rid for p, b, _, _ in hooks.got)
+
+    await settle(app, drainer, department_told, "the listing at the registered department")
+    got = [(b["kind"], ok) for p, b, ok, _ in hooks.got if p == "/market"]
+    assert got == [("joint_punishment", True)]
+    async with app.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(deliveries.c.recipient, deliveries.c.status)
+                .join(notifications, notifications.c.id == deliveries.c.notification_id)
+                .where(notifications.c.case_id == rid, notifications.c.kind == "joint_punishment")
+            )
+        ).all()
+    status = {row.recipient: row.status for row in rows}
+    assert status["区市场监管局"] == "delivered"
+    assert status[f"department:taxation@{REGION}"] == "unroutable"

@@ -413,3 +413,97 @@ def told_facts(state: Any) -> dict[str, Any]:
     told = case_facts("hazard", state)
     assert told is not None
     return told[2]
+
+
+# ---- 瞒报 / 谎报 of an accident: listing causes of 部令11 ------------------------------------------------
+
+
+def incident_case() -> Any:
+    """An incident of ENT reported by the enterprise within the half hour (no reporting failure)."""
+    from tests.unit.test_incident_decider import Case, report
+
+    c = Case()
+    c.do(ENTERPRISE_USER, {**report(1), "enterprise_id": ENT, "serious_injuries": 2})
+    return c
+
+
+def incident_told(c: Any, **kw: Any) -> dict[str, Any]:
+    told = case_facts("incident", c.state, **kw)
+    assert told is not None
+    return told[2]
+
+
+def test_a_concealed_accident_is_a_listing_cause_once() -> None:
+    from tests.unit.test_incident_decider import CITY
+
+    c = incident_case()
+    assert not {"concealed", "false_report"} & set(incident_told(c))  # the facts as told before
+    c.do(CITY, {"type": "flag_concealment", "source": "tip", "note": "hidden"})
+    facts = incident_told(c)
+    assert facts["concealed"] is True and "false_report" not in facts
+    assert "concealed" not in incident_told(c, reporting=False)  # as told before these facts existed
+    r = Record()
+    assert r.tell("IN-1", CaseFacts.model_validate(facts), kind="incident") == [
+        "case_facts_recorded",
+        "credit_cause_found",
+    ]
+    found = r.state.credit_causes
+    assert [(x.cause, x.case_id) for x in found] == [("concealed", "IN-1")] and "瞒报" in found[0].reason
+    assert r.notices[-1].data["cause"] == "concealed"
+    # the incident moves on, still concealed: no second cause, even after the listing was declined
+    r.tell("IN-1", CaseFacts.model_validate({**facts, "status": "investigating"}), kind="incident")
+    r.do(SUPERVISOR, {"type": "decide_listing", "listed": False, "comment": "不予列入"})
+    r.tell("IN-1", CaseFacts.model_validate({**facts, "status": "closed"}), kind="incident")
+    assert r.state.credit_causes == []
+
+
+def test_a_false_report_is_a_listing_cause_and_two_incidents_list_it_once() -> None:
+    from tests.unit.test_incident_decider import COUNTY
+
+    c = incident_case()
+    supplement = {"type": "supplement", "deaths": 2, "serious_injuries": 2, "direct_loss": "0", "note": "n"}
+    c.do(COUNTY, supplement)  # one more casualty than first reported: 谎报
+    facts = incident_told(c)
+    assert facts["false_report"] is True and "concealed" not in facts
+    r = Record()
+    r.tell("IN-1", CaseFacts.model_validate(facts), kind="incident")
+    r.tell("IN-2", CaseFacts.model_validate(facts), kind="incident")
+    assert [(x.cause, x.case_id) for x in r.state.credit_causes] == [
+        ("false_report", "IN-1"),
+        ("false_report", "IN-2"),
+    ]
+    r.do(SUPERVISOR, {"type": "decide_listing", "listed": True, "decision_no": "渝应急失信〔2026〕2号"})
+    assert r.state.listing is not None and r.state.listing.causes == ["false_report"]
+
+
+def test_a_pack_without_the_reporting_causes_decides_as_before() -> None:
+    """A record pinned to a pack whose `credit.listing_causes` lacks 瞒报/谎报 finds no such cause."""
+    causes = dict(PACK.values["credit.listing_causes"].value)
+    old = PACK.model_copy(
+        update={
+            "values": {
+                **PACK.values,
+                "credit.listing_causes": PACK.values["credit.listing_causes"].model_copy(
+                    update={
+                        "value": {k: v for k, v in causes.items() if k not in ("concealed", "false_report")}
+                    }
+                ),
+            }
+        }
+    )
+    facts = CaseFacts(kind="incident", status="reported", concealed=True, false_report=True)
+    state = ENTERPRISE.initial_state()
+    for cmd in (
+        {"type": "open_record", "enterprise_id": ENT, "region": REGION},
+        {
+            "type": "child_case_updated",
+            "child_id": "IN-1",
+            "child_kind": "incident",
+            "ref": "facts",
+            "summary": facts.model_dump(mode="json"),
+        },
+    ):
+        ctx = Context(actor=SYSTEM, now=T0, policy=old, case_id=record_id(ENT))
+        for e in ENTERPRISE.decide(state, ENTERPRISE.parse_command(cmd), ctx):
+            state = ENTERPRISE.evolve(state, e)
+    assert state.cases["IN-1"].concealed and state.credit_causes == []

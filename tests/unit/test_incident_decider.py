@@ -16,7 +16,8 @@ from domain.decider import Context
 from domain.errors import Conflict, Forbidden, InvalidCommand, NotAllowedInState
 from domain.incident import INCIDENT, Grade, IncidentState, grade_of
 from domain.incident.grading import InvestigatingLevel, authority_region, route
-from domain.policy import parse_pack
+from domain.jurisdiction import incident_tree
+from domain.policy import PolicyPack, parse_pack
 from domain.registry import get_decider
 from domain.timecalc import CN_TZ
 
@@ -28,8 +29,9 @@ REGION, ENT = "500107", "ENT-1"
 ENTERPRISE = Actor(id="ent-1", role=Role.enterprise, region=REGION, enterprise_id=ENT)
 COUNTY = Actor(id="insp-1", role=Role.inspector, region=REGION)
 COUNTY_SUP = Actor(id="sup-county", role=Role.supervisor, region=REGION)
-TEAM = Actor(id="insp-city", role=Role.inspector, region="500100")
-CITY = Actor(id="sup-city", role=Role.supervisor, region="500100")
+# 重庆 is a 直辖市: the level above its districts (city and province alike) is the municipality, 500000
+TEAM = Actor(id="insp-city", role=Role.inspector, region="500000")
+CITY = Actor(id="sup-city", role=Role.supervisor, region="500000")
 PROVINCE = Actor(id="sup-prov", role=Role.supervisor, region="500000")
 AUDITOR = Actor(id="aud-1", role=Role.auditor, region="000000")
 
@@ -68,24 +70,85 @@ def test_grade_is_the_highest_triggered_with_lower_bounds_inclusive(
 
 
 def test_the_investigating_authority_and_the_reporting_route_by_level() -> None:
+    """By the code's digits (a pack without a tree for incidents): county → city → province → nation."""
     assert route(REGION, Grade.general) == ["500100"]
     assert route(REGION, Grade.larger) == ["500100", "500000"]
     assert route(REGION, Grade.major) == ["500100", "500000", "000000"]
     assert authority_region(REGION, INCIDENT_LEVELS["city"]) == "500100"
 
 
+TREE = incident_tree(PACK)
+
+
+@pytest.mark.parametrize(
+    ("region", "grade", "up"),
+    [
+        ("500107", Grade.general, ["500000"]),  # 重庆: a district reports to the municipality
+        ("500107", Grade.larger, ["500000"]),
+        ("500107", Grade.major, ["500000", "000000"]),
+        ("500107", Grade.especially_major, ["500000", "000000"]),
+        ("110105", Grade.general, ["110000"]),  # 北京
+        ("330106", Grade.general, ["330100"]),  # 杭州: a province's districts keep the city level
+        ("330106", Grade.larger, ["330100", "330000"]),
+        ("330106", Grade.major, ["330100", "330000", "000000"]),
+    ],
+)
+def test_the_reporting_route_follows_the_packs_jurisdiction_tree(
+    region: str, grade: Grade, up: list[str]
+) -> None:
+    assert TREE is not None and route(region, grade, TREE) == up
+
+
+@pytest.mark.parametrize(
+    ("region", "level", "authority"),
+    [
+        ("500107", "county", "500107"),
+        ("500107", "city", "500000"),
+        ("500107", "province", "500000"),
+        ("500107", "national", "000000"),
+        ("330106", "city", "330100"),
+        ("330106", "province", "330000"),
+    ],
+)
+def test_the_investigating_authority_follows_the_packs_jurisdiction_tree(
+    region: str, level: str, authority: str
+) -> None:
+    assert authority_region(region, INCIDENT_LEVELS[level], TREE) == authority
+
+
+def test_a_case_pinned_to_a_pack_without_the_incident_route_decides_by_digits() -> None:
+    """A pack whose tree lacks `incident_route` (the tree before it also routed incidents) and a pack
+    without a tree (the test pack) route and name the authority by the code's digits, as before."""
+    entry = PACK.values["jurisdiction.tree"]
+    value = {k: v for k, v in entry.value.items() if k != "incident_route"}
+    older = PACK.model_copy(
+        update={"values": {**PACK.values, "jurisdiction.tree": entry.model_copy(update={"value": value})}}
+    )
+    fast = parse_pack((ROOT / "policies" / "test-fast.toml").read_text())
+    assert incident_tree(older) is None and incident_tree(fast) is None
+    c = Case(policy=older)
+    c.do(ENTERPRISE, report(3))
+    assert [st.region for st in c.state.route] == ["500100", "500000"] and c.state.tree is None
+    assert INCIDENT.view(c.state)["investigating_authority"] == "500100"
+    c = Case()
+    c.do(ENTERPRISE, report(3))
+    assert [st.region for st in c.state.route] == ["500000"]
+    assert INCIDENT.view(c.state)["investigating_authority"] == "500000"
+
+
 INCIDENT_LEVELS = {lvl.value: lvl for lvl in InvestigatingLevel}
 
 
 class Case:
-    def __init__(self) -> None:
+    def __init__(self, policy: PolicyPack = PACK) -> None:
         self.state: IncidentState = INCIDENT.initial_state()
         self.now = T0
+        self.policy = policy
         self.notices: list[Any] = []
 
     def do(self, actor: Actor, command: dict[str, Any], after: timedelta = timedelta(minutes=5)) -> list[str]:
         self.now += after
-        ctx = Context(actor=actor, now=self.now, policy=PACK, case_id="IN-1")
+        ctx = Context(actor=actor, now=self.now, policy=self.policy, case_id="IN-1")
         events = INCIDENT.decide(self.state, INCIDENT.parse_command(command), ctx)
         for e in events:
             before, self.state = self.state, INCIDENT.evolve(self.state, e)
@@ -152,9 +215,15 @@ def test_a_timely_report_is_graded_and_routed_up_with_two_hour_clocks() -> None:
     s = c.state
     assert (s.grade, s.investigating_level) == (Grade.larger, INCIDENT_LEVELS["city"])
     assert s.flags == ["one_vote_veto"]
-    assert [(st.region, st.due_at - c.now) for st in s.route] == [
-        ("500100", timedelta(hours=2)),
-        ("500000", timedelta(hours=4)),
+    assert [(st.region, st.due_at - c.now) for st in s.route] == [("500000", timedelta(hours=2))]
+    c = Case()
+    c.do(
+        Actor(id="ent-hz", role=Role.enterprise, region="330106", enterprise_id=ENT),
+        report(3, region="330106"),
+    )
+    assert [(st.region, st.due_at - c.now) for st in c.state.route] == [
+        ("330100", timedelta(hours=2)),
+        ("330000", timedelta(hours=4)),
     ]
 
 
@@ -183,13 +252,13 @@ def test_an_unacknowledged_onward_report_escalates_to_that_level() -> None:
     c = Case()
     c.do(ENTERPRISE, report(1))
     with pytest.raises(Forbidden):
-        c.do(PROVINCE, {"type": "acknowledge_report"})
+        c.do(Actor(id="sup-sc", role=Role.supervisor, region="510000"), {"type": "acknowledge_report"})
     c.do(CITY, {"type": "acknowledge_report", "note": "received"})
     assert not [d for d in INCIDENT.deadlines(c.state) if d.key.startswith("onward")]
     c2 = Case()
     c2.do(ENTERPRISE, report(1))
-    assert c2.fire("onward:500100") == ["deadline_missed"]
-    assert ("escalation", "500100") in [(n.kind, n.recipient_party) for n in c2.notices]
+    assert c2.fire("onward:500000") == ["deadline_missed"]  # 重庆: the district's next level
+    assert ("escalation", "500000") in [(n.kind, n.recipient_party) for n in c2.notices]
 
 
 def test_a_supplement_regrades_and_moves_the_investigation_up_but_never_down() -> None:

@@ -33,8 +33,9 @@ REGION = "500107"
 ENT = "ENT-INC-1"
 ENTERPRISE = Actor(id="ent-1", role=Role.enterprise, region=REGION, enterprise_id=ENT)
 INSPECTOR = Actor(id="insp-1", role=Role.inspector, region=REGION)
-CITY = Actor(id="sup-city", role=Role.supervisor, region="500100")
-TEAM = Actor(id="insp-city", role=Role.inspector, region="500100")  # the investigation team
+# 重庆 is a 直辖市: the level above its districts is the municipality (the pack's jurisdiction tree)
+CITY = Actor(id="sup-city", role=Role.supervisor, region="500000")
+TEAM = Actor(id="insp-city", role=Role.inspector, region="500000")  # the investigation team
 PROVINCE = Actor(id="sup-prov", role=Role.supervisor, region="500000")
 
 
@@ -248,3 +249,30 @@ async def test_late_report_is_flagged_and_concealment_moves_the_investigation_up
     )
     assert "concealed" in view["flags"]
     assert view["investigating_level"] == "city"
+
+
+async def test_a_concealment_recorded_before_the_record_heard_of_it_replays(world, monkeypatch) -> None:
+    """An incident history from before the enterprise record was told 瞒报/谎报 (`case_facts` then left
+    them out; simulated here) replays against the current code: the `record-reporting-facts` patch keeps
+    the facts, and so the signals to the record, as they were then."""
+    from temporalio.worker import Replayer
+
+    import domain.enterprise.facts as facts
+    from worker import workflow_runner
+
+    w, queue = world
+    told_then = facts.incident_facts
+    monkeypatch.setattr(facts, "incident_facts", lambda s, reporting=True: told_then(s, reporting=False))
+    occurred = await w.now() - timedelta(minutes=20)
+    view = await report(w, queue, "INC-TS-PATCH", ENTERPRISE, occurred_at=occurred.isoformat(), deaths=1)
+    view = await w.do(view["id"], CITY, {"type": "flag_concealment", "source": "tip", "note": "hidden"})
+    assert "concealed" in view["flags"]
+    history = await w.client.get_workflow_handle(view["id"]).fetch_history()
+    monkeypatch.undo()
+
+    replayer = Replayer(
+        workflows=[IncidentWorkflow, HazardWorkflow],
+        data_converter=w.client.data_converter,
+        workflow_runner=workflow_runner(),
+    )
+    await replayer.replay_workflow(history)
