@@ -37,6 +37,10 @@ HAZARD = {
     "category": "unsafe_condition",
 }
 
+# the events of the cases under test: an enterprise's record hears of accepted commands by signal and
+# records them on its own stream a moment later, so it is left out (a refused request never reaches it)
+COUNT_CASE_EVENTS = "SELECT count(*) FROM events WHERE kind <> 'enterprise'"
+
 
 @pytest.fixture
 async def app(dev_env, db_url):
@@ -46,7 +50,7 @@ async def app(dev_env, db_url):
 
 async def events_total(app: App) -> int:
     async with app.engine.connect() as conn:
-        return int((await conn.execute(text("SELECT count(*) FROM events"))).scalar_one())
+        return int((await conn.execute(text(COUNT_CASE_EVENTS))).scalar_one())
 
 
 def as_json(body: dict[str, Any], **raw: str) -> bytes:

@@ -40,6 +40,10 @@ FIELDS = [
     "authority", "requirements", "stop_work", "key", "due_at", "approved", "text", "region", "type",
 ]  # fmt: skip
 
+# the events of the cases under test: an enterprise's record hears of accepted commands by signal and
+# records them on its own stream a moment later, so it is left out (a refused request never reaches it)
+COUNT_CASE_EVENTS = "SELECT count(*) FROM events WHERE kind <> 'enterprise'"
+
 
 def junk(rng: random.Random, depth: int = 0) -> Any:
     choices: list[Any] = [
@@ -95,7 +99,7 @@ async def test_thousands_of_bad_requests_never_5xx_and_change_nothing(dev_env, d
 
         async def events() -> int:
             async with app.engine.connect() as conn:
-                return int((await conn.execute(text("SELECT count(*) FROM events"))).scalar_one())
+                return int((await conn.execute(text(COUNT_CASE_EVENTS))).scalar_one())
 
         async def history() -> int:
             return len((await handle.fetch_history()).events)
@@ -269,7 +273,7 @@ async def test_every_field_of_every_body_refuses_hostile_values_and_changes_noth
 
         async def snapshot() -> tuple[int, list[int]]:
             async with app.engine.connect() as conn:
-                n = int((await conn.execute(text("SELECT count(*) FROM events"))).scalar_one())
+                n = int((await conn.execute(text(COUNT_CASE_EVENTS))).scalar_one())
             lengths = [
                 len((await app.client.get_workflow_handle(c).fetch_history()).events)
                 for c in case_ids.values()
