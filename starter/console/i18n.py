@@ -99,6 +99,8 @@ UI: dict[str, dict[str, str]] = {
         "not_found": "未找到",
         "upload_failed": "「{name}」上传失败(HTTP {status})",
         "photo": "拍照或选择文件",
+        "tip_attachments": "附件(照片、文件)",
+        "tip_attachments_hint": "可拍照或选择文件(图片或 PDF),附件与举报人身份一样密封保存",
         "evidence": "证据(整改前/整改后)",
     },
     "en": {
@@ -190,6 +192,10 @@ UI: dict[str, dict[str, str]] = {
         "not_found": "not found",
         "upload_failed": "uploading {name} failed (HTTP {status})",
         "photo": "Take a photo or choose files",
+        "tip_attachments": "Attachments (photos, documents)",
+        "tip_attachments_hint": (
+            "take a photo or choose files (images or PDF), sealed like the reporter's identity"
+        ),
         "evidence": "Evidence (before / after)",
     },
 }

@@ -419,9 +419,13 @@ def router(settings: Settings) -> APIRouter:
             lang = _lang(request)
             errors = {str(err["loc"][0]): i18n.validation_message(dict(err), lang) for err in e.errors()}
             return render(request, "tip.html", {"values": form, "errors": errors}, status=422)
+        errors = await _attach_to_tip(request, body)
+        if errors:
+            return render(request, "tip.html", {"values": form, "errors": errors}, status=422)
         answer = await _api(request, "POST", "/v1/tips", json=body)
         if answer.status_code in (200, 201):
-            return render(request, "tip_done.html", {"tip": answer.json()})
+            attached = len(body.get("evidence", []))
+            return render(request, "tip_done.html", {"tip": answer.json(), "attachments": attached})
         return render(
             request, "tip.html", {"values": form, "errors": _api_errors(answer, _lang(request))}, status=422
         )
@@ -526,6 +530,12 @@ def _validate(kind: str, body: dict[str, Any], lang: str) -> tuple[dict[str, str
     return {}, ""
 
 
+async def _upload(request: Request, u: UploadFile, path: str, headers: dict[str, str]) -> httpx.Response:
+    """One chosen file, stored through the API's blob endpoint `path`."""
+    content = (u.filename, await u.read(), u.content_type or "application/octet-stream")
+    return await _api(request, "POST", path, files={"file": content}, headers=headers)
+
+
 async def _attach(request: Request, fields: list[Input], body: dict[str, Any]) -> tuple[dict[str, str], str]:
     """Photos and documents chosen in an evidence input: stored through the blob endpoint
     (`POST /v1/blobs`, as the signed-in user) and added to the command's evidence as {sha256, uri}."""
@@ -537,13 +547,7 @@ async def _attach(request: Request, fields: list[Input], body: dict[str, Any]) -
             continue
         uploads = [u for u in form.getlist(f"{f.name}__files") if isinstance(u, UploadFile) and u.filename]
         for u in uploads:
-            answer = await _api(
-                request,
-                "POST",
-                "/v1/blobs",
-                files={"file": (u.filename, await u.read(), u.content_type or "application/octet-stream")},
-                headers=_as_user(request),
-            )
+            answer = await _upload(request, u, "/v1/blobs", _as_user(request))
             if answer.status_code not in (200, 201):
                 errors[f.name] = i18n.t(
                     lang, "upload_failed", name=u.filename or "", status=answer.status_code
@@ -552,6 +556,22 @@ async def _attach(request: Request, fields: list[Input], body: dict[str, Any]) -
             doc = answer.json()
             body.setdefault(f.name, []).append({"sha256": doc["sha256"], "uri": doc["uri"]})
     return errors, (i18n.t(lang, "refused") if errors else "")
+
+
+async def _attach_to_tip(request: Request, body: dict[str, Any]) -> dict[str, str]:
+    """A tip's photos and documents, stored through the public sealed intake (`POST /v1/tips/blobs`,
+    rate-limited like the tip itself) and cited in the tip's evidence as {sha256, uri}."""
+    form = await request.form()  # parsed once per request: Starlette keeps it
+    uploads = [u for u in form.getlist("evidence__files") if isinstance(u, UploadFile) and u.filename]
+    for u in uploads:
+        answer = await _upload(request, u, "/v1/tips/blobs", {})
+        if answer.status_code not in (200, 201):
+            status = answer.status_code
+            log.info("tip attachment refused", status=status)
+            return {"evidence": i18n.t(_lang(request), "upload_failed", name=u.filename or "", status=status)}
+        doc = answer.json()
+        body.setdefault("evidence", []).append({"sha256": doc["sha256"], "uri": doc["uri"]})
+    return {}
 
 
 def _refusal(e: DomainError, lang: str) -> tuple[dict[str, str], str]:

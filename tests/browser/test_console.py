@@ -117,12 +117,19 @@ async def test_an_anonymous_tip_is_filed_and_followed_with_its_claim_token(
         await page.click("button.primary")
     assert "格式不符" in await page.locator("[data-field=region] .error").inner_text()
     await page.fill("[name=region]", "500107")
+    photo = png((90, 90, 200))  # from the phone's camera: the input asks for it (capture)
+    assert await page.locator("[name=evidence__files]").get_attribute("capture") == "environment"
+    await page.set_input_files(
+        "[name=evidence__files]", files=[{"name": "现场.png", "mimeType": "image/png", "buffer": photo}]
+    )
+    await console.shot(page, "tip-form-phone")
     async with page.expect_navigation():
         await page.click("button.primary")
     tip_id = await page.locator("#tip-id").inner_text()
     token = await page.locator("#claim-token").inner_text()
     assert tip_id.startswith("TP-") or tip_id
     assert len(token) >= 10
+    assert await page.locator("#tip-attachments").inner_text() == "1"
     await console.shot(page, "tip-claim-token", readme=True)
 
     await page.goto(f"{console.base}/tip/status")
