@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import httpx
@@ -32,12 +32,13 @@ from starter.api.report_routes import _scoped as scoped_report
 from starter.api.tips import TipIntake
 from starter.auth import TokenVerifier
 from starter.console import i18n, oidc, session
+from starter.console.charts import trend_chart
 from starter.console.forms import CN, Input, body_from_form, command_model, inputs
 from starter.policies import load_policy
 from starter.service import PLURAL, CaseService, NotFound, Unavailable
 from store.events import read_stream
 from store.queries import get_case
-from store.reports import compute_report
+from store.reports import compute_report, trend
 
 log = structlog.get_logger("hazardloop.console")
 HERE = Path(__file__).parent
@@ -380,6 +381,10 @@ def router(settings: Settings) -> APIRouter:
                 report = scoped_report(await compute_report(conn, period, start, end), actor)
             rows = [{"region": r["region"], "count": r["new"]} for r in report.get("by_region", [])]
             charts.append({"title": "new_by_region", "svg": bar_chart(rows, "region", lang)})
+            since, unit = trend_span(period, datetime.now(CN))
+            async with svc.engine.connect() as conn:
+                series = await trend(conn, since, end, unit, actor.covers)
+            charts.insert(0, {"title": "trend", "svg": trend_chart(series, lang)})
         for group in ("level", "status"):  # the hazards as they stand now
             rows = await svc.stats("hazard", actor, [group])
             charts.append({"title": f"by_{group}", "svg": bar_chart(rows, group, lang)})
@@ -674,6 +679,16 @@ def period_bounds(period: str, now: datetime) -> tuple[datetime, datetime]:
     if period == "quarterly":
         return day.replace(month=(now.month - 1) // 3 * 3 + 1, day=1), now
     return day.replace(month=1, day=1), now
+
+
+def trend_span(period: str, now: datetime) -> tuple[datetime, Literal["day", "month"]]:
+    """Where the trend starts and its step: the last 30 days by day (daily), this quarter by day,
+    this year by month (annual), in China time."""
+    if period == "annual":
+        return period_bounds("annual", now)[0], "month"
+    if period == "quarterly":
+        return period_bounds("quarterly", now)[0], "day"
+    return now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=29), "day"
 
 
 def _pct(rate: float | None) -> str:

@@ -102,6 +102,10 @@ async def test_a_hazard_walks_to_closure_in_the_browser(console: Console, browse
     kpis = ins.locator("#kpis strong")
     assert [await kpis.nth(i).inner_text() for i in range(4)] == ["1", "1", "100%", "0%"]
     assert await ins.locator("[data-chart=new_by_region] svg rect").count() == 1
+    today = await ins.locator("[data-chart=trend] circle[data-series=rectified]").last.get_attribute(
+        "data-value"
+    )
+    assert today == "1"  # the trend's last day: today's closure
     await console.shot(ins, "reports")
 
 

@@ -4,10 +4,12 @@ secret, the session cookie's flags, CSRF on every form, the same Actor and rules
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 
+from domain.timecalc import CN_TZ
 from harness.apptest import running_app
 
 
@@ -137,3 +139,29 @@ async def test_the_operator_works_a_tip_from_the_console(dev_app) -> None:
     assert page.status_code == 200 and 'id="forecast"' in page.text and 'id="timeline"' in page.text
     forms = re.findall(r'data-command="([a-z_]+)"', page.text)
     assert forms, "the operator has something to do on a new tip"
+
+
+async def test_the_reports_trend_is_an_svg_of_the_readers_jurisdiction_per_day_and_month(dev_app) -> None:
+    http: httpx.AsyncClient = dev_app.http
+    body = {"title": "配电箱未接地", "source": "inspection", "category": "unsafe_condition"}
+    for region, ent in (("500107", "ENT-1"), ("500107", "ENT-2"), ("110101", "ENT-9")):
+        who = dev_app.token("insp-x", "inspector", region)
+        r = await http.post("/v1/hazards", json={**body, "region": region, "enterprise_id": ent}, headers=who)
+        assert r.status_code == 201, r.text
+    await signed_in(http, "supervisor")  # 500100: the Beijing hazard is not theirs
+    today = datetime.now(CN_TZ).date()
+
+    def points(page: str, series: str) -> dict[str, int]:
+        chart = re.search(r'data-chart="trend".*?(<svg.*?</svg>)', page, re.S)
+        assert chart, "the reports page draws the trend as inline SVG"
+        pat = rf'<circle data-series="{series}" data-bucket="([0-9-]+)" data-value="([0-9]+)"'
+        return {b: int(v) for b, v in re.findall(pat, chart.group(1))}
+
+    daily = (await http.get("/reports?period=daily")).text
+    new = points(daily, "new")
+    assert len(new) == 30 and max(new) == today.isoformat() and min(new) == str(today - timedelta(days=29))
+    assert new[today.isoformat()] == 2 and sum(new.values()) == 2
+    assert set(points(daily, "rectified").values()) == {0} and len(points(daily, "overdue")) == 30
+    annual = points((await http.get("/reports?period=annual")).text, "new")
+    assert list(annual) == [f"{today.year}-{m:02d}-01" for m in range(1, today.month + 1)]
+    assert annual[today.replace(day=1).isoformat()] == 2
