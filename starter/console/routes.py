@@ -460,33 +460,33 @@ def router(settings: Settings) -> APIRouter:
 
 WORK: dict[Role, list[tuple[str, str, dict[str, Any]]]] = {
     Role.enterprise: [
-        ("待整改", "hazard", {"status": "rectifying"}),
-        ("逾期(须提交说明)", "hazard", {"overdue": True}),
-        ("挂牌督办中", "hazard", {"status": "listed"}),
-        ("治理中", "hazard", {"status": "treating"}),
-        ("待定级", "hazard", {"status": "reported"}),
+        ("w_to_rectify", "hazard", {"status": "rectifying"}),
+        ("w_overdue_explain", "hazard", {"overdue": True}),
+        ("w_listed", "hazard", {"status": "listed"}),
+        ("w_treating", "hazard", {"status": "treating"}),
+        ("w_to_grade", "hazard", {"status": "reported"}),
     ],
     Role.inspector: [
-        ("待定级", "hazard", {"status": "reported"}),
-        ("待复查", "hazard", {"status": "verifying"}),
-        ("辖区逾期", "hazard", {"overdue": True}),
-        ("整改中", "hazard", {"status": "rectifying"}),
+        ("w_to_grade", "hazard", {"status": "reported"}),
+        ("w_to_review", "hazard", {"status": "verifying"}),
+        ("w_region_overdue", "hazard", {"overdue": True}),
+        ("w_rectifying", "hazard", {"status": "rectifying"}),
     ],
     Role.supervisor: [
-        ("重大隐患待挂牌", "hazard", {"status": "reported_major"}),
-        ("治理方案待审批", "hazard", {"status": "plan_submitted"}),
-        ("待销号审核", "hazard", {"status": "awaiting_review"}),
-        ("逾期与上报", "hazard", {"overdue": True}),
-        ("事故待批复", "incident", {"status": "awaiting_approval"}),
+        ("w_to_list", "hazard", {"status": "reported_major"}),
+        ("w_plans", "hazard", {"status": "plan_submitted"}),
+        ("w_write_off", "hazard", {"status": "awaiting_review"}),
+        ("w_overdue_escalated", "hazard", {"overdue": True}),
+        ("w_incident_approval", "incident", {"status": "awaiting_approval"}),
     ],
-    Role.expert: [("待评估", "hazard", {"status": "assessing"})],
+    Role.expert: [("w_to_assess", "hazard", {"status": "assessing"})],
     Role.operator: [
-        ("举报待受理", "tip", {"status": "received"}),
-        ("举报核查中", "tip", {"status": "verifying"}),
+        ("w_tips_received", "tip", {"status": "received"}),
+        ("w_tips_verifying", "tip", {"status": "verifying"}),
     ],
     Role.auditor: [
-        ("逾期隐患", "hazard", {"overdue": True}),
-        ("已销号隐患", "hazard", {"status": "closed"}),
+        ("w_overdue", "hazard", {"overdue": True}),
+        ("w_closed", "hazard", {"status": "closed"}),
     ],
 }
 

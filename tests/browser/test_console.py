@@ -61,7 +61,7 @@ async def test_a_hazard_walks_to_closure_in_the_browser(console: Console, browse
 
     # the inspector finds it under 待定级, is refused a past deadline (in Chinese, at the field), grades it
     ins = await signed_in(browser, console, "inspector")
-    section = ins.locator("section[data-section=待定级]")
+    section = ins.locator("section[data-section=w_to_grade]")
     await section.locator("a", has_text="配电箱未接地").click()
     await ins.wait_for_url(case_url)
     await command(ins, "grade", {"deadline": local_input(timedelta(days=-1))}, {"level": "general"})
