@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 
 from notify.delivery import render
+from tests.unit.test_hazard_decider import ENTERPRISE, INSPECTOR, general, treating
 
 
 def test_subject_in_chinese_body_chinese_first():
@@ -13,9 +15,9 @@ def test_subject_in_chinese_body_chinese_first():
             "kind": "overdue",
             "case_kind": "hazard",
             "case_id": "HZ-1",
-            "subject": "the hazard is overdue",
+            "subject": "隐患整改逾期",
             "due_at": datetime(2026, 12, 3, 8, tzinfo=UTC),
-            "data": {"title": "配电箱未接地", "status": "rectifying"},
+            "data": {"title": "配电箱未接地", "status": "rectifying", "subject_en": "hazard overdue"},
         }
     )
     assert subject == "【隐患整改】逾期：隐患 HZ-1 配电箱未接地"
@@ -24,8 +26,33 @@ def test_subject_in_chinese_body_chinese_first():
     assert lines[:5] == [
         "逾期",
         "隐患：HZ-1 — 配电箱未接地",
-        "事项：the hazard is overdue",
+        "事项：隐患整改逾期",
         "期限：2026-12-03T08:00:00+00:00",
         "状态：rectifying",
     ]
     assert "Overdue: hazard HZ-1 — 配电箱未接地" in lines
+    english = lines[lines.index("---") + 1 :]
+    assert english[:2] == ["Overdue: hazard HZ-1 — 配电箱未接地", "hazard overdue"]
+
+
+def test_hazard_notices_read_in_chinese_with_their_english_kept() -> None:
+    """The notices of a hazard's life (overdue and escalated; failed review, then closed; listed major):
+    each subject in Chinese, its English kept in data["subject_en"] for the renderer's English part."""
+    late = general()
+    assert late.state.deadline is not None
+    late.fire_until(late.state.deadline + timedelta(days=4))
+    redo = general()
+    redo.do(ENTERPRISE, {"type": "submit_rectification", "summary": "x", "evidence": []})
+    again = (redo.now + timedelta(days=10)).isoformat()
+    redo.do(INSPECTOR, {"type": "review", "passed": False, "comment": "no", "new_deadline": again})
+    redo.do(ENTERPRISE, {"type": "submit_rectification", "summary": "y", "evidence": []})
+    redo.do(INSPECTOR, {"type": "review", "passed": True, "comment": "ok"})
+    notices = [*late.notices, *redo.notices, *treating().notices]
+    kinds = {n.kind for n in notices}
+    assert {"action_required", "reminder", "overdue", "escalation", "closed", "listed"} <= kinds
+    assert {"major_hazard", "publication_due", "plan_decided"} <= kinds
+    for n in notices:
+        assert re.search(r"[\u4e00-\u9fff]", n.subject) and not re.search(r"[A-Za-z]{3,}", n.subject), n
+        assert re.search(r"[A-Za-z]{3,}", n.data["subject_en"]), n
+    _, body = render({**notices[0].model_dump(), "case_kind": "hazard", "case_id": "HZ-1"})
+    assert "新上报隐患:请定级" in body and "new hazard reported: grade it" in body.split("---")[1]
