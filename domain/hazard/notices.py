@@ -13,6 +13,7 @@ from typing import Any
 
 from domain.actors import parent_region
 from domain.decider import Notice
+from domain.decider import Subject as Text
 from domain.hazard.commands import Level
 from domain.hazard.events import (
     AssessmentSubmitted,
@@ -37,9 +38,6 @@ from domain.hazard.events import (
 )
 from domain.hazard.state import HazardState
 
-# a notice's subject in Chinese (what people read) and in English (kept in data["subject_en"]; the
-# renderer shows it after the Chinese)
-Text = tuple[str, str]
 ORIGIN_ZH = {"tip": "举报", "incident": "事故"}
 STOP_ZH = {"partial": "部分停产", "full": "全部停产"}
 

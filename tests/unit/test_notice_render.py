@@ -6,6 +6,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from notify.delivery import render
+from tests.unit.test_enterprise_record import ENTERPRISE_USER, listed
+from tests.unit.test_enterprise_record import SUPERVISOR as RECORD_SUPERVISOR
 from tests.unit.test_hazard_decider import ENTERPRISE, INSPECTOR, general, treating
 
 
@@ -56,3 +58,25 @@ def test_hazard_notices_read_in_chinese_with_their_english_kept() -> None:
         assert re.search(r"[A-Za-z]{3,}", n.data["subject_en"]), n
     _, body = render({**notices[0].model_dump(), "case_kind": "hazard", "case_id": "HZ-1"})
     assert "新上报隐患:请定级" in body and "new hazard reported: grade it" in body.split("---")[1]
+
+
+def test_enterprise_record_notices_read_in_chinese_with_their_english_kept() -> None:
+    """Closure proposal, listing cause, listing with 联合惩戒, late publication, removal: Chinese subjects."""
+    r = listed()
+    lst = r.state.listing
+    assert lst is not None
+    r.fire_until(lst.publish_due)
+    r.now = lst.repair_from
+    r.do(ENTERPRISE_USER, {"type": "request_removal", "reason": "corrected"})
+    r.do(RECORD_SUPERVISOR, {"type": "decide_removal", "approved": True})
+    kinds = {n.kind for n in r.notices}
+    assert {"closure_proposal", "action_required", "credit_listed", "joint_punishment", "escalation"} <= kinds
+    assert {"credit_removed", "joint_punishment_lifted"} <= kinds
+    for n in r.notices:
+        assert re.search(r"[\u4e00-\u9fff]", n.subject) and n.data["subject_en"] != n.subject, n
+        assert not re.search(r"\b(listed as|removed from|requested|late|propose)\b", n.subject), n
+    late = next(n for n in r.notices if n.kind == "escalation")
+    assert (
+        late.subject == "失信名单公示逾期未办"
+        and late.data["subject_en"] == "the record's publication is late"
+    )
