@@ -9,6 +9,10 @@ from notify.delivery import render
 from tests.unit.test_enterprise_record import ENTERPRISE_USER, listed
 from tests.unit.test_enterprise_record import SUPERVISOR as RECORD_SUPERVISOR
 from tests.unit.test_hazard_decider import ENTERPRISE, INSPECTOR, general, treating
+from tests.unit.test_incident_decider import CITY, COUNTY, approved
+from tests.unit.test_incident_decider import ENTERPRISE as INCIDENT_ENTERPRISE
+from tests.unit.test_incident_decider import Case as IncidentCase
+from tests.unit.test_incident_decider import report as incident_report
 
 
 def test_subject_in_chinese_body_chinese_first():
@@ -79,4 +83,26 @@ def test_enterprise_record_notices_read_in_chinese_with_their_english_kept() -> 
     assert (
         late.subject == "失信名单公示逾期未办"
         and late.data["subject_en"] == "the record's publication is late"
+    )
+
+
+def test_incident_notices_read_in_chinese_with_their_english_kept() -> None:
+    """Reported late and routed, an onward report missed, regraded, concealed, the 批复: Chinese subjects."""
+    late = IncidentCase()
+    late.do(INCIDENT_ENTERPRISE, incident_report(1, late=True))
+    late.fire("onward:500100")
+    late.do(
+        COUNTY, {"type": "supplement", "deaths": 4, "serious_injuries": 0, "direct_loss": "0", "note": "n"}
+    )
+    late.do(CITY, {"type": "flag_concealment", "source": "tip", "note": "hidden deaths"})
+    notices = [*late.notices, *approved().notices]
+    kinds = {n.kind for n in notices}
+    assert {"incident_reported", "late_report", "escalation", "regraded", "listed_for_supervision"} <= kinds
+    assert {"action_required", "approved", "publication_due"} <= kinds
+    for n in notices:
+        assert re.search(r"[\u4e00-\u9fff]", n.subject) and not re.search(r"[A-Za-z]{3,}", n.subject), n
+        assert re.search(r"[A-Za-z]{3,}", n.data["subject_en"]), n
+    missed = next(n for n in notices if n.kind == "escalation")
+    assert (
+        missed.subject == "逐级上报时限已过" and missed.data["subject_en"] == "onward:500100 deadline missed"
     )
