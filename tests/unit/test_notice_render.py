@@ -13,6 +13,7 @@ from tests.unit.test_incident_decider import CITY, COUNTY, approved
 from tests.unit.test_incident_decider import ENTERPRISE as INCIDENT_ENTERPRISE
 from tests.unit.test_incident_decider import Case as IncidentCase
 from tests.unit.test_incident_decider import report as incident_report
+from tests.unit.test_tip_decider import Tip
 
 
 def test_subject_in_chinese_body_chinese_first():
@@ -105,4 +106,22 @@ def test_incident_notices_read_in_chinese_with_their_english_kept() -> None:
     missed = next(n for n in notices if n.kind == "escalation")
     assert (
         missed.subject == "逐级上报时限已过" and missed.data["subject_en"] == "onward:500100 deadline missed"
+    )
+
+
+def test_tip_notices_read_in_chinese_with_their_english_kept() -> None:
+    """Received, verified with a case opened, feedback, reward assessed and approved, a missed clock."""
+    paid = Tip().approved()
+    late = Tip().received()
+    late.fire("triage")
+    notices = [*paid.notices, *late.notices]
+    kinds = {n.kind for n in notices}
+    assert {"action_required", "case_opened", "feedback", "reward_approved", "overdue", "escalation"} <= kinds
+    for n in notices:
+        words = re.sub(r"[A-Za-z0-9_-]*[0-9][A-Za-z0-9_-]*", "", n.subject)  # less the ids
+        assert re.search(r"[\u4e00-\u9fff]", words) and not re.search(r"[a-z]{3,}", words), n
+        assert re.search(r"[a-z]{3,}", n.data["subject_en"]), n
+    escalated = next(n for n in notices if n.kind == "escalation")
+    assert escalated.subject.endswith(":受理已逾期") and escalated.data["subject_en"].endswith(
+        "triage is overdue"
     )
