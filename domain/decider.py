@@ -94,6 +94,11 @@ class ChildSpec(BaseModel):
     command: dict[str, Any] = Field(description="the child's creation command, as the API would send it")
 
 
+Subject = tuple[str, str]
+"""A notice's subject in Chinese (`Notice.subject`, what people read) and in English (kept in
+`data["subject_en"]`; the renderer shows it after the Chinese)."""
+
+
 class Notice(BaseModel):
     """Someone must be told something (a notification record; delivery is the outbox's job).
 

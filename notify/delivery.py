@@ -109,7 +109,8 @@ def render(n: Mapping[str, Any]) -> tuple[str, str]:
     subject = f"【隐患整改】{zh}：{kzh} {n['case_id']}" + (f" {title}" if title else "")
     zh_lines = [zh, f"{kzh}：{case}", f"事项：{note}" * bool(note), f"期限：{due_text}" * bool(due_text)]
     zh_lines.append(f"状态：{status}" * bool(status))
-    en_lines = [f"{en}: {ken} {case}", f"due: {due_text}" * bool(due_text)]
+    note_en = str(data.get("subject_en") or "")  # the subject's English rendition, when the notice has one
+    en_lines = [f"{en}: {ken} {case}", f"{note_en}" * bool(note_en), f"due: {due_text}" * bool(due_text)]
     return subject, "\n".join([*filter(None, zh_lines), "", "---", *filter(None, en_lines)]) + "\n"
 
 

@@ -16,8 +16,9 @@ same figures.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
 
 from sqlalchemy import RowMapping, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.incident import INCIDENT, IncidentState
 from domain.region_year import ListingMove, region_year_records
+from domain.timecalc import CN_TZ
 from store.queries import ListFilters, list_cases_as_of
 from store.schema import cases, notifications, reports
 
@@ -73,6 +75,23 @@ _LISTINGS = text(
                                   AND ev.data->>'publish_due' IS NOT NULL))
     """
 )
+# new / rectified / overdue per day or month (China time) and region: the trend charts
+_TREND = text(
+    """
+    WITH h AS (SELECT stream_id, data->>'region' AS region FROM events
+               WHERE kind = 'hazard' AND type = 'hazard_reported')
+    SELECT date_trunc(CAST(:unit AS text), ev.occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS bucket,
+        h.region,
+        count(*) FILTER (WHERE ev.type = 'hazard_reported') AS new,
+        count(*) FILTER (WHERE ev.type = 'reviewed' AND (ev.data->>'passed')::boolean) AS rectified,
+        count(*) FILTER (WHERE ev.type = 'went_overdue') AS overdue
+    FROM events ev JOIN h USING (stream_id)
+    WHERE ev.kind = 'hazard' AND ev.occurred_at >= :start AND ev.occurred_at < :end
+      AND ev.type IN ('hazard_reported', 'reviewed', 'went_overdue')
+    GROUP BY 1, 2
+    """
+)
+TREND_FIELDS = ("new", "rectified", "overdue")
 FIELDS = ("new", "rectified", "overdue", "graded_general", "graded_major")
 
 
@@ -125,6 +144,36 @@ async def region_year(conn: AsyncConnection, start: datetime, end: datetime) -> 
         (r.region, r.occurred_at, r.move) for r in await conn.execute(_LISTINGS, {"start": start, "end": end})
     ]
     return region_year_records(states.values(), moves)
+
+
+def _buckets(start: datetime, end: datetime, unit: Literal["day", "month"]) -> list[date]:
+    """Every day (or first of a month) from `start` to just before `end`, in China time."""
+    first, last = start.astimezone(CN_TZ).date(), (end - timedelta(microseconds=1)).astimezone(CN_TZ).date()
+    out: list[date] = []
+    at = first if unit == "day" else first.replace(day=1)
+    while at <= last:
+        out.append(at)
+        at = at + timedelta(days=1) if unit == "day" else (at + timedelta(days=32)).replace(day=1)
+    return out
+
+
+async def trend(
+    conn: AsyncConnection,
+    start: datetime,
+    end: datetime,
+    unit: Literal["day", "month"],
+    covers: Callable[[str], bool],
+) -> list[dict[str, Any]]:
+    """Hazards newly reported, rectified (a passed review) and gone overdue per day or month of China time
+    in [start, end), from the event store, counting only the regions `covers` accepts (the reader's
+    jurisdiction); every bucket of the span is present, empty ones with zeros."""
+    series = {b: dict.fromkeys(TREND_FIELDS, 0) for b in _buckets(start, end, unit)}
+    rows = await conn.execute(_TREND, {"unit": unit, "start": start, "end": end})
+    for r in rows:
+        if r.bucket in series and covers(r.region):
+            for f in TREND_FIELDS:
+                series[r.bucket][f] += getattr(r, f)
+    return [{"bucket": b.isoformat(), **counts} for b, counts in series.items()]
 
 
 def to_csv_rows(data: dict[str, Any]) -> list[list[Any]]:

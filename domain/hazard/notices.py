@@ -13,6 +13,7 @@ from typing import Any
 
 from domain.actors import parent_region
 from domain.decider import Notice
+from domain.decider import Subject as Text
 from domain.hazard.commands import Level
 from domain.hazard.events import (
     AssessmentSubmitted,
@@ -37,15 +38,18 @@ from domain.hazard.events import (
 )
 from domain.hazard.state import HazardState
 
-_MISSED = {
-    "grading": "the hazard was not graded in time",
-    "listing": "the major hazard was not listed for supervision in time",
-    "plan": "the 五落实 plan was not filed in time",
-    "explanation": "no written explanation (书面说明) of the overdue hazard",
-    "extension_decision": "the extension request was not decided in time",
-    "review": "the regulator's review (复查/核销) is late",
-    "listing_max": "the listing has lasted its maximum duration",
-    "progress": "the progress report is late",
+ORIGIN_ZH = {"tip": "举报", "incident": "事故"}
+STOP_ZH = {"partial": "部分停产", "full": "全部停产"}
+
+_MISSED: dict[str, Text] = {
+    "grading": ("隐患未按时定级", "the hazard was not graded in time"),
+    "listing": ("重大事故隐患未按时挂牌督办", "the major hazard was not listed for supervision in time"),
+    "plan": ("五落实治理方案未按时报送", "the 五落实 plan was not filed in time"),
+    "explanation": ("逾期隐患未提交书面说明", "no written explanation (书面说明) of the overdue hazard"),
+    "extension_decision": ("延期申请未按时审批", "the extension request was not decided in time"),
+    "review": ("监管部门复查/核销逾期", "the regulator's review (复查/核销) is late"),
+    "listing_max": ("挂牌督办已达最长期限", "the listing has lasted its maximum duration"),
+    "progress": ("治理进度报告逾期", "the progress report is late"),
 }
 
 
@@ -60,9 +64,14 @@ def hazard_notices(before: HazardState, e: Any, after: HazardState) -> list[Noti
                 kind="calendar_provisional",
                 recipient_role="supervisor",
                 recipient_party=after.region,
-                subject=f"a working-day deadline counts {', '.join(map(str, years))} Monday–Friday only: "
-                "the policy pack lacks that year's holiday notice; check the date",
-                data={"years": years, "event": e.type},
+                subject=f"工作日期限按周一至周五计算({'、'.join(map(str, years))}年):政策包缺少该年度节假日"
+                "安排,请核对日期",
+                data={
+                    "years": years,
+                    "event": e.type,
+                    "subject_en": f"a working-day deadline counts {', '.join(map(str, years))} Monday–Friday"
+                    " only: the policy pack lacks that year's holiday notice; check the date",
+                },
             )
         )
     return out
@@ -77,18 +86,18 @@ def _notices(before: HazardState, e: Any, after: HazardState) -> list[Notice]:
     }
 
     def n(
-        kind: str, role: str, party: str, subject: str, due: datetime | None = None, **extra: Any
+        kind: str, role: str, party: str, subject: Text, due: datetime | None = None, **extra: Any
     ) -> Notice:
         return Notice(
             kind=kind,
             recipient_role=role,
             recipient_party=party,
             due_at=due,
-            subject=subject,
-            data={**data, **extra},
+            subject=subject[0],
+            data={**data, **extra, "subject_en": subject[1]},
         )
 
-    def enterprise(kind: str, subject: str, due: datetime | None = None, **extra: Any) -> Notice:
+    def enterprise(kind: str, subject: Text, due: datetime | None = None, **extra: Any) -> Notice:
         return n(kind, "enterprise_responsible", ent, subject, due, **extra)
 
     if isinstance(e, HazardReported):
@@ -98,11 +107,22 @@ def _notices(before: HazardState, e: Any, after: HazardState) -> list[Notice]:
                     "action_required",
                     "inspector",
                     region,
-                    f"hazard from {e.origin.kind} {e.origin.case_id}: grade it",
+                    (
+                        f"由{ORIGIN_ZH.get(e.origin.kind, '')} {e.origin.case_id} 转来的隐患:请定级",
+                        f"hazard from {e.origin.kind} {e.origin.case_id}: grade it",
+                    ),
                     e.grading_due,
                 )
             ]
-        return [n("action_required", "inspector", region, "new hazard reported: grade it", e.grading_due)]
+        return [
+            n(
+                "action_required",
+                "inspector",
+                region,
+                ("新上报隐患:请定级", "new hazard reported: grade it"),
+                e.grading_due,
+            )
+        ]
     if isinstance(e, Graded):
         if e.level == Level.major:
             return [
@@ -110,46 +130,95 @@ def _notices(before: HazardState, e: Any, after: HazardState) -> list[Notice]:
                     "major_hazard",
                     "supervisor",
                     region,
-                    "major hazard (重大事故隐患): list it for supervision",
+                    ("重大事故隐患:请挂牌督办", "major hazard (重大事故隐患): list it for supervision"),
                     e.major_report_due,
                 ),
-                enterprise("major_hazard", "graded as a major hazard: a listing and a 五落实 plan follow"),
+                enterprise(
+                    "major_hazard",
+                    (
+                        "已判定为重大事故隐患:将挂牌督办,须报送五落实治理方案",
+                        "graded as a major hazard: a listing and a 五落实 plan follow",
+                    ),
+                ),
             ]
-        return [enterprise("action_required", "rectify the hazard by the deadline", e.deadline)]
+        return [
+            enterprise(
+                "action_required",
+                ("请在期限内完成隐患整改", "rectify the hazard by the deadline"),
+                e.deadline,
+            )
+        ]
     if isinstance(e, Listed):
         return [
             enterprise(
                 "listed",
-                f"listed for supervision (挂牌督办) by {e.authority}: file the 五落实 plan",
+                (
+                    f"已由{e.authority}挂牌督办:请报送五落实治理方案",
+                    f"listed for supervision (挂牌督办) by {e.authority}: file the 五落实 plan",
+                ),
                 e.plan_due,
                 deadline=e.deadline.isoformat(),
                 stop_work=e.stop_work.value,
             ),
-            n("publication_due", "supervisor", region, "publish the listing", e.publish_due),
+            n(
+                "publication_due",
+                "supervisor",
+                region,
+                ("请公布挂牌督办信息", "publish the listing"),
+                e.publish_due,
+            ),
         ]
     if isinstance(e, PlanSubmitted):
-        return [n("action_required", "supervisor", region, "五落实 plan submitted: approve or reject it")]
+        return [
+            n(
+                "action_required",
+                "supervisor",
+                region,
+                ("五落实治理方案已报送:请审批", "五落实 plan submitted: approve or reject it"),
+            )
+        ]
     if isinstance(e, PlanDecided):
-        what = "approved: treat the hazard" if e.approved else "rejected: file a new plan"
-        return [enterprise("plan_decided", f"plan {what}", e.plan_due, comment=e.comment)]
+        what: Text = (
+            ("治理方案已批准:请实施治理", "plan approved: treat the hazard")
+            if e.approved
+            else ("治理方案未获批准:请重新报送", "plan rejected: file a new plan")
+        )
+        return [enterprise("plan_decided", what, e.plan_due, comment=e.comment)]
     if isinstance(e, ExtensionRequested):
         return [
             n(
                 "action_required",
                 "supervisor",
                 region,
-                "extension requested: decide it",
+                ("隐患整改申请延期:请审批", "extension requested: decide it"),
                 e.decision_due,
                 new_deadline=e.new_deadline.isoformat(),
             )
         ]
     if isinstance(e, ExtensionDecided):
-        what = "approved" if e.approved else "refused"
-        return [enterprise("extension_decided", f"extension {what}", after.deadline, comment=e.comment)]
+        decided: Text = (
+            ("延期已批准", "extension approved") if e.approved else ("延期未获批准", "extension refused")
+        )
+        return [enterprise("extension_decided", decided, after.deadline, comment=e.comment)]
     if isinstance(e, RectificationSubmitted):
         if after.level == Level.major:
-            return [n("action_required", "expert", region, "treatment finished: assess the major hazard")]
-        return [n("action_required", "inspector", region, "rectification submitted: review it", e.review_due)]
+            return [
+                n(
+                    "action_required",
+                    "expert",
+                    region,
+                    ("治理已完成:请对重大事故隐患进行评估", "treatment finished: assess the major hazard"),
+                )
+            ]
+        return [
+            n(
+                "action_required",
+                "inspector",
+                region,
+                ("整改已提交:请复查", "rectification submitted: review it"),
+                e.review_due,
+            )
+        ]
     if isinstance(e, AssessmentSubmitted):
         if e.passed:
             return [
@@ -157,34 +226,56 @@ def _notices(before: HazardState, e: Any, after: HazardState) -> list[Notice]:
                     "action_required",
                     "supervisor",
                     region,
-                    "assessment passed: review on site and write off (核销)",
+                    ("评估已通过:请现场审查并核销", "assessment passed: review on site and write off (核销)"),
                     e.review_due,
                 )
             ]
-        return [enterprise("action_required", "assessment failed: continue the treatment", after.deadline)]
+        return [
+            enterprise(
+                "action_required",
+                ("评估未通过:请继续治理", "assessment failed: continue the treatment"),
+                after.deadline,
+            )
+        ]
     if isinstance(e, Reviewed):
         if e.passed:
             notes = [
                 enterprise(
-                    "closed", "hazard closed (销号)" + ("; listing lifted (摘牌)" if after.listing else "")
+                    "closed",
+                    ("隐患已销号;已摘牌", "hazard closed (销号); listing lifted (摘牌)")
+                    if after.listing
+                    else ("隐患已销号", "hazard closed (销号)"),
                 )
             ]
             if after.listing is not None:
                 notes.append(
-                    n("publication_due", "supervisor", region, "publish the write-off", e.publish_due)
+                    n(
+                        "publication_due",
+                        "supervisor",
+                        region,
+                        ("请公布核销信息", "publish the write-off"),
+                        e.publish_due,
+                    )
                 )
             return notes
         return [
             enterprise(
                 "action_required",
-                "review failed: rectify again by the new deadline",
+                ("复查未通过:请在新期限内重新整改", "review failed: rectify again by the new deadline"),
                 e.new_deadline,
                 comment=e.comment,
             )
         ]
     if isinstance(e, PenaltyImposed):
         return [
-            enterprise("penalty", f"penalty decision {e.decision_no}: {e.amount} yuan", amount=str(e.amount))
+            enterprise(
+                "penalty",
+                (
+                    f"行政处罚决定 {e.decision_no}:罚款 {e.amount} 元",
+                    f"penalty decision {e.decision_no}: {e.amount} yuan",
+                ),
+                amount=str(e.amount),
+            )
         ]
     if isinstance(e, ClosureProposed):
         return [
@@ -192,7 +283,10 @@ def _notices(before: HazardState, e: Any, after: HazardState) -> list[Notice]:
                 "closure_proposal",
                 "supervisor",
                 region,
-                "propose closing the enterprise (安全生产法 Art. 113)",
+                (
+                    "提请关闭该生产经营单位(安全生产法第一百一十三条)",
+                    "propose closing the enterprise (安全生产法 Art. 113)",
+                ),
                 reason=e.reason,
             )
         ]
@@ -200,21 +294,25 @@ def _notices(before: HazardState, e: Any, after: HazardState) -> list[Notice]:
         return [
             enterprise(
                 "penalty",
-                "not corrected: the fine accrues daily (按日连续处罚)",
+                ("复查仍未改正:按日连续处罚", "not corrected: the fine accrues daily (按日连续处罚)"),
                 accrual_base=str(e.accrual_base),
             )
         ]
     if isinstance(e, StopWorkOrdered):
-        return [enterprise("stop_work", f"stop-work order ({e.scope.value})", reason=e.reason)]
+        scope = STOP_ZH.get(e.scope.value, e.scope.value)
+        order: Text = (f"责令停产停业({scope})", f"stop-work order ({e.scope.value})")
+        return [enterprise("stop_work", order, reason=e.reason)]
     if isinstance(e, StopWorkLifted):
-        return [enterprise("stop_work", "stop-work order lifted", reason=e.reason)]
+        return [enterprise("stop_work", ("已解除停产停业", "stop-work order lifted"), reason=e.reason)]
     if isinstance(e, ReminderSent):
-        return [enterprise("reminder", "the rectification deadline approaches", e.deadline)]
+        return [
+            enterprise("reminder", ("整改期限即将到期", "the rectification deadline approaches"), e.deadline)
+        ]
     if isinstance(e, WentOverdue):
         notes = [
             enterprise(
                 "overdue",
-                "overdue: submit a written explanation (书面说明)",
+                ("隐患已逾期:请提交书面说明", "overdue: submit a written explanation (书面说明)"),
                 e.explanation_due,
                 deadline=e.deadline.isoformat(),
             ),
@@ -222,7 +320,7 @@ def _notices(before: HazardState, e: Any, after: HazardState) -> list[Notice]:
                 "overdue",
                 "supervisor",
                 region,
-                "hazard overdue",
+                ("隐患整改逾期", "hazard overdue"),
                 e.explanation_due,
                 deadline=e.deadline.isoformat(),
             ),
@@ -233,13 +331,13 @@ def _notices(before: HazardState, e: Any, after: HazardState) -> list[Notice]:
                     "warning_list",
                     "supervisor",
                     up,
-                    "listed hazard overdue: 警示曝光 warning list",
+                    ("挂牌督办隐患逾期:列入警示曝光", "listed hazard overdue: 警示曝光 warning list"),
                     deadline=e.deadline.isoformat(),
                 )
             )
         return notes
     if isinstance(e, DeadlineMissed):
-        why = _MISSED.get(e.key, e.key)
+        why = _MISSED.get(e.key, (e.key, e.key))
         if e.escalated_to is None:
             return [
                 enterprise("overdue", why, e.next_due),
@@ -247,5 +345,5 @@ def _notices(before: HazardState, e: Any, after: HazardState) -> list[Notice]:
             ]
         return [n("escalation", "supervisor", e.escalated_to, why, clock=e.key, due_at=e.due_at.isoformat())]
     if isinstance(e, Cancelled):
-        return [enterprise("cancelled", "hazard cancelled", reason=e.reason)]
+        return [enterprise("cancelled", ("隐患已撤销", "hazard cancelled"), reason=e.reason)]
     return []

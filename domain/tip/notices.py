@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.actors import parent_region
-from domain.decider import Notice
+from domain.decider import Notice, Subject
 from domain.tip.events import (
     DeadlineMissed,
     FeedbackSent,
@@ -25,6 +25,24 @@ from domain.tip.events import (
 )
 from domain.tip.state import TipState
 
+KIND_ZH = {"hazard": "隐患", "incident": "事故"}
+CLOCK_ZH = {
+    "triage": "受理",
+    "verification": "核查",
+    "feedback": "反馈",
+    "reward_assessment": "奖励评定",
+    "claim": "奖励领取",
+}
+CLOSED_ZH = {
+    "routed": "已转交",
+    "out_of_scope": "不属于本部门职责",
+    "not_substantiated": "不属实",
+    "no_reward": "无奖励",
+    "paid": "奖励已发放",
+    "unclaimed": "奖励未领取",
+    "waived": "放弃奖励",
+}
+
 
 def tip_notices(before: TipState, e: Any, after: TipState) -> list[Notice]:
     """Officers of the tip's region (and one level up on escalation); the reporter only by tip id."""
@@ -34,7 +52,7 @@ def tip_notices(before: TipState, e: Any, after: TipState) -> list[Notice]:
     def n(
         kind: str,
         role: str,
-        subject: str,
+        subject: Subject,
         *,
         party: str = region,
         due: datetime | None = None,
@@ -45,23 +63,24 @@ def tip_notices(before: TipState, e: Any, after: TipState) -> list[Notice]:
             recipient_role=role,
             recipient_party=party,
             due_at=due,
-            subject=subject,
-            data={"tip_id": tip, **data},
+            subject=subject[0],
+            data={"tip_id": tip, **data, "subject_en": subject[1]},
         )
 
     if isinstance(e, TipReceived):
+        received = (f"举报 {tip} 已收到:请受理分拣", f"tip {tip} received: triage it")
         return [
             n(
                 "action_required",
                 "operator",
-                f"tip {tip} received: triage it",
+                received,
                 due=e.triage_due,
                 channel=e.channel.value,
             ),
             n(
                 "action_required",
                 "inspector",
-                f"tip {tip} received: triage it",
+                received,
                 due=e.triage_due,
                 channel=e.channel.value,
             ),
@@ -73,8 +92,11 @@ def tip_notices(before: TipState, e: Any, after: TipState) -> list[Notice]:
                 n(
                     "deaths_involved",
                     "supervisor",
-                    f"tip {tip} involves deaths: handled under the county-level government "
-                    "(安全生产法 Art. 73)",
+                    (
+                        f"举报 {tip} 涉及人员死亡:由县级以上人民政府组织核查处理(安全生产法第七十三条)",
+                        f"tip {tip} involves deaths: handled under the county-level government"
+                        " (安全生产法 Art. 73)",
+                    ),
                 )
             )
         if e.in_scope:
@@ -82,7 +104,7 @@ def tip_notices(before: TipState, e: Any, after: TipState) -> list[Notice]:
                 n(
                     "action_required",
                     "inspector",
-                    f"verify tip {tip}",
+                    (f"请核查举报 {tip}", f"verify tip {tip}"),
                     due=e.verification_due,
                     duplicate_of=e.duplicate_of,
                 )
@@ -92,7 +114,10 @@ def tip_notices(before: TipState, e: Any, after: TipState) -> list[Notice]:
                 n(
                     "routed",
                     "operator",
-                    f"tip {tip} routed to {e.route_to}: forward it and tell the reporter",
+                    (
+                        f"举报 {tip} 转交 {e.route_to}:请移送并告知举报人",
+                        f"tip {tip} routed to {e.route_to}: forward it and tell the reporter",
+                    ),
                     due=e.feedback_due,
                     route_to=e.route_to,
                 )
@@ -102,7 +127,10 @@ def tip_notices(before: TipState, e: Any, after: TipState) -> list[Notice]:
                 n(
                     "action_required",
                     "inspector",
-                    f"tip {tip} is out of scope: tell the reporter",
+                    (
+                        f"举报 {tip} 不属于本部门职责:请告知举报人",
+                        f"tip {tip} is out of scope: tell the reporter",
+                    ),
                     due=e.feedback_due,
                 )
             )
@@ -112,7 +140,10 @@ def tip_notices(before: TipState, e: Any, after: TipState) -> list[Notice]:
             n(
                 "extended",
                 "inspector",
-                f"verification of tip {tip} extended by {e.days} days",
+                (
+                    f"举报 {tip} 核查期限延长 {e.days} 日",
+                    f"verification of tip {tip} extended by {e.days} days",
+                ),
                 due=e.new_due,
             )
         ]
@@ -121,7 +152,7 @@ def tip_notices(before: TipState, e: Any, after: TipState) -> list[Notice]:
             n(
                 "action_required",
                 "inspector",
-                f"tip {tip} verified: send feedback to the reporter",
+                (f"举报 {tip} 已核查:请向举报人反馈", f"tip {tip} verified: send feedback to the reporter"),
                 due=e.feedback_due,
                 substantiated=e.substantiated,
             )
@@ -131,19 +162,23 @@ def tip_notices(before: TipState, e: Any, after: TipState) -> list[Notice]:
                 n(
                     "case_opened",
                     "inspector",
-                    f"{e.child_kind} case {e.child_id} opened from tip {tip}",
+                    (
+                        f"由举报 {tip} 立{KIND_ZH.get(e.child_kind or '', '')}案件 {e.child_id}",
+                        f"{e.child_kind} case {e.child_id} opened from tip {tip}",
+                    ),
                     child_id=e.child_id,
                 )
             )
         return out
     if isinstance(e, FeedbackSent):
-        return [n("feedback", "reporter", f"feedback on tip {tip}", party=tip, text=e.text)]
+        feedback = (f"举报 {tip} 的处理反馈", f"feedback on tip {tip}")
+        return [n("feedback", "reporter", feedback, party=tip, text=e.text)]
     if isinstance(e, RewardAssessmentOpened):
         return [
             n(
                 "action_required",
                 "inspector",
-                f"assess the reward for tip {tip}",
+                (f"请评定举报 {tip} 的奖励", f"assess the reward for tip {tip}"),
                 due=e.assessment_due,
                 computed=str(e.computed),
             )
@@ -153,7 +188,7 @@ def tip_notices(before: TipState, e: Any, after: TipState) -> list[Notice]:
             n(
                 "action_required",
                 "supervisor",
-                f"approve the reward for tip {tip}",
+                (f"请批准举报 {tip} 的奖励", f"approve the reward for tip {tip}"),
                 due=after.reward.assessment_due if after.reward else None,
                 amount=str(e.amount),
             )
@@ -163,7 +198,10 @@ def tip_notices(before: TipState, e: Any, after: TipState) -> list[Notice]:
             n(
                 "reward_approved",
                 "reporter",
-                f"a reward of {e.amount} yuan was approved for tip {tip}",
+                (
+                    f"举报 {tip} 获批奖励 {e.amount} 元",
+                    f"a reward of {e.amount} yuan was approved for tip {tip}",
+                ),
                 party=tip,
                 due=e.claim_due,
                 amount=str(e.amount),
@@ -171,21 +209,27 @@ def tip_notices(before: TipState, e: Any, after: TipState) -> list[Notice]:
             n(
                 "action_required",
                 "operator",
-                f"pay the reward of tip {tip} when claimed",
+                (f"举报 {tip} 的奖励待领取时发放", f"pay the reward of tip {tip} when claimed"),
                 due=e.claim_due,
                 amount=str(e.amount),
             ),
         ]
     if isinstance(e, RewardWaived) and e.unclaimed:
-        return [n("reward_unclaimed", "supervisor", f"the reward of tip {tip} was not claimed: waived")]
+        unclaimed = (
+            f"举报 {tip} 的奖励逾期未领取:视为放弃",
+            f"the reward of tip {tip} was not claimed: waived",
+        )
+        return [n("reward_unclaimed", "supervisor", unclaimed)]
     if isinstance(e, DeadlineMissed):
+        clock = CLOCK_ZH.get(e.key, "办理")
+        late = (f"举报 {tip}:{clock}已逾期", f"tip {tip}: {e.key} is overdue")
         return [
-            n("overdue", "inspector", f"tip {tip}: {e.key} is overdue", due=e.due_at, clock=e.key),
-            n("overdue", "supervisor", f"tip {tip}: {e.key} is overdue", due=e.due_at, clock=e.key),
+            n("overdue", "inspector", late, due=e.due_at, clock=e.key),
+            n("overdue", "supervisor", late, due=e.due_at, clock=e.key),
             n(
                 "escalation",
                 "supervisor",
-                f"tip {tip} in {region}: {e.key} is overdue",
+                (f"{region} 的举报 {tip}:{clock}已逾期", f"tip {tip} in {region}: {e.key} is overdue"),
                 party=parent_region(region),
                 due=e.due_at,
                 clock=e.key,
@@ -193,5 +237,6 @@ def tip_notices(before: TipState, e: Any, after: TipState) -> list[Notice]:
             ),
         ]
     if isinstance(e, TipClosed):
-        return [n("closed", "inspector", f"tip {tip} closed ({e.reason})", reason=e.reason)]
+        closed = (f"举报 {tip} 已办结({CLOSED_ZH.get(e.reason, e.reason)})", f"tip {tip} closed ({e.reason})")
+        return [n("closed", "inspector", closed, reason=e.reason)]
     return []

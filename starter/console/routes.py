@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import httpx
@@ -32,12 +32,13 @@ from starter.api.report_routes import _scoped as scoped_report
 from starter.api.tips import TipIntake
 from starter.auth import TokenVerifier
 from starter.console import i18n, oidc, session
+from starter.console.charts import trend_chart
 from starter.console.forms import CN, Input, body_from_form, command_model, inputs
 from starter.policies import load_policy
 from starter.service import PLURAL, CaseService, NotFound, Unavailable
 from store.events import read_stream
 from store.queries import get_case
-from store.reports import compute_report
+from store.reports import compute_report, trend
 
 log = structlog.get_logger("hazardloop.console")
 HERE = Path(__file__).parent
@@ -380,6 +381,10 @@ def router(settings: Settings) -> APIRouter:
                 report = scoped_report(await compute_report(conn, period, start, end), actor)
             rows = [{"region": r["region"], "count": r["new"]} for r in report.get("by_region", [])]
             charts.append({"title": "new_by_region", "svg": bar_chart(rows, "region", lang)})
+            since, unit = trend_span(period, datetime.now(CN))
+            async with svc.engine.connect() as conn:
+                series = await trend(conn, since, end, unit, actor.covers)
+            charts.insert(0, {"title": "trend", "svg": trend_chart(series, lang)})
         for group in ("level", "status"):  # the hazards as they stand now
             rows = await svc.stats("hazard", actor, [group])
             charts.append({"title": f"by_{group}", "svg": bar_chart(rows, group, lang)})
@@ -419,9 +424,13 @@ def router(settings: Settings) -> APIRouter:
             lang = _lang(request)
             errors = {str(err["loc"][0]): i18n.validation_message(dict(err), lang) for err in e.errors()}
             return render(request, "tip.html", {"values": form, "errors": errors}, status=422)
+        errors = await _attach_to_tip(request, body)
+        if errors:
+            return render(request, "tip.html", {"values": form, "errors": errors}, status=422)
         answer = await _api(request, "POST", "/v1/tips", json=body)
         if answer.status_code in (200, 201):
-            return render(request, "tip_done.html", {"tip": answer.json()})
+            attached = len(body.get("evidence", []))
+            return render(request, "tip_done.html", {"tip": answer.json(), "attachments": attached})
         return render(
             request, "tip.html", {"values": form, "errors": _api_errors(answer, _lang(request))}, status=422
         )
@@ -451,33 +460,33 @@ def router(settings: Settings) -> APIRouter:
 
 WORK: dict[Role, list[tuple[str, str, dict[str, Any]]]] = {
     Role.enterprise: [
-        ("待整改", "hazard", {"status": "rectifying"}),
-        ("逾期(须提交说明)", "hazard", {"overdue": True}),
-        ("挂牌督办中", "hazard", {"status": "listed"}),
-        ("治理中", "hazard", {"status": "treating"}),
-        ("待定级", "hazard", {"status": "reported"}),
+        ("w_to_rectify", "hazard", {"status": "rectifying"}),
+        ("w_overdue_explain", "hazard", {"overdue": True}),
+        ("w_listed", "hazard", {"status": "listed"}),
+        ("w_treating", "hazard", {"status": "treating"}),
+        ("w_to_grade", "hazard", {"status": "reported"}),
     ],
     Role.inspector: [
-        ("待定级", "hazard", {"status": "reported"}),
-        ("待复查", "hazard", {"status": "verifying"}),
-        ("辖区逾期", "hazard", {"overdue": True}),
-        ("整改中", "hazard", {"status": "rectifying"}),
+        ("w_to_grade", "hazard", {"status": "reported"}),
+        ("w_to_review", "hazard", {"status": "verifying"}),
+        ("w_region_overdue", "hazard", {"overdue": True}),
+        ("w_rectifying", "hazard", {"status": "rectifying"}),
     ],
     Role.supervisor: [
-        ("重大隐患待挂牌", "hazard", {"status": "reported_major"}),
-        ("治理方案待审批", "hazard", {"status": "plan_submitted"}),
-        ("待销号审核", "hazard", {"status": "awaiting_review"}),
-        ("逾期与上报", "hazard", {"overdue": True}),
-        ("事故待批复", "incident", {"status": "awaiting_approval"}),
+        ("w_to_list", "hazard", {"status": "reported_major"}),
+        ("w_plans", "hazard", {"status": "plan_submitted"}),
+        ("w_write_off", "hazard", {"status": "awaiting_review"}),
+        ("w_overdue_escalated", "hazard", {"overdue": True}),
+        ("w_incident_approval", "incident", {"status": "awaiting_approval"}),
     ],
-    Role.expert: [("待评估", "hazard", {"status": "assessing"})],
+    Role.expert: [("w_to_assess", "hazard", {"status": "assessing"})],
     Role.operator: [
-        ("举报待受理", "tip", {"status": "received"}),
-        ("举报核查中", "tip", {"status": "verifying"}),
+        ("w_tips_received", "tip", {"status": "received"}),
+        ("w_tips_verifying", "tip", {"status": "verifying"}),
     ],
     Role.auditor: [
-        ("逾期隐患", "hazard", {"overdue": True}),
-        ("已销号隐患", "hazard", {"status": "closed"}),
+        ("w_overdue", "hazard", {"overdue": True}),
+        ("w_closed", "hazard", {"status": "closed"}),
     ],
 }
 
@@ -526,6 +535,12 @@ def _validate(kind: str, body: dict[str, Any], lang: str) -> tuple[dict[str, str
     return {}, ""
 
 
+async def _upload(request: Request, u: UploadFile, path: str, headers: dict[str, str]) -> httpx.Response:
+    """One chosen file, stored through the API's blob endpoint `path`."""
+    content = (u.filename, await u.read(), u.content_type or "application/octet-stream")
+    return await _api(request, "POST", path, files={"file": content}, headers=headers)
+
+
 async def _attach(request: Request, fields: list[Input], body: dict[str, Any]) -> tuple[dict[str, str], str]:
     """Photos and documents chosen in an evidence input: stored through the blob endpoint
     (`POST /v1/blobs`, as the signed-in user) and added to the command's evidence as {sha256, uri}."""
@@ -537,13 +552,7 @@ async def _attach(request: Request, fields: list[Input], body: dict[str, Any]) -
             continue
         uploads = [u for u in form.getlist(f"{f.name}__files") if isinstance(u, UploadFile) and u.filename]
         for u in uploads:
-            answer = await _api(
-                request,
-                "POST",
-                "/v1/blobs",
-                files={"file": (u.filename, await u.read(), u.content_type or "application/octet-stream")},
-                headers=_as_user(request),
-            )
+            answer = await _upload(request, u, "/v1/blobs", _as_user(request))
             if answer.status_code not in (200, 201):
                 errors[f.name] = i18n.t(
                     lang, "upload_failed", name=u.filename or "", status=answer.status_code
@@ -552,6 +561,22 @@ async def _attach(request: Request, fields: list[Input], body: dict[str, Any]) -
             doc = answer.json()
             body.setdefault(f.name, []).append({"sha256": doc["sha256"], "uri": doc["uri"]})
     return errors, (i18n.t(lang, "refused") if errors else "")
+
+
+async def _attach_to_tip(request: Request, body: dict[str, Any]) -> dict[str, str]:
+    """A tip's photos and documents, stored through the public sealed intake (`POST /v1/tips/blobs`,
+    rate-limited like the tip itself) and cited in the tip's evidence as {sha256, uri}."""
+    form = await request.form()  # parsed once per request: Starlette keeps it
+    uploads = [u for u in form.getlist("evidence__files") if isinstance(u, UploadFile) and u.filename]
+    for u in uploads:
+        answer = await _upload(request, u, "/v1/tips/blobs", {})
+        if answer.status_code not in (200, 201):
+            status = answer.status_code
+            log.info("tip attachment refused", status=status)
+            return {"evidence": i18n.t(_lang(request), "upload_failed", name=u.filename or "", status=status)}
+        doc = answer.json()
+        body.setdefault("evidence", []).append({"sha256": doc["sha256"], "uri": doc["uri"]})
+    return {}
 
 
 def _refusal(e: DomainError, lang: str) -> tuple[dict[str, str], str]:
@@ -654,6 +679,16 @@ def period_bounds(period: str, now: datetime) -> tuple[datetime, datetime]:
     if period == "quarterly":
         return day.replace(month=(now.month - 1) // 3 * 3 + 1, day=1), now
     return day.replace(month=1, day=1), now
+
+
+def trend_span(period: str, now: datetime) -> tuple[datetime, Literal["day", "month"]]:
+    """Where the trend starts and its step: the last 30 days by day (daily), this quarter by day,
+    this year by month (annual), in China time."""
+    if period == "annual":
+        return period_bounds("annual", now)[0], "month"
+    if period == "quarterly":
+        return period_bounds("quarterly", now)[0], "day"
+    return now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=29), "day"
 
 
 def _pct(rate: float | None) -> str:

@@ -61,7 +61,7 @@ async def test_a_hazard_walks_to_closure_in_the_browser(console: Console, browse
 
     # the inspector finds it under 待定级, is refused a past deadline (in Chinese, at the field), grades it
     ins = await signed_in(browser, console, "inspector")
-    section = ins.locator("section[data-section=待定级]")
+    section = ins.locator("section[data-section=w_to_grade]")
     await section.locator("a", has_text="配电箱未接地").click()
     await ins.wait_for_url(case_url)
     await command(ins, "grade", {"deadline": local_input(timedelta(days=-1))}, {"level": "general"})
@@ -102,6 +102,10 @@ async def test_a_hazard_walks_to_closure_in_the_browser(console: Console, browse
     kpis = ins.locator("#kpis strong")
     assert [await kpis.nth(i).inner_text() for i in range(4)] == ["1", "1", "100%", "0%"]
     assert await ins.locator("[data-chart=new_by_region] svg rect").count() == 1
+    today = await ins.locator("[data-chart=trend] circle[data-series=rectified]").last.get_attribute(
+        "data-value"
+    )
+    assert today == "1"  # the trend's last day: today's closure
     await console.shot(ins, "reports")
 
 
@@ -117,12 +121,19 @@ async def test_an_anonymous_tip_is_filed_and_followed_with_its_claim_token(
         await page.click("button.primary")
     assert "格式不符" in await page.locator("[data-field=region] .error").inner_text()
     await page.fill("[name=region]", "500107")
+    photo = png((90, 90, 200))  # from the phone's camera: the input asks for it (capture)
+    assert await page.locator("[name=evidence__files]").get_attribute("capture") == "environment"
+    await page.set_input_files(
+        "[name=evidence__files]", files=[{"name": "现场.png", "mimeType": "image/png", "buffer": photo}]
+    )
+    await console.shot(page, "tip-form-phone")
     async with page.expect_navigation():
         await page.click("button.primary")
     tip_id = await page.locator("#tip-id").inner_text()
     token = await page.locator("#claim-token").inner_text()
     assert tip_id.startswith("TP-") or tip_id
     assert len(token) >= 10
+    assert await page.locator("#tip-attachments").inner_text() == "1"
     await console.shot(page, "tip-claim-token", readme=True)
 
     await page.goto(f"{console.base}/tip/status")

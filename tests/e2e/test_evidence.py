@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from PIL import Image
 
 from harness.apptest import App, running_app
 from store.blob_storage import FileBlobStorage
+from store.blobs import get_blob, referencing_cases
 from tests.e2e.test_hazard_api import REPORT
 
 REGION, ENT = REPORT["region"], REPORT["enterprise_id"]
@@ -141,6 +143,30 @@ async def test_public_tip_attachment_is_sealed(app: App):
     ent = app.token("ent-user", "enterprise", REGION, ENT)
     r = await app.http.get(blob["uri"], headers=ent)
     assert r.status_code == 403 and r.json()["rule"] == "role"
+
+
+async def test_the_console_tip_form_files_its_attachment_sealed_and_cites_it(app: App):
+    page = await app.http.get("/tip")
+    assert 'enctype="multipart/form-data"' in page.text and 'capture="environment"' in page.text
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert csrf
+    photo = png("green", (48, 48))
+    form = {"csrf": csrf.group(1), "region": REGION, "content": "夜间违规动火作业,附现场照片"}
+    files = {"evidence__files": ("现场.png", photo, "image/png")}
+    r = await app.http.post("/tip", data=form, files=files)
+    assert r.status_code == 200, r.text
+    tip_id = re.search(r'id="tip-id">([^<]+)<', r.text)
+    assert tip_id and 'id="claim-token"' in r.text and 'id="tip-attachments">1<' in r.text
+    sha = hashlib.sha256(photo).hexdigest()
+    async with app.engine.connect() as conn:
+        row = await get_blob(conn, sha)
+        refs = await referencing_cases(conn, sha)
+    assert row is not None and row.sealed and row.uploaded_by == "public-intake"
+    assert [ref.id for ref in refs] == [tip_id.group(1)]  # the tip's command carries it as evidence
+    stored = FileBlobStorage(app.settings.data_dir / "blobs").path(sha).read_bytes()
+    assert stored != photo and photo[16:40] not in stored  # encrypted at rest
+    ent = app.token("ent-user", "enterprise", REGION, ENT)
+    assert (await app.http.get(f"/v1/blobs/{sha}", headers=ent)).status_code == 403
 
 
 async def test_public_uploads_are_rate_limited_per_address(app: App):

@@ -4,11 +4,15 @@ secret, the session cookie's flags, CSRF on every form, the same Actor and rules
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from html.parser import HTMLParser
 
 import httpx
 import pytest
 
+from domain.timecalc import CN_TZ
 from harness.apptest import running_app
+from tests.e2e.test_hazard_api import REPORT
 
 
 def csrf_of(page: str) -> str:
@@ -137,3 +141,121 @@ async def test_the_operator_works_a_tip_from_the_console(dev_app) -> None:
     assert page.status_code == 200 and 'id="forecast"' in page.text and 'id="timeline"' in page.text
     forms = re.findall(r'data-command="([a-z_]+)"', page.text)
     assert forms, "the operator has something to do on a new tip"
+
+
+async def test_the_reports_trend_is_an_svg_of_the_readers_jurisdiction_per_day_and_month(dev_app) -> None:
+    http: httpx.AsyncClient = dev_app.http
+    body = {"title": "配电箱未接地", "source": "inspection", "category": "unsafe_condition"}
+    for region, ent in (("500107", "ENT-1"), ("500107", "ENT-2"), ("110101", "ENT-9")):
+        who = dev_app.token("insp-x", "inspector", region)
+        r = await http.post("/v1/hazards", json={**body, "region": region, "enterprise_id": ent}, headers=who)
+        assert r.status_code == 201, r.text
+    await signed_in(http, "supervisor")  # 500100: the Beijing hazard is not theirs
+    today = datetime.now(CN_TZ).date()
+
+    def points(page: str, series: str) -> dict[str, int]:
+        chart = re.search(r'data-chart="trend".*?(<svg.*?</svg>)', page, re.S)
+        assert chart, "the reports page draws the trend as inline SVG"
+        pat = rf'<circle data-series="{series}" data-bucket="([0-9-]+)" data-value="([0-9]+)"'
+        return {b: int(v) for b, v in re.findall(pat, chart.group(1))}
+
+    daily = (await http.get("/reports?period=daily")).text
+    new = points(daily, "new")
+    assert len(new) == 30 and max(new) == today.isoformat() and min(new) == str(today - timedelta(days=29))
+    assert new[today.isoformat()] == 2 and sum(new.values()) == 2
+    assert set(points(daily, "rectified").values()) == {0} and len(points(daily, "overdue")) == 30
+    annual = points((await http.get("/reports?period=annual")).text, "new")
+    assert list(annual) == [f"{today.year}-{m:02d}-01" for m in range(1, today.month + 1)]
+    assert annual[today.replace(day=1).isoformat()] == 2
+
+
+CODE = re.compile(r"^[a-z][a-z0-9]*(?:[_.][a-z0-9]+)*$")  # a raw code (status, field, command…)
+
+
+SKIPPED = ("script", "style", "code", "textarea", "pre", "bdi")
+
+
+class _Texts(HTMLParser):
+    """The text people read on a page: element text, not scripts, styles, code, what they typed or people's
+    names (in <bdi>: data, not labels)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skip = 0
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in SKIPPED:
+            self.skip += 1
+        for name, value in attrs:  # what a placeholder, a tooltip or an aria label says is read too
+            if name in ("placeholder", "title", "aria-label", "alt") and value:
+                self.texts.append(value.strip())
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIPPED:
+            self.skip = max(0, self.skip - 1)
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip and data.strip():
+            self.texts.append(data.strip())
+
+
+def untranslated(page: str) -> list[str]:
+    """Raw codes and Chinese left on a page shown in English."""
+    parser = _Texts()
+    parser.feed(page)
+    out = [x for x in parser.texts if CODE.match(x)]
+    out += [x for x in parser.texts if re.search(r"[\u4e00-\u9fff]", x) and x not in ("中文",)]
+    return out
+
+
+async def test_every_page_in_english_shows_english_labels_not_codes(dev_app) -> None:
+    http: httpx.AsyncClient = dev_app.http
+    insp = dev_app.token("insp-1", "inspector", "500107")
+    body = {**REPORT, "title": "Blocked fire exit", "description": "Seen", "location": "Gate 2"}
+    created = await http.post("/v1/hazards", json={**body, "source": "inspection"}, headers=insp)
+    assert created.status_code == 201, created.text
+    hazard = created.json()["id"]
+    graded = await http.post(
+        f"/v1/hazards/{hazard}/commands", json={"type": "grade", "level": "general"}, headers=insp
+    )
+    assert graded.status_code == 200, graded.text
+    tip = await http.post(
+        "/v1/tips", json={"channel": "web", "region": "500107", "content": "Welding at night"}
+    )
+    assert tip.status_code == 201, tip.text
+    tip_id, claim = tip.json()["id"], tip.json()["claim_token"]
+    await http.get("/lang?to=en&next=/")
+    found: dict[str, list[str]] = {}
+
+    async def walk(path: str, data: dict[str, str] | None = None) -> None:
+        if data is None:
+            r = await http.get(path)
+        else:
+            r = await http.post(path, data={**data, "csrf": csrf_of((await http.get(path)).text)})
+        assert r.status_code in (200, 403, 404), (path, r.status_code)
+        assert 'lang="en"' in r.text, path
+        if bad := untranslated(r.text):
+            found[path] = bad
+
+    for path in ("/signin", "/tip", "/tip/status"):
+        await walk(path)
+    await walk("/tip/status", {"case_id": tip_id, "claim_token": claim})
+    await walk("/tip", {"region": "500107", "content": "Open flame near the gas tank"})
+    for user in ("enterprise", "inspector", "supervisor", "expert", "operator", "auditor"):
+        await signed_in(http, user)
+        for path in (
+            "/work",
+            "/list/hazards",
+            "/list/incidents",
+            "/list/tips",
+            "/reports?period=daily",
+            "/reports?period=quarterly",
+            "/reports?period=annual",
+            "/new/hazards",
+            "/new/incidents",
+            f"/cases/hazards/{hazard}",
+            f"/cases/tips/{tip_id}",
+        ):
+            await walk(f"{path}{'&' if '?' in path else '?'}as={user}")  # as=: who saw it
+    assert found == {}, "\n".join(sorted({x for v in found.values() for x in v}))

@@ -25,6 +25,7 @@ from harness.servers import unique_queue
 from runtime.settings import REPO_ROOT
 from starter.schedules import ensure_schedules, report_schedules
 from store.db import make_engine
+from store.reports import trend
 from worker import build_worker
 from workflows.reports import OverdueSweepWorkflow, ReportWorkflow, period
 
@@ -197,6 +198,61 @@ async def test_a_quarter_of_daily_reports_adds_up_to_the_quarterly_report(db_url
     again = await store_report(engine, ReportRequest(kind="quarterly", start=Q3, end=Q4, notify=True))
     assert again.report_id == quarterly.report_id and again.totals == q
     await engine.dispose()
+
+
+async def test_the_trend_counts_per_china_day_and_month_within_the_readers_jurisdiction(db_url) -> None:
+    engine = make_engine(db_url)
+    store = StoreActivities(engine)
+    report = {"type": "report", "title": "t", "source": "self_inspection", "category": "unsafe_act"}
+    ent2 = Actor(id="ent-2", role=Role.enterprise, region="500108", enterprise_id="E-2")
+    day = Q3 + timedelta(hours=10)  # 1 July, 10:00 China time
+    # 500107: reported on 1 July, rectified (passed review) on 7 July
+    await drive(
+        store,
+        "HZ-T-1",
+        [
+            (day, ENT, {**report, "region": "500107", "enterprise_id": "E-1"}),
+            (day + timedelta(hours=1), INSP, {"type": "grade", "level": "general"}),
+            (day + timedelta(days=5), ENT, {"type": "submit_rectification", "summary": "s"}),
+            (day + timedelta(days=6), SUP, {"type": "review", "passed": True, "comment": "ok"}),
+        ],
+    )
+    # 500107: 00:30 on 3 July in China is still 2 July in UTC; the trend counts China days
+    late = Q3 + timedelta(days=2, minutes=30)
+    await drive(store, "HZ-T-2", [(late, ENT, {**report, "region": "500107", "enterprise_id": "E-1"})])
+    # 500108: reported on 2 July, overdue on 9 July (its 7 days run out; fired when the next step comes)
+    await drive(
+        store,
+        "HZ-T-3",
+        [
+            (day + timedelta(days=1), ent2, {**report, "region": "500108", "enterprise_id": "E-2"}),
+            (day + timedelta(days=1, hours=1), INSP, {"type": "grade", "level": "general"}),
+            (day + timedelta(days=20), SUP, {"type": "order_stop_work", "scope": "partial", "reason": "x"}),
+        ],
+    )
+    end = Q3 + timedelta(days=30)
+    district = Actor(id="i", role=Role.inspector, region="500107")
+    async with engine.connect() as conn:
+        mine = await trend(conn, Q3, end, "day", district.covers)
+        city = await trend(conn, Q3, end, "day", SUP.covers)
+        months = await trend(conn, Q3 - timedelta(days=181), Q4, "month", SUP.covers)
+    await engine.dispose()
+
+    def nonzero(series: list[dict[str, Any]]) -> dict[str, tuple[int, int, int]]:
+        got = {r["bucket"]: (r["new"], r["rectified"], r["overdue"]) for r in series}
+        return {b: v for b, v in got.items() if v != (0, 0, 0)}
+
+    assert len(mine) == 30 and mine[0]["bucket"] == "2026-07-01" and mine[-1]["bucket"] == "2026-07-30"
+    assert nonzero(mine) == {"2026-07-01": (1, 0, 0), "2026-07-03": (1, 0, 0), "2026-07-07": (0, 1, 0)}
+    assert nonzero(city) == {
+        "2026-07-01": (1, 0, 0),
+        "2026-07-02": (1, 0, 0),
+        "2026-07-03": (1, 0, 0),
+        "2026-07-07": (0, 1, 0),
+        "2026-07-09": (0, 0, 1),
+    }
+    assert [m["bucket"] for m in months] == [f"2026-{m:02d}-01" for m in range(1, 10)]
+    assert nonzero(months) == {"2026-07-01": (3, 1, 1)}
 
 
 def test_report_periods_follow_the_shanghai_calendar() -> None:
