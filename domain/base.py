@@ -6,12 +6,14 @@ commands (only the system actor sends them); the order of the checks before a co
 current status accepts); the refusal that says what is allowed instead; and dispatch through an
 explicit `{command type: handler}` map built with `on`. A kind supplies its tables and handlers, and
 overrides the hooks where its rules add something (`check_actor`, `conflict`, `why_not`, `nothing`,
-`settle`, `scope`).
+`settle`, `scope`). Its folds and reads (`evolve`, `deadlines`, `index`, `view`, `summary`, `notices`,
+`children`) it hands over as functions, one `Reads`, from the modules that hold them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
@@ -19,7 +21,16 @@ from pydantic import BaseModel, TypeAdapter
 
 from domain.access import check_acts, check_files
 from domain.actors import Role
-from domain.decider import SYSTEM_COMMAND_TYPES, ChildCaseUpdated, Context, check_system_command
+from domain.decider import (
+    SYSTEM_COMMAND_TYPES,
+    CaseIndex,
+    ChildCaseUpdated,
+    ChildSpec,
+    Context,
+    Deadline,
+    Notice,
+    check_system_command,
+)
 from domain.errors import Conflict, DomainError, InvalidCommand, NotAllowedInState
 
 
@@ -66,6 +77,24 @@ def no_children(s: object, c: ChildCaseUpdated, ctx: Context) -> list[Any]:
     return []
 
 
+def no_child_specs(before: object, e: object, after: object) -> list[ChildSpec]:
+    """`children` for a kind that starts no child cases."""
+    return []
+
+
+@dataclass(frozen=True)
+class Reads(Generic[S, E]):
+    """A kind's fold and its reads of a state, as the functions of the modules that hold them."""
+
+    evolve: Callable[[S, E], S]
+    deadlines: Callable[[S], list[Deadline]]
+    index: Callable[[S], CaseIndex]
+    view: Callable[[S], dict[str, Any]]
+    summary: Callable[[S], dict[str, Any]]
+    notices: Callable[[S, E, S], list[Notice]]
+    children: Callable[[S, E, S], list[ChildSpec]] = no_child_specs
+
+
 def known(value: T | None, what: str) -> T:
     """A value the state's invariants guarantee at this point (the current status implies it)."""
     if value is None:
@@ -99,8 +128,10 @@ class CaseDecider(Generic[S, C, E]):
         creation: str,
         roles: Mapping[str, frozenset[Role]],
         handlers: Mapping[str, Handler[S, E]],
+        reads: Reads[S, E],
     ) -> None:
         self.kind = kind
+        self.reads = reads
         self._state_type = state
         self._states: TypeAdapter[S] = TypeAdapter(state)
         self._commands = commands
@@ -126,6 +157,29 @@ class CaseDecider(Generic[S, C, E]):
 
     def parse_state(self, data: dict[str, Any]) -> S:
         return self._states.validate_python(data)
+
+    # ---- the fold and the reads (the kind's `Reads`) ---------------------------------------------------
+
+    def evolve(self, s: S, e: E) -> S:
+        return self.reads.evolve(s, e)
+
+    def deadlines(self, s: S) -> list[Deadline]:
+        return self.reads.deadlines(s)
+
+    def index(self, s: S) -> CaseIndex:
+        return self.reads.index(s)
+
+    def view(self, s: S) -> dict[str, Any]:
+        return self.reads.view(s)
+
+    def summary(self, s: S) -> dict[str, Any]:
+        return self.reads.summary(s)
+
+    def notices(self, before: S, e: E, after: S) -> list[Notice]:
+        return self.reads.notices(before, e, after)
+
+    def children(self, before: S, e: E, after: S) -> list[ChildSpec]:
+        return self.reads.children(before, e, after)
 
     # ---- decide ----------------------------------------------------------------------------------------
 

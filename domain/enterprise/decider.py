@@ -3,20 +3,14 @@ handlers and reads."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import TypeAdapter
 
-from domain.base import CaseDecider, Handler, on
+from domain.base import CaseDecider, Handler, Reads, on
 from domain.decider import (
-    CaseIndex,
     ChildCaseUpdated,
-    ChildSpec,
     Context,
-    Deadline,
     DeadlineElapsed,
     KindSpec,
-    Notice,
 )
 from domain.enterprise import decide, view
 from domain.enterprise.commands import (
@@ -68,6 +62,14 @@ class EnterpriseDecider(CaseDecider[EnterpriseState, EnterpriseCommand, Enterpri
             creation="open_record",
             roles=ROLES,
             handlers=HANDLERS,
+            reads=Reads(
+                evolve=evolve,
+                deadlines=decide.deadlines,
+                index=view.index,
+                view=view.view,
+                summary=view.summary,
+                notices=enterprise_notices,
+            ),
         )
 
     def allowed(self, s: EnterpriseState) -> list[str]:
@@ -90,29 +92,6 @@ class EnterpriseDecider(CaseDecider[EnterpriseState, EnterpriseCommand, Enterpri
         for e in events:
             after = evolve(after, e)
         return [*events, *decide.entailed(after, ctx)]
-
-    def evolve(self, s: EnterpriseState, e: EnterpriseEvent) -> EnterpriseState:
-        return evolve(s, e)
-
-    def deadlines(self, s: EnterpriseState) -> list[Deadline]:
-        return decide.deadlines(s)
-
-    def index(self, s: EnterpriseState) -> CaseIndex:
-        return view.index(s)
-
-    def view(self, s: EnterpriseState) -> dict[str, Any]:
-        return view.view(s)
-
-    def summary(self, s: EnterpriseState) -> dict[str, Any]:
-        return view.summary(s)
-
-    def notices(self, before: EnterpriseState, e: EnterpriseEvent, after: EnterpriseState) -> list[Notice]:
-        return enterprise_notices(before, e, after)
-
-    def children(
-        self, before: EnterpriseState, e: EnterpriseEvent, after: EnterpriseState
-    ) -> list[ChildSpec]:
-        return []
 
 
 ENTERPRISE = EnterpriseDecider()

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import TypeAdapter
 
-from domain.base import CaseDecider, Handler, no_children, on
+from domain.base import CaseDecider, Handler, Reads, no_children, on
 from domain.decider import (
-    CaseIndex,
     ChildCaseUpdated,
-    ChildSpec,
-    Deadline,
     DeadlineElapsed,
     KindSpec,
-    Notice,
 )
 from domain.hazard import clocks, decide, publication, review, view
 from domain.hazard.commands import (
@@ -93,6 +87,14 @@ class HazardDecider(CaseDecider[HazardState, HazardCommand, HazardEvent]):
             creation="report",
             roles=ROLES,
             handlers=HANDLERS,
+            reads=Reads(
+                evolve=evolve,
+                deadlines=clocks.deadlines,
+                index=view.index,
+                view=view.view,
+                summary=view.summary,
+                notices=hazard_notices,
+            ),
         )
 
     # ---- the skeleton's hooks --------------------------------------------------------------------------
@@ -109,29 +111,6 @@ class HazardDecider(CaseDecider[HazardState, HazardCommand, HazardEvent]):
         if command in BY_STATUS[s.status] and command in _WHY_NOT:
             return f" ({_WHY_NOT[command]})"
         return ""
-
-    # ---- evolve and the reads --------------------------------------------------------------------------
-
-    def evolve(self, s: HazardState, e: HazardEvent) -> HazardState:
-        return evolve(s, e)
-
-    def deadlines(self, s: HazardState) -> list[Deadline]:
-        return clocks.deadlines(s)
-
-    def index(self, s: HazardState) -> CaseIndex:
-        return view.index(s)
-
-    def view(self, s: HazardState) -> dict[str, Any]:
-        return view.view(s)
-
-    def summary(self, s: HazardState) -> dict[str, Any]:
-        return view.summary(s)
-
-    def notices(self, before: HazardState, e: HazardEvent, after: HazardState) -> list[Notice]:
-        return hazard_notices(before, e, after)
-
-    def children(self, before: HazardState, e: HazardEvent, after: HazardState) -> list[ChildSpec]:
-        return []
 
 
 HAZARD = HazardDecider()

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import TypeAdapter
 
 from domain.actors import Role
-from domain.base import CaseDecider, Handler, on
+from domain.base import CaseDecider, Handler, Reads, on
 from domain.decider import (
-    CaseIndex,
     ChildCaseUpdated,
-    ChildSpec,
     Context,
-    Deadline,
     DeadlineElapsed,
     KindSpec,
-    Notice,
 )
 from domain.errors import Conflict, DomainError, Forbidden
 from domain.incident import clocks, decide, notices, reporting, view
@@ -85,6 +79,15 @@ class IncidentDecider(CaseDecider[IncidentState, IncidentCommand, IncidentEvent]
             creation="report",
             roles=ROLES,
             handlers=HANDLERS,
+            reads=Reads(
+                evolve=evolve,
+                deadlines=clocks.deadlines,
+                index=view.index,
+                view=view.view,
+                summary=view.summary,
+                notices=notices.incident_notices,
+                children=notices.children,
+            ),
         )
 
     def authority(self, s: IncidentState) -> str:
@@ -125,29 +128,6 @@ class IncidentDecider(CaseDecider[IncidentState, IncidentCommand, IncidentEvent]
         if command == "publish" and s.publication is not None:
             return Conflict("the handling is already published", rule="duplicate")
         return None
-
-    # ---- evolve and the reads --------------------------------------------------------------------------
-
-    def evolve(self, s: IncidentState, e: IncidentEvent) -> IncidentState:
-        return evolve(s, e)
-
-    def deadlines(self, s: IncidentState) -> list[Deadline]:
-        return clocks.deadlines(s)
-
-    def index(self, s: IncidentState) -> CaseIndex:
-        return view.index(s)
-
-    def view(self, s: IncidentState) -> dict[str, Any]:
-        return view.view(s)
-
-    def summary(self, s: IncidentState) -> dict[str, Any]:
-        return view.summary(s)
-
-    def notices(self, before: IncidentState, e: IncidentEvent, after: IncidentState) -> list[Notice]:
-        return notices.incident_notices(before, e, after)
-
-    def children(self, before: IncidentState, e: IncidentEvent, after: IncidentState) -> list[ChildSpec]:
-        return notices.children(before, e, after)
 
 
 INCIDENT = IncidentDecider()

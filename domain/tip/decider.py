@@ -6,16 +6,12 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from domain.base import CaseDecider, Handler, on
+from domain.base import CaseDecider, Handler, Reads, on
 from domain.decider import (
-    CaseIndex,
     ChildCaseUpdated,
-    ChildSpec,
     Context,
-    Deadline,
     DeadlineElapsed,
     KindSpec,
-    Notice,
 )
 from domain.errors import Conflict, DomainError, Forbidden
 from domain.tip import children, clocks, decide, evolve, view
@@ -67,6 +63,15 @@ class TipDecider(CaseDecider[TipState, TipCommand, TipEvent]):
             creation="receive",
             roles=ROLES,
             handlers=HANDLERS,
+            reads=Reads(
+                evolve=evolve.evolve,
+                deadlines=clocks.deadlines,
+                index=view.index,
+                view=view.view,
+                summary=view.summary,
+                notices=tip_notices,
+                children=children.children,
+            ),
         )
 
     # ---- the skeleton's hooks --------------------------------------------------------------------------
@@ -105,31 +110,8 @@ class TipDecider(CaseDecider[TipState, TipCommand, TipEvent]):
             return events
         return [*events, TipClosed(reason=reason, at=ctx.now)]
 
-    # ---- evolve and the reads --------------------------------------------------------------------------
-
-    def evolve(self, s: TipState, e: TipEvent) -> TipState:
-        return evolve.evolve(s, e)
-
-    def deadlines(self, s: TipState) -> list[Deadline]:
-        return clocks.deadlines(s)
-
-    def index(self, s: TipState) -> CaseIndex:
-        return view.index(s)
-
-    def view(self, s: TipState) -> dict[str, Any]:
-        return view.view(s)
-
-    def summary(self, s: TipState) -> dict[str, Any]:
-        return view.summary(s)
-
     def public_status(self, s: TipState) -> dict[str, Any]:
         return view.public_status(s)
-
-    def notices(self, before: TipState, e: TipEvent, after: TipState) -> list[Notice]:
-        return tip_notices(before, e, after)
-
-    def children(self, before: TipState, e: TipEvent, after: TipState) -> list[ChildSpec]:
-        return children.children(before, e, after)
 
 
 def _closure_reason(s: TipState) -> str | None:
