@@ -104,7 +104,9 @@ def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) 
         "idem": secrets.token_hex(12),  # one key per rendered form: a double submit acts once
         "countdown": lambda d: countdown(d, lang),
         "local": local_time,
-        "plurals": PLURAL,
+        # the ledgers the console has pages and labels for (a kind served without them, such as a test
+        # kind, is reached through the API only)
+        "plurals": {p: k for p, k in PLURAL.items() if k in i18n.EN and k in i18n.ZH},
         "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }
     resp = templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
