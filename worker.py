@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import ArchiveActivities
+from activities.campaigns import CampaignActivities
 from activities.reports import ReportActivities
 from activities.store import StoreActivities
 from runtime.settings import Settings
@@ -76,7 +77,7 @@ def with_records(workflows: Sequence[type]) -> list[type]:
 
 
 def activity_functions(store: StoreActivities, extra: Sequence[Any] = ()) -> list[Any]:
-    return [store.record_events, *extra]
+    return [store.record_events, CampaignActivities(store.engine).campaign_overdue, *extra]
 
 
 def build_worker(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -108,3 +108,16 @@ class ArchiveResult(BaseModel):
     archived: int = 0
     already_archived: int = 0
     failed: list[ArchiveFailure] = Field(default_factory=list)
+
+
+CAMPAIGN_OVERDUE = "campaign_overdue"
+
+
+class CampaignOverdueInput(BaseModel):
+    """A campaign's scope, to list the hazards under it still open at its deadline."""
+
+    campaign_id: str
+    regions: list[str]
+    industries: list[str]
+    starts_on: date
+    deadline: date

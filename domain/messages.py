@@ -90,6 +90,8 @@ RULES_ZH: Mapping[str, str] = {
     "source": "来源不正确",
     "blob_type": "文件类型不被允许",
     "blob_size": "文件超过大小上限",
+    "campaign_scope": "不属于该专项行动的范围（行政区划、行业、期间或到期未完成整改的隐患）",
+    "deadline_after_start": "专项行动的截止日期不能早于开始日期",
 }
 CODES_ZH: Mapping[str, str] = {
     "invalid_command": "请求不符合规则",

@@ -57,10 +57,11 @@ def _load_builtin() -> None:
     if _BUILTIN_LOADED:
         return
     _BUILTIN_LOADED = True
+    from domain.campaign import CAMPAIGN_KIND
     from domain.enterprise import ENTERPRISE_KIND
     from domain.hazard import HAZARD_KIND
     from domain.incident import INCIDENT_KIND
     from domain.tip import TIP_KIND
 
-    for spec in (ENTERPRISE_KIND, HAZARD_KIND, INCIDENT_KIND, TIP_KIND):
+    for spec in (CAMPAIGN_KIND, ENTERPRISE_KIND, HAZARD_KIND, INCIDENT_KIND, TIP_KIND):
         register(spec)

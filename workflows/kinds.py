@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from workflows.campaign import CampaignWorkflow
 from workflows.case import CaseWorkflow
 from workflows.enterprise import EnterpriseWorkflow
 from workflows.hazard import HazardWorkflow
 from workflows.incident import IncidentWorkflow
 from workflows.tip import TipWorkflow
 
-__all__ = ["WORKFLOW_BY_KIND", "EnterpriseWorkflow", "HazardWorkflow", "IncidentWorkflow", "TipWorkflow"]
+__all__ = [
+    "WORKFLOW_BY_KIND",
+    "CampaignWorkflow",
+    "EnterpriseWorkflow",
+    "HazardWorkflow",
+    "IncidentWorkflow",
+    "TipWorkflow",
+]
 
 WORKFLOW_BY_KIND: dict[str, type[CaseWorkflow]] = {
-    cls.decider.kind: cls for cls in (EnterpriseWorkflow, HazardWorkflow, IncidentWorkflow, TipWorkflow)
+    cls.decider.kind: cls
+    for cls in (CampaignWorkflow, EnterpriseWorkflow, HazardWorkflow, IncidentWorkflow, TipWorkflow)
 }

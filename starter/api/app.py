@@ -217,6 +217,7 @@ def create_app(settings: Settings) -> FastAPI:
     from starter.api import (
         audit_routes,
         blob_routes,
+        campaign_routes,
         codec_routes,
         docs_routes,
         enterprise_routes,
@@ -232,6 +233,7 @@ def create_app(settings: Settings) -> FastAPI:
     audit_routes.install(app)
     registry_routes.install(app)
     report_routes.install(app)
+    campaign_routes.install(app)
     codec_routes.install(app, settings)
 
     from starter import console

@@ -37,6 +37,7 @@ from activities.store import StoreActivities
 from domain.actors import Actor, Role
 from domain.enterprise import record_id
 from domain.policy import parse_pack
+from domain.timecalc import CN_TZ
 from audit.archive import load_histories
 from audit.replay import replay_workflows, workflow_name
 from runtime.settings import REPO_ROOT
@@ -476,6 +477,25 @@ async def incident_through_evaluation(client: Client, task_queue: str) -> list[s
 
 
 # ---- recording -------------------------------------------------------------------------------------------
+
+
+@scenario("campaign_launched_signed")
+async def campaign_launched_signed(client: Client, task_queue: str) -> list[str]:
+    """a campaign launched, a periodic report signed (its deadline, days away, is still owed)."""
+    today = datetime.now(UTC).astimezone(CN_TZ).date()
+    launch = {
+        "type": "launch",
+        "title": "安全生产隐患大排查大整治",
+        "region": "500100",
+        "regions": ["500107"],
+        "industries": [],
+        "starts_on": today.isoformat(),
+        "deadline": (today + timedelta(days=30)).isoformat(),
+    }
+    cid = await _start(client, task_queue, "campaign", SUPERVISOR, launch)
+    sign = {"type": "sign_report", "period": "阶段情况", "content_sha256": "0" * 64, "signer_title": "分管领导"}
+    await _do(client, cid, SUPERVISOR, sign)
+    return [cid]
 
 
 def file_names(workflow_type: str, name: str, index: int, run: int, runs: int) -> str:
