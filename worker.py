@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import ArchiveActivities
+from activities.bulletin import BulletinActivities
 from activities.campaigns import CampaignActivities
 from activities.reports import ReportActivities
 from activities.store import StoreActivities
@@ -23,6 +24,7 @@ from runtime.settings import Settings
 from runtime.temporal_client import connect
 from store.db import make_engine
 from workflows.archiver import ArchiverWorkflow
+from workflows.bulletin import EnforcementBulletinWorkflow
 from workflows.reports import OverdueSweepWorkflow, ReportWorkflow
 
 log = structlog.get_logger(__name__)
@@ -77,7 +79,12 @@ def with_records(workflows: Sequence[type]) -> list[type]:
 
 
 def activity_functions(store: StoreActivities, extra: Sequence[Any] = ()) -> list[Any]:
-    return [store.record_events, CampaignActivities(store.engine).campaign_overdue, *extra]
+    return [
+        store.record_events,
+        CampaignActivities(store.engine).campaign_overdue,
+        BulletinActivities(store.engine).generate_bulletin,
+        *extra,
+    ]
 
 
 def build_worker(
@@ -117,7 +124,13 @@ async def run_worker(
         client,
         settings.temporal_task_queue,
         store,
-        workflows=[*workflow_classes(), ArchiverWorkflow, ReportWorkflow, OverdueSweepWorkflow],
+        workflows=[
+            *workflow_classes(),
+            ArchiverWorkflow,
+            ReportWorkflow,
+            OverdueSweepWorkflow,
+            EnforcementBulletinWorkflow,
+        ],
         extra_activities=[archiver.archive_closed_histories, reports.generate_report, reports.overdue_sweep],
     )
     log.info(

@@ -121,3 +121,15 @@ class CampaignOverdueInput(BaseModel):
     industries: list[str]
     starts_on: date
     deadline: date
+
+
+GENERATE_BULLETIN = "generate_bulletin"
+BULLETIN_WORKFLOW = "EnforcementBulletinWorkflow"
+
+
+class BulletinRequest(BaseModel):
+    """The monthly enforcement bulletin's period (a calendar month, Asia/Shanghai)."""
+
+    start: datetime
+    end: datetime
+    notify: bool = True

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
 from activities.contracts import ReportRequest, ReportResult, SweepResult
-from store.reports import add_notifications, compute_report, overdue_open_cases, save_report
+from store.reports import compute_report, notify_supervisors, overdue_open_cases, save_report
 
 log = structlog.get_logger("hazardloop.reports")
 
@@ -19,25 +19,16 @@ async def store_report(engine: AsyncEngine, req: ReportRequest) -> ReportResult:
     async with engine.begin() as conn:
         data = await compute_report(conn, req.kind, req.start, req.end)
         report_id = await save_report(conn, req.kind, req.start, req.end, datetime.now(UTC), data)
-        notified = 0
-        if req.notify and data["by_region"]:
-            rows = [
-                {
-                    "case_id": f"REPORT-{report_id}",
-                    "case_kind": "report",
-                    "stream_version": 1,
-                    "seq": i,
-                    "kind": "report",
-                    "recipient_role": "supervisor",
-                    "recipient_party": r["region"],
-                    "subject": f"{req.kind} report {req.start.date()}–{req.end.date()}: new {r['new']}, "
-                    f"rectified {r['rectified']}, overdue {r['overdue']}",
-                    "data": {"report_id": report_id, "title": f"{req.kind} report", **r},
-                    "created_at": datetime.now(UTC),
-                }
-                for i, r in enumerate(data["by_region"])
-            ]
-            notified = await add_notifications(conn, rows)
+        notes = [
+            (
+                r["region"],
+                f"{req.kind} report {req.start.date()}–{req.end.date()}: new {r['new']}, "
+                f"rectified {r['rectified']}, overdue {r['overdue']}",
+                {"title": f"{req.kind} report", **r},
+            )
+            for r in (data["by_region"] if req.notify else [])
+        ]
+        notified = await notify_supervisors(conn, report_id, notes)
     log.info("report generated", kind=req.kind, report_id=report_id, totals=data["totals"], notified=notified)
     return ReportResult(report_id=report_id, kind=req.kind, totals=data["totals"], notified=notified)
 

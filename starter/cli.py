@@ -231,6 +231,35 @@ app.add_typer(schedules_app, name="schedules")
 reports_app = typer.Typer(no_args_is_help=True, help="Periodic reports computed from the event store.")
 
 
+@reports_app.command("bulletin")
+def reports_bulletin(
+    month: Annotated[str, typer.Option(help="the calendar month, YYYY-MM (Asia/Shanghai)")],
+    notify: Annotated[bool, typer.Option(help="send it to the regions' supervisors")] = False,
+) -> None:
+    """(Re)generate the monthly enforcement bulletin (执法通报) of any month; replaces an earlier run."""
+    from activities.bulletin import store_bulletin
+    from activities.contracts import BulletinRequest
+    from domain.bulletin import month_bounds
+    from store.db import make_engine
+
+    try:
+        start, end = month_bounds(month)
+    except ValueError as e:
+        typer.echo(f"error: --month {month!r} is not YYYY-MM", err=True)
+        raise typer.Exit(2) from e
+
+    async def go() -> dict[str, object]:
+        engine = make_engine(get_settings().resolved_database_url)
+        try:
+            return (
+                await store_bulletin(engine, BulletinRequest(start=start, end=end, notify=notify))
+            ).model_dump()
+        finally:
+            await engine.dispose()
+
+    _echo_json(asyncio.run(go()))
+
+
 @reports_app.command("generate")
 def reports_generate(
     kind: Annotated[str, typer.Option(help="daily|quarterly|annual")],

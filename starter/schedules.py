@@ -7,6 +7,7 @@
 | hazardloop-report-daily | 14:50 every day | daily report, due by 15:00 [seed 002] |
 | hazardloop-report-quarterly | 09:00, 1 Jan/Apr/Jul/Oct | quarterly statistics, due by the 15th [16号令] |
 | hazardloop-report-annual | 09:30 on 2 January | annual statistics, due by 31 January |
+| hazardloop-report-enforcement-monthly | 09:00 on the 1st | last month's 执法通报 [seed 001 task 49] |
 | hazardloop-overdue-sweep | hourly | cases past a deadline whose timer did not fire (should be none) |
 """
 
@@ -32,6 +33,7 @@ from temporalio.client import (
 )
 
 from activities.archive import ensure_archive_schedule
+from activities.contracts import BULLETIN_WORKFLOW
 
 log = structlog.get_logger("hazardloop.schedules")
 TZ = "Asia/Shanghai"
@@ -70,6 +72,11 @@ def report_schedules(task_queue: str) -> dict[str, Schedule]:
             "ReportWorkflow",
             "annual",
             ScheduleSpec(calendars=[_cal([1], 2, 9, 30)], time_zone_name=TZ),
+        ),
+        "hazardloop-report-enforcement-monthly": (
+            BULLETIN_WORKFLOW,
+            "",
+            ScheduleSpec(calendars=[_cal(None, 1, 9, 0)], time_zone_name=TZ),
         ),
         "hazardloop-overdue-sweep": (
             "OverdueSweepWorkflow",

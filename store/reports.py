@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import RowMapping, select, text
@@ -251,6 +251,31 @@ async def add_notifications(conn: AsyncConnection, rows: list[dict[str, Any]]) -
         insert(notifications).values(rows).on_conflict_do_nothing(constraint="notifications_event_seq_key")
     )
     return result.rowcount or 0
+
+
+async def notify_supervisors(
+    conn: AsyncConnection, report_id: int, notes: list[tuple[str, str, dict[str, Any]]]
+) -> int:
+    """Queue a report's notice to each region's supervisor: (region, subject, data) each. How many new."""
+    if not notes:
+        return 0
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "case_id": f"REPORT-{report_id}",
+            "case_kind": "report",
+            "stream_version": 1,
+            "seq": i,
+            "kind": "report",
+            "recipient_role": "supervisor",
+            "recipient_party": region,
+            "subject": subject,
+            "data": {"report_id": report_id, **data},
+            "created_at": now,
+        }
+        for i, (region, subject, data) in enumerate(notes)
+    ]
+    return await add_notifications(conn, rows)
 
 
 async def overdue_open_cases(conn: AsyncConnection, before: datetime, limit: int = 1000) -> list[RowMapping]:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
+from domain import bulletin
 from domain.access import check_report_reader
 from domain.actors import Actor
 from starter.api.app_deps import Who
@@ -26,6 +27,8 @@ from store.reports import FIELDS, rates, to_csv_rows
 def _scoped(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
     if actor.covers("000000"):
         return data
+    if data.get("kind") == bulletin.KIND:
+        return {**bulletin.scoped(data, actor.covers), "scope": actor.region}
     if "mismatches" in data:
         seen = [m for m in data["mismatches"] if "region" in m and actor.covers(m["region"])]
         return {**data, "scope": actor.region, "mismatches": seen}
@@ -44,7 +47,7 @@ def install(app: FastAPI) -> None:
     async def list_reports(
         who: Who,
         request: Request,
-        kind: Literal["daily", "quarterly", "annual", "overdue_sweep"] | None = None,
+        kind: Literal["daily", "quarterly", "annual", "overdue_sweep", "enforcement_monthly"] | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> dict[str, Any]:
         check_report_reader(who)
@@ -67,7 +70,9 @@ def install(app: FastAPI) -> None:
         if format == "csv":
             buf = io.StringIO()
             csv.writer(buf).writerows(
-                to_csv_rows(data)
+                bulletin.csv_rows(data)
+                if data.get("kind") == bulletin.KIND
+                else to_csv_rows(data)
                 if "by_region" in data
                 else [["mismatches", len(data.get("mismatches", []))]]
             )
