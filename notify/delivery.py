@@ -29,6 +29,7 @@ import structlog
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.notice_roles import responsible_roles
 from domain.registry import specs
 from notify.webhooks import UnsafeTarget, pinned_address, signed_headers
 from runtime.settings import Settings
@@ -77,6 +78,7 @@ class Recipient:
     email: str | None
     webhook_url: str | None
     webhook_secret: str | None = None  # whsec_…, opened only to send
+    role: str = ""  # the registry role reached, e.g. administrative
 
 
 @dataclass(frozen=True)
@@ -215,10 +217,11 @@ class WebhookChannel:
             raise TransientFailure(f"HTTP {r.status_code}")
 
 
-async def resolve(conn: AsyncConnection, role: str, party: str) -> list[Recipient]:
-    """The people a notice for `role` at `party` reaches (enterprise responsibilities, region duty roles)."""
-    rows = await contacts_for(conn, role, party)
-    return [Recipient(r["id"], r["name"], r["email"], r["webhook_url"]) for r in rows]
+async def resolve(conn: AsyncConnection, role: str, party: str, kind: str = "") -> list[Recipient]:
+    """The people a notice of `kind` for `role` at `party` reaches (an enterprise's responsible persons
+    whose duty the kind concerns, domain/notice_roles.py; a region's duty roles)."""
+    rows = await contacts_for(conn, role, party, responsible_roles(kind))
+    return [Recipient(r["id"], r["name"], r["email"], r["webhook_url"], role=r["role"]) for r in rows]
 
 
 async def registered(conn: AsyncConnection, contact_id: int | None) -> RowMapping | None:
@@ -247,7 +250,10 @@ class Deliverer:
     async def expand(self, conn: AsyncConnection, notification: Mapping[str, Any]) -> int:
         """One delivery row per person × channel (idempotent); `unroutable` when nobody is registered."""
         people = await resolve(
-            conn, str(notification["recipient_role"]), str(notification["recipient_party"])
+            conn,
+            str(notification["recipient_role"]),
+            str(notification["recipient_party"]),
+            str(notification["kind"]),
         )
         rows = []
         for p in people:
@@ -260,6 +266,7 @@ class Deliverer:
                             "idempotency_key": f"{notification['id']}:{p.contact_id}:{ch.name}",
                             "case_id": notification["case_id"],
                             "recipient": p.name,
+                            "contact_role": p.role,
                             "channel": ch.name,
                             "address": addr,
                             "contact_id": p.contact_id,

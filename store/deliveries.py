@@ -4,7 +4,7 @@ read and write. Which roles a notice reaches is domain/contacts.py's."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,15 +16,19 @@ from domain.contacts import ENTERPRISE_RESPONSIBLE, ENTERPRISE_ROLES
 from store.schema import contacts, deliveries, notifications
 
 
-async def contacts_for(conn: AsyncConnection, role: str, party: str) -> list[RowMapping]:
-    """The registry entries a notice for `role` at `party` reaches (`enterprise_responsible`: the
-    enterprise's 三个责任人), in registration order."""
+async def contacts_for(
+    conn: AsyncConnection, role: str, party: str, duties: Sequence[str] = ENTERPRISE_RESPONSIBLE
+) -> list[RowMapping]:
+    """The registry entries a notice for `role` at `party` reaches, in registration order.
+    `enterprise_responsible`: the enterprise's persons of the roles in `duties` (domain/notice_roles.py),
+    or, when none of those is registered, its 三个责任人."""
     if role == "enterprise_responsible":
-        cond = and_(
-            contacts.c.party_kind == "enterprise",
-            contacts.c.party_id == party,
-            contacts.c.role.in_(ENTERPRISE_RESPONSIBLE),
-        )
+        of = and_(contacts.c.party_kind == "enterprise", contacts.c.party_id == party)
+        q = select(contacts).order_by(contacts.c.id)
+        found = (await conn.execute(q.where(of, contacts.c.role.in_(duties)))).mappings().all()
+        if found or tuple(duties) == ENTERPRISE_RESPONSIBLE:
+            return list(found)
+        cond = and_(of, contacts.c.role.in_(ENTERPRISE_RESPONSIBLE))
     elif role in ENTERPRISE_ROLES:
         cond = and_(
             contacts.c.party_kind == "enterprise", contacts.c.party_id == party, contacts.c.role == role

@@ -139,6 +139,7 @@ async def case_deliveries(conn: AsyncConnection, case_id: str, status: str | Non
             notifications.c.due_at,
             notifications.c.created_at,
             deliveries.c.recipient,
+            deliveries.c.contact_role,
             deliveries.c.channel,
             deliveries.c.address,
             deliveries.c.status,

@@ -233,6 +233,8 @@ deliveries = Table(
     Column("idempotency_key", String(200), nullable=False, unique=True),
     Column("case_id", String(100), nullable=False),
     Column("recipient", String(100), nullable=False, server_default=""),
+    # the registry role of the person reached, e.g. administrative (migration 0012); '' when unroutable
+    Column("contact_role", String(40), nullable=False, server_default=""),
     Column("channel", String(20), nullable=False),
     Column("address", String(2000), nullable=False, server_default=""),
     Column("contact_id", BigInteger),  # the registry entry it is sent and signed with; NULL when unroutable

@@ -160,7 +160,7 @@ def _install_log(app: FastAPI, plural: str, kind: str) -> None:
 def _shown_delivery(r: Any, *, admin: bool) -> dict[str, Any]:
     """One delivery as the log shows it: addresses and error texts (which may quote them) only to the
     registry's administrators, a webhook's address always masked."""
-    shown = {k: r[k] for k in ("recipient", "channel", "status", "attempts", "delivered_at")}
+    shown = {k: r[k] for k in ("recipient", "contact_role", "channel", "status", "attempts", "delivered_at")}
     address, error = str(r["address"] or ""), r["last_error"]
     if not admin:
         return shown | {"address": None, "last_error": None}

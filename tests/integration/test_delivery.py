@@ -196,8 +196,9 @@ async def test_the_right_people_get_the_right_messages_through_mail_and_webhooks
     assert any("重大事故隐患" in s for s in subjects("district@gov.test", major))  # major: list it
     for to in ("boss@ent.test", "safety@ent.test"):  # the enterprise's 三个责任人 by mail …
         assert any("挂牌督办" in s for s in subjects(to, major))
-        assert any("期限提醒" in s for s in subjects(to, general))
         assert any("逾期" in s for s in subjects(to, general))
+        # … but a reminder is the enterprise's own work: its 企业单位负责人 only (domain/notice_roles.py)
+        assert not any("期限提醒" in s for s in subjects(to, general))
     ent_hooks = [b for p, b, _, _ in hooks.got if p == "/ent"]  # … and by webhook
     assert {b["kind"] for b in ent_hooks if b["case_id"] == general} >= {"reminder", "overdue"}
     city = [b for p, b, _, _ in hooks.got if p == "/city" and b["case_id"] == general]
@@ -213,6 +214,14 @@ async def test_the_right_people_get_the_right_messages_through_mail_and_webhooks
         ("email", "delivered"),
         ("webhook", "delivered"),
     }
+    # the log says which of the 三个责任人 each delivery went to
+    assert {(d["recipient"], d["contact_role"]) for d in overdue[0]["deliveries"]} == {
+        ("王厂长", "administrative"),
+        ("李安监", "supervisory"),
+        ("张主任", "enterprise"),
+    }
+    reminders = [n for n in log if n["kind"] == "reminder"]
+    assert reminders and [d["contact_role"] for d in reminders[0]["deliveries"]] == ["enterprise"]
     other = app.token("ent-x", "enterprise", REGION, "ENT-OTHER")
     assert (await app.http.get(f"/v1/hazards/{general}/notifications", headers=other)).status_code == 403
 
