@@ -314,6 +314,9 @@ def _add_case_apps() -> None:
 
     for plural, kind in (("hazards", "hazard"), ("incidents", "incident"), ("tips", "tip")):
         app.add_typer(make_case_app(plural, kind), name=kind)
+    from starter.cli_campaigns import make_campaign_app
+
+    app.add_typer(make_campaign_app(), name="campaign")
     from starter.cli_audit import app as audit_app
     from starter.cli_registry import app as registry_app
 

@@ -52,6 +52,16 @@ COLUMNS: Mapping[str, Sequence[tuple[str, str]]] = {
         ("concealed", "瞒报"),
         ("overdue", "是否逾期"),
     ),
+    "campaign": (
+        ("id", "编号"),
+        ("status", "状态"),
+        ("region", "行政区划"),
+        ("title", "专项行动名称"),
+        ("regions", "范围(行政区划)"),
+        ("industries", "范围(行业)"),
+        ("starts_on", "开始日期"),
+        ("deadline", "截止日期"),
+    ),
     "tip": (
         *COMMON,
         ("channel", "举报渠道"),
@@ -65,11 +75,13 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(value: Any) -> str:
-    """A value as ledger text: 是/否 for booleans, empty for none, formulas defused."""
+    """A value as ledger text: 是/否 for booleans, empty for none, lists joined with 、, formulas defused."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, list):
+        return cell("、".join(str(v) for v in value))
     text = value if isinstance(value, str) else str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 

@@ -101,6 +101,15 @@ async def test_a_campaign_lists_its_hazards_and_a_report_is_signed_with_their_ha
     assert wb.sheetnames == ["隐患问题清单", "整改清单", "责任清单"]
     assert wb["隐患问题清单"]["A2"].value == inside
 
+    r = await app.http.get(f"/v1/campaigns/export?format=csv&region={REGION}", headers=inspector)
+    assert r.status_code == 200, r.text
+    ledger = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert ledger[0][:4] == ["编号", "状态", "行政区划", "专项行动名称"]
+    assert [row for row in ledger if row[0] == cid] == []  # filed at 500100, outside the county's ledger
+    r = await app.http.get("/v1/campaigns/export?format=csv", headers=supervisor)
+    (row,) = [row for row in csv.reader(io.StringIO(r.content.decode("utf-8-sig"))) if row[0] == cid]
+    assert row[4] == REGION and row[6] == campaign["starts_on"]
+
     sign = {
         "type": "sign_report",
         "period": "3月30日阶段情况",
