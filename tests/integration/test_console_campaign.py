@@ -1,0 +1,70 @@
+"""The console's campaign pages over HTTP (no browser): the case page links the three lists, the lists page
+shows them in Chinese with their files and the hash a signed report attests, and a reader outside the
+campaign's jurisdiction is refused in Chinese."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import httpx
+import pytest
+
+from domain.timecalc import CN_TZ
+from harness.apptest import running_app
+from tests.integration.test_console_session import signed_in
+
+
+@pytest.fixture
+async def dev_app(dev_env, db_url):
+    async with running_app(dev_env.client, db_url, settings_overrides={"jwt_secret": None}) as a:
+        yield a
+
+
+async def test_the_three_lists_page_of_a_campaign(dev_app) -> None:
+    http: httpx.AsyncClient = dev_app.http
+    industry = f"消防-{uuid.uuid4().hex[:6]}"
+    today = datetime.now(CN_TZ).date().isoformat()
+    launch = {
+        "title": "消防安全专项整治",
+        "region": "500100",
+        "regions": ["500107"],
+        "industries": [industry],
+        "starts_on": today,
+        "deadline": today,
+    }
+    created = await http.post(
+        "/v1/campaigns", json=launch, headers=dev_app.token("sup-1", "supervisor", "500100")
+    )
+    assert created.status_code == 201, created.text
+    cid = created.json()["id"]
+    hazard = {
+        "title": "疏散通道堵塞",
+        "enterprise_id": "ENT-1",
+        "region": "500107",
+        "industry": industry,
+        "source": "inspection",
+        "category": "unsafe_condition",
+    }
+    r = await http.post("/v1/hazards", json=hazard, headers=dev_app.token("insp-1", "inspector", "500107"))
+    assert r.status_code == 201
+    hid = r.json()["id"]
+
+    await signed_in(http, "supervisor")
+    case = await http.get(f"/cases/campaigns/{cid}")
+    assert case.status_code == 200 and f'href="/campaigns/{cid}/lists"' in case.text
+    page = await http.get(f"/campaigns/{cid}/lists")
+    assert page.status_code == 200, page.text
+    for title in ("隐患问题清单", "整改清单", "责任清单", "行政负责人"):
+        assert title in page.text
+    assert f'href="/cases/hazards/{hid}"' in page.text and "疏散通道堵塞" in page.text
+    digest = (
+        await http.get(f"/v1/campaigns/{cid}/lists", headers=dev_app.token("s", "supervisor", "500100"))
+    ).json()
+    assert digest["content_sha256"] in page.text
+    assert f"/v1/campaigns/{cid}/lists?format=xlsx" in page.text
+
+    await signed_in(http, "enterprise")
+    refused = await http.get(f"/campaigns/{cid}/lists")
+    assert refused.status_code == 403 and "text/html" in refused.headers["content-type"]
+    assert (await http.get("/campaigns/CP-NOPE/lists")).status_code == 404
