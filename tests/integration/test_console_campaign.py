@@ -8,17 +8,11 @@ import uuid
 from datetime import datetime
 
 import httpx
-import pytest
 
 from domain.timecalc import CN_TZ
-from harness.apptest import running_app
-from tests.integration.test_console_session import signed_in
+from tests.integration.test_console_session import dev_app, signed_in
 
-
-@pytest.fixture
-async def dev_app(dev_env, db_url):
-    async with running_app(dev_env.client, db_url, settings_overrides={"jwt_secret": None}) as a:
-        yield a
+__all__ = ["dev_app"]  # the console's app on the generated development secret (demo sign-in)
 
 
 async def test_the_three_lists_page_of_a_campaign(dev_app) -> None:
