@@ -146,9 +146,10 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.console_verifier = TokenVerifier(session.session_settings(settings))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
     app.include_router(router(settings))
-    from starter.console import campaign_pages
+    from starter.console import bulletin_page, campaign_pages
 
     app.include_router(campaign_pages.router())
+    app.include_router(bulletin_page.router())
 
     @app.exception_handler(Redirect)
     async def _redirect(_: Request, e: Redirect) -> Response:

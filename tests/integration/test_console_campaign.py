@@ -62,3 +62,42 @@ async def test_the_three_lists_page_of_a_campaign(dev_app) -> None:
     refused = await http.get(f"/campaigns/{cid}/lists")
     assert refused.status_code == 403 and "text/html" in refused.headers["content-type"]
     assert (await http.get("/campaigns/CP-NOPE/lists")).status_code == 404
+
+
+async def test_the_enforcement_bulletin_page_shows_this_months_measures_of_the_readers_regions(
+    dev_app,
+) -> None:
+    http: httpx.AsyncClient = dev_app.http
+    inspector = dev_app.token("insp-1", "inspector", "500118")
+    hazard = {
+        "title": "有限空间作业未审批",
+        "enterprise_id": f"ENT-{uuid.uuid4().hex[:6]}",
+        "region": "500118",
+        "source": "inspection",
+        "category": "unsafe_act",
+    }
+    hid = (await http.post("/v1/hazards", json=hazard, headers=inspector)).json()["id"]
+    for body in (
+        {"type": "grade", "level": "general"},
+        {
+            "type": "impose_penalty",
+            "amount": "30000",
+            "decision_no": "渝应急罚〔2026〕7号",
+            "legal_basis": "Art. 102",
+        },
+    ):
+        r = await http.post(f"/v1/hazards/{hid}/commands", json=body, headers=inspector)
+        assert r.status_code == 200, r.text
+
+    await signed_in(http, "supervisor")  # 500100 covers 500118
+    page = await http.get("/reports/enforcement")
+    assert page.status_code == 200 and "执法通报" in page.text and "行政处罚(件)" in page.text
+    assert "<td>500118</td>" in page.text
+    assert "/reports/enforcement" in (await http.get("/reports")).text
+    past = await http.get("/reports/enforcement?month=1990-01")
+    assert past.status_code == 200 and "<td>500118</td>" not in past.text
+    hostile = await http.get("/reports/enforcement?month=２０２６-01")  # not a month: this month instead
+    assert hostile.status_code == 200 and "<td>500118</td>" in hostile.text
+
+    await signed_in(http, "enterprise")
+    assert (await http.get("/reports/enforcement")).status_code == 403
