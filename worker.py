@@ -7,6 +7,7 @@ import asyncio
 import signal
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -16,12 +17,15 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import ArchiveActivities
+from activities.duties import DutyActivities
 from activities.reports import ReportActivities
 from activities.store import StoreActivities
+from domain.policy import PolicyPack, parse_pack
 from runtime.settings import Settings
 from runtime.temporal_client import connect
 from store.db import make_engine
 from workflows.archiver import ArchiverWorkflow
+from workflows.duties import DutySweepWorkflow
 from workflows.reports import OverdueSweepWorkflow, ReportWorkflow
 
 log = structlog.get_logger(__name__)
@@ -100,6 +104,13 @@ def build_worker(
     )
 
 
+def _policy(settings: Settings) -> PolicyPack:
+    """The pack in force for the duty sweep (HAZARDLOOP_POLICY: an id in the policy directory, or a path)."""
+    name = Path(settings.policy)
+    path = name if name.suffix == ".toml" else settings.policy_dir / f"{settings.policy}.toml"
+    return parse_pack(path.read_text(encoding="utf-8"))
+
+
 async def run_worker(
     settings: Settings, *, stop: asyncio.Event | None = None, alongside: Sequence[Alongside] = ()
 ) -> None:
@@ -112,12 +123,24 @@ async def run_worker(
         loop.add_signal_handler(sig, stop.set)
     archiver = ArchiveActivities(client, engine)
     reports = ReportActivities(engine)
+    duties = DutyActivities(engine, _policy(settings))
     worker = build_worker(
         client,
         settings.temporal_task_queue,
         store,
-        workflows=[*workflow_classes(), ArchiverWorkflow, ReportWorkflow, OverdueSweepWorkflow],
-        extra_activities=[archiver.archive_closed_histories, reports.generate_report, reports.overdue_sweep],
+        workflows=[
+            *workflow_classes(),
+            ArchiverWorkflow,
+            ReportWorkflow,
+            OverdueSweepWorkflow,
+            DutySweepWorkflow,
+        ],
+        extra_activities=[
+            archiver.archive_closed_histories,
+            reports.generate_report,
+            reports.overdue_sweep,
+            duties.duty_sweep,
+        ],
     )
     log.info(
         "worker starting",

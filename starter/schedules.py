@@ -8,6 +8,7 @@
 | hazardloop-report-quarterly | 09:00, 1 Jan/Apr/Jul/Oct | quarterly statistics, due by the 15th [16号令] |
 | hazardloop-report-annual | 09:30 on 2 January | annual statistics, due by 31 January |
 | hazardloop-overdue-sweep | hourly | cases past a deadline whose timer did not fire (should be none) |
+| hazardloop-duty-sweep | hourly | missed inspections by risk colour; officers behind on 包保 duty |
 """
 
 from __future__ import annotations
@@ -74,6 +75,11 @@ def report_schedules(task_queue: str) -> dict[str, Schedule]:
         "hazardloop-overdue-sweep": (
             "OverdueSweepWorkflow",
             SWEEP_GRACE_SECONDS,
+            ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))]),
+        ),
+        "hazardloop-duty-sweep": (
+            "DutySweepWorkflow",
+            None,
             ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))]),
         ),
     }

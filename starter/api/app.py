@@ -233,6 +233,9 @@ def create_app(settings: Settings) -> FastAPI:
     registry_routes.install(app)
     report_routes.install(app)
     codec_routes.install(app, settings)
+    from starter.api import duty_routes
+
+    duty_routes.install(app)
 
     from starter import console
 
