@@ -242,3 +242,54 @@ def app_store(app: App) -> Any:
     from activities.store import StoreActivities
 
     return StoreActivities(app.engine)
+
+
+async def test_the_cli_sweeps_for_an_instant(app: App, tmp_path, monkeypatch) -> None:
+    import asyncio
+    import json
+
+    from typer.testing import CliRunner
+
+    from runtime.settings import get_settings
+    from starter.cli import app as cli_app
+
+    e = ent()
+    due = at((await colour(app, e, "red"))["due_at"])
+    monkeypatch.setenv("HAZARDLOOP_DATABASE_URL", app.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("HAZARDLOOP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HAZARDLOOP_POLICY", "test-fast")
+    get_settings.cache_clear()
+    try:
+        early, naive, late = [
+            await asyncio.to_thread(CliRunner().invoke, cli_app, ["duties", "sweep", "--at", when, "--json"])
+            for when in ((due - SECOND).isoformat(), "2026-12-01T00:00", due.isoformat())
+        ]
+    finally:
+        get_settings.cache_clear()
+    assert json.loads(early.output)["inspections_overdue"] == 0
+    assert naive.exit_code == 2 and "offset" in naive.output
+    assert json.loads(late.output)["inspections_overdue"] == 1
+
+
+async def test_hostile_input_is_refused_without_a_server_error_and_changes_nothing(app: App) -> None:
+    e = ent()
+    await colour(app, e, "orange")
+    for body in (
+        {"enterprise_id": e, "note": "a\u0000b"},
+        {"enterprise_id": e, "inspected_at": "２０２６-01-01T00:00:00+08:00"},
+        {"enterprise_id": e, "note": "x" * 5000},
+        {"enterprise_id": e, "findings": [{"title": "t", "category": "unsafe_act"}] * 51},
+        {"enterprise_id": e, "extra": 1},
+    ):
+        r = await app.http.post("/v1/inspections", json=body, headers=insp(app))
+        assert r.status_code == 422, (body, r.text)
+    r = await app.http.put(
+        "/v1/officers/insp-7/enterprises",
+        json={"region": REGION, "enterprise_ids": ["NOPE"]},
+        headers=sup(app),
+    )
+    assert r.status_code == 422 and r.json()["field"] == "enterprise_ids.0"
+    r = await app.http.get("/v1/duty-progress?month=2026-13", headers=sup(app))
+    assert r.status_code == 422
+    shown = (await app.http.get(f"/v1/inspection-plans/{e}", headers=insp(app))).json()
+    assert shown["inspections"] == [] and len(shown["events"]) == 1
