@@ -146,6 +146,9 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.console_verifier = TokenVerifier(session.session_settings(settings))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
     app.include_router(router(settings))
+    from starter.console import duties
+
+    app.include_router(duties.router())
 
     @app.exception_handler(Redirect)
     async def _redirect(_: Request, e: Redirect) -> Response:

@@ -293,3 +293,42 @@ async def test_hostile_input_is_refused_without_a_server_error_and_changes_nothi
     assert r.status_code == 422
     shown = (await app.http.get(f"/v1/inspection-plans/{e}", headers=insp(app))).json()
     assert shown["inspections"] == [] and len(shown["events"]) == 1
+
+
+async def test_the_console_shows_the_board_to_the_supervisor_and_the_officer_their_month(
+    dev_env, db_url
+) -> None:
+    import re
+
+    async with running_app(dev_env.client, db_url, settings_overrides={"jwt_secret": None}) as demo:
+        e = ent()
+        await colour(demo, e, "red")
+        r = await demo.http.put(
+            "/v1/officers/demo-inspector/enterprises",
+            json={"region": REGION, "enterprise_ids": [e]},
+            headers=sup(demo),
+        )
+        assert r.status_code == 200, r.text
+        await sweep(demo.engine, demo.asgi.state.policy, datetime.now(UTC) + timedelta(minutes=1))
+
+        async def signed_in(user: str) -> None:
+            demo.http.cookies.clear()
+            page = (await demo.http.get("/signin")).text
+            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+            assert csrf is not None
+            ok = await demo.http.post("/signin", data={"user": user, "csrf": csrf.group(1)})
+            assert ok.status_code == 303
+
+        await signed_in("supervisor")
+        board = await demo.http.get("/duties")
+        assert board.status_code == 200
+        assert "包保责任" in board.text and 'data-officer="demo-inspector"' in board.text
+        assert re.search(r'class="late" data-officer="demo-inspector"', board.text)
+        assert e in board.text  # its inspection is overdue
+        await signed_in("inspector")
+        work = await demo.http.get("/work")
+        assert 'hx-get="/duties/mine"' in work.text
+        mine = await demo.http.get("/duties/mine")
+        assert "我的包保履职" in mine.text and "0</strong>/2" in mine.text and "未达标" in mine.text
+        await signed_in("enterprise")
+        assert (await demo.http.get("/duties")).status_code == 403
