@@ -6,7 +6,9 @@ schedule does (an operator's catch-up, or a past instant replayed: each mark is 
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -122,6 +124,69 @@ def progress(
     params = {k: v for k, v in {"month": month, "region": region}.items() if v is not None}
     with _client(api_url, token) as c:
         _out(c.get(path, params=params), as_json, None)
+
+
+@app.command("import-colours")
+def import_colours(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV: enterprise_id,region,colour")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Set risk colours from CSV on the database, as the registry import does: a first row registers the
+    enterprise in its region, a row naming another region is refused, the same colour again changes
+    nothing; a bad row is reported with its line and the others still go in. Exit code 1 on any refusal."""
+    from domain.access import check_place
+    from domain.actors import SYSTEM
+    from domain.duties.inspections import Colour
+    from domain.errors import DomainError
+    from starter.policies import load_policy
+    from store.db import make_engine
+    from store.duties import set_colour
+    from store.registry import bind_region, registered_region
+
+    rows: list[tuple[int, str, str, Colour]] = []
+    errors: list[dict[str, Any]] = []
+    with file.open(newline="", encoding="utf-8-sig") as f:
+        for line, raw in enumerate(csv.DictReader(f), start=2):
+            ent, region = (raw.get("enterprise_id") or "").strip(), (raw.get("region") or "").strip()
+            try:
+                if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,100}", ent):
+                    raise ValueError(f"enterprise_id {ent!r} is not a valid enterprise id")
+                check_place(region, "an enterprise")
+                rows.append((line, ent, region, Colour((raw.get("colour") or "").strip())))
+            except (ValueError, DomainError) as e:
+                errors.append({"line": line, "error": getattr(e, "detail", str(e))})
+    settings = get_settings()
+
+    async def go() -> int:
+        engine = make_engine(settings.resolved_database_url)
+        pack, done = load_policy(settings), 0
+        try:
+            async with engine.begin() as conn:
+                for line, ent, region, value in rows:
+                    registered = await registered_region(conn, ent, lock=True)
+                    if registered not in (None, region):
+                        errors.append(
+                            {"line": line, "error": f"{ent} is registered in {registered}, not {region}"}
+                        )
+                        continue
+                    await bind_region(conn, ent, registered, region)
+                    await set_colour(conn, pack, ent, region, value, SYSTEM, datetime.now(UTC))
+                    done += 1
+        finally:
+            await engine.dispose()
+        return done
+
+    report = {"imported": asyncio.run(go()), "failed": sorted(errors, key=lambda e: int(e["line"]))}
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        typer.echo(f"{report['imported']} colours set, {len(errors)} rows refused")
+        for err in errors:
+            typer.echo(f"  line {err['line']}: {err['error']}")
+    if errors:
+        raise typer.Exit(1)
 
 
 @app.command("sweep")

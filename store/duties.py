@@ -107,13 +107,16 @@ async def set_colour(
     now: datetime,
 ) -> RowMapping:
     """Give the (registered, row-locked) enterprise its colour and plan its next inspection: from now for a
-    first colour, else re-planned from the same basis (never later: rules.replanned)."""
+    first colour, else re-planned from the same basis (never later: rules.replanned). The colour it has
+    already is a no-op."""
+    plan = await plan_of(conn, enterprise_id, lock=True)
+    if plan is not None and (plan["colour"], plan["region"]) == (colour.value, region):
+        return plan  # the same colour again changes nothing (an import run twice)
     await conn.execute(
         update(enterprises)
         .where(enterprises.c.enterprise_id == enterprise_id)
         .values(risk_colour=colour.value)
     )
-    plan = await plan_of(conn, enterprise_id, lock=True)
     basis = now if plan is None else plan["basis_at"]
     current = None if plan is None or plan["overdue"] else plan["due_at"]
     due = (

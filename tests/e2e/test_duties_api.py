@@ -332,3 +332,46 @@ async def test_the_console_shows_the_board_to_the_supervisor_and_the_officer_the
         assert "我的包保履职" in mine.text and "0</strong>/2" in mine.text and "未达标" in mine.text
         await signed_in("enterprise")
         assert (await demo.http.get("/duties")).status_code == 403
+
+
+async def test_colours_import_from_csv_once_and_refuse_bad_rows(app: App, tmp_path, monkeypatch) -> None:
+    import asyncio
+    import json
+
+    from typer.testing import CliRunner
+
+    from runtime.settings import get_settings
+    from starter.cli import app as cli_app
+
+    e, moved = ent(), ent()
+    await colour(app, moved, "blue")  # registered in 500107
+    csv_file = tmp_path / "colours.csv"
+    csv_file.write_text(
+        "enterprise_id,region,colour\n"
+        f"{e},{REGION},red\n"
+        f"{e},{REGION},紫\n"
+        f"{moved},500108,red\n"
+        "E-W,５００１０７,red\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("HAZARDLOOP_DATABASE_URL", app.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("HAZARDLOOP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HAZARDLOOP_POLICY", "test-fast")
+    get_settings.cache_clear()
+    try:
+        runs = [
+            await asyncio.to_thread(
+                CliRunner().invoke, cli_app, ["duties", "import-colours", str(csv_file), "--json"]
+            )
+            for _ in range(2)
+        ]
+    finally:
+        get_settings.cache_clear()
+    for run in runs:
+        assert run.exit_code == 1, run.output
+        report = json.loads(run.output)
+        assert report["imported"] == 1 and [f["line"] for f in report["failed"]] == [3, 4, 5]
+    shown = (await app.http.get(f"/v1/inspection-plans/{e}", headers=insp(app))).json()
+    assert shown["plan"]["colour"] == "red" and [x["type"] for x in shown["events"]] == ["risk_colour_set"]
+    still = (await app.http.get(f"/v1/inspection-plans/{moved}", headers=insp(app))).json()
+    assert (still["region"], still["plan"]["colour"]) == (REGION, "blue")
