@@ -212,7 +212,8 @@ async def record_inspection(
 
 async def sweep_inspections(conn: AsyncConnection, pack: PolicyPack, at: datetime, batch: int = 500) -> int:
     """Mark every plan whose deadline is at or before `at` overdue (once per deadline): the event
-    `inspection_overdue` and a notice to the region's inspectors and supervisors. Returns how many."""
+    `inspection_overdue` and a notice to the region's inspectors and supervisors and to the enterprise's
+    包保 officers. Returns how many."""
     due = (
         (
             await conn.execute(
@@ -233,6 +234,12 @@ async def sweep_inspections(conn: AsyncConnection, pack: PolicyPack, at: datetim
         .where(inspection_plans.c.enterprise_id.in_([p["enterprise_id"] for p in due]))
         .values(overdue=True, updated_at=at)
     )
+    officers_of: dict[str, list[str]] = {}
+    q = select(duty_assignments.c.enterprise_id, duty_assignments.c.officer_id).where(
+        duty_assignments.c.enterprise_id.in_([p["enterprise_id"] for p in due])
+    )
+    for enterprise_id, officer_id in (await conn.execute(q.order_by(duty_assignments.c.officer_id))).all():
+        officers_of.setdefault(str(enterprise_id), []).append(str(officer_id))
     notices: list[dict[str, Any]] = []
     for p in due:
         colour = Colour(p["colour"])
@@ -253,8 +260,10 @@ async def sweep_inspections(conn: AsyncConnection, pack: PolicyPack, at: datetim
             "subject_en": f"inspection overdue: {p['enterprise_id']} ({colour.value}) "
             f"was due {due_cn.isoformat()}",
         }
-        for seq, role in enumerate(("inspector", "supervisor")):
-            notices.append(_notice(rec, seq, "inspection_overdue", role, p["region"], data | subject))
+        to = [("inspector", p["region"]), ("supervisor", p["region"])]
+        to += [("officer", o) for o in officers_of.get(p["enterprise_id"], [])]  # its 包保 officers
+        for seq, (role, party) in enumerate(to):
+            notices.append(_notice(rec, seq, "inspection_overdue", role, party, data | subject))
     await add_notifications(conn, notices)
     return len(due)
 

@@ -111,6 +111,10 @@ async def test_a_repeated_idempotency_key_records_one_inspection(app: App) -> No
 async def test_a_missed_inspection_is_overdue_at_its_deadline_with_its_notice_once(app: App) -> None:
     e = ent()
     due = at((await colour(app, e, "red"))["due_at"])
+    r = await app.http.put(
+        "/v1/officers/insp-3/enterprises", json={"region": REGION, "enterprise_ids": [e]}, headers=sup(app)
+    )
+    assert r.status_code == 200, r.text
     pack = app.asgi.state.policy
     assert (await sweep(app.engine, pack, due - SECOND)).inspections_overdue == 0
     assert (await sweep(app.engine, pack, due)).inspections_overdue == 1
@@ -118,6 +122,7 @@ async def test_a_missed_inspection_is_overdue_at_its_deadline_with_its_notice_on
     assert await notices(app, plan_stream(e)) == [
         ("inspection_overdue", "inspector", REGION),
         ("inspection_overdue", "supervisor", REGION),
+        ("inspection_overdue", "officer", "insp-3"),
     ]
     listed = (await app.http.get("/v1/inspection-plans?overdue=true", headers=sup(app))).json()["items"]
     assert [p["enterprise_id"] for p in listed] == [e]
