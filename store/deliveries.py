@@ -18,13 +18,15 @@ from store.schema import contacts, deliveries, notifications
 
 async def contacts_for(conn: AsyncConnection, role: str, party: str) -> list[RowMapping]:
     """The registry entries a notice for `role` at `party` reaches (`enterprise_responsible`: the
-    enterprise's 三个责任人), in registration order."""
+    enterprise's 三个责任人; `officer`: the officer `party`'s own channel), in registration order."""
     if role == "enterprise_responsible":
         cond = and_(
             contacts.c.party_kind == "enterprise",
             contacts.c.party_id == party,
             contacts.c.role.in_(ENTERPRISE_RESPONSIBLE),
         )
+    elif role == "officer":  # one officer by id (their 包保 duty: store/duties.py)
+        cond = and_(contacts.c.party_kind == "officer", contacts.c.party_id == party)
     elif role in ENTERPRISE_ROLES:
         cond = and_(
             contacts.c.party_kind == "enterprise", contacts.c.party_id == party, contacts.c.role == role

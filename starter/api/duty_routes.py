@@ -34,15 +34,18 @@ from domain.access import (
 )
 from domain.actors import Actor, Role
 from domain.common import REGION, Moment
+from domain.contacts import Person
 from domain.duties import officers
 from domain.duties.inspections import Colour
 from domain.errors import Forbidden, IdempotencyMismatch, InvalidCommand
 from domain.hazard.commands import Category
 from starter.api.app_deps import REGION_Q, Svc, Who
+from starter.api.registry_routes import check_webhooks
 from starter.service import NotFound
 from store import duties
 from store.events import read_stream, verify_chain
-from store.registry import bind_region, registered_region
+from store.registry import bind_region, list_contacts, registered_region, replace_contacts
+from store.sealing import KeyRing
 
 EnterpriseId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 OfficerId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")]
@@ -75,9 +78,18 @@ class InspectionBody(_Body):
     findings: list[Finding] = Field(default_factory=list, max_length=50)
 
 
+class OfficerContact(Person):
+    """The officer's own channel (registry party kind `officer`); the role is always `officer`."""
+
+    role: str = Field(default="officer", pattern="^officer$")
+
+
 class AssignmentsBody(_Body):
     region: str = Field(pattern=REGION, description="the officer's region: whose supervisors see them")
     enterprise_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(max_length=500)
+    contact: OfficerContact | None = Field(
+        default=None, description="the officer's own channel (role `officer`) for their duty notices"
+    )
 
 
 def _inspection_id(who: Actor, key: str | None) -> str:
@@ -97,6 +109,8 @@ def _check_progress_reader(who: Actor, officer_id: str, region: str | None) -> N
 
 
 def install(app: FastAPI) -> None:
+    ring = KeyRing(app.state.settings.resolved_seal_key())
+
     @app.put("/v1/enterprises/{enterprise_id}/risk-colour", tags=["duties"])
     async def put_colour(
         enterprise_id: EnterpriseId, body: RiskColourBody, who: Who, request: Request
@@ -217,6 +231,10 @@ def install(app: FastAPI) -> None:
         officer_id: OfficerId, body: AssignmentsBody, who: Who, request: Request
     ) -> dict[str, Any]:
         check_officer(who, body.region, REGION_CONTACT_WRITERS)
+        if body.contact is not None:
+            await check_webhooks(
+                [body.contact], allow_private=request.app.state.settings.webhook_allow_private
+            )
         ids = list(dict.fromkeys(body.enterprise_ids))
         async with request.app.state.engine.begin() as conn:
             known = await duties.registered_regions(conn, ids)
@@ -233,10 +251,14 @@ def install(app: FastAPI) -> None:
                         field=f"enterprise_ids.{i}",
                     )
             await duties.assign(conn, officer_id, body.region, ids, datetime.now(UTC))
+            issued = {}
+            if body.contact is not None:  # a webhook's new signing secret is shown in this answer only
+                issued = await replace_contacts(conn, ring, "officer", officer_id, [body.contact])
             return {
                 "officer_id": officer_id,
                 "region": body.region,
                 "enterprises": await duties.assignments_of(conn, officer_id),
+                "contact": await list_contacts(conn, "officer", officer_id, issued),
             }
 
     @app.get("/v1/officers/{officer_id}/enterprises", tags=["duties"])

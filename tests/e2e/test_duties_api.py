@@ -16,6 +16,7 @@ from activities.duties import DutyActivities, sweep
 from domain.duties import officers
 from harness.apptest import App, running_app
 from harness.servers import unique_queue
+from store.deliveries import contacts_for
 from store.duties import duty_stream, plan_stream
 from store.projector import rebuild
 from store.schema import notifications
@@ -187,12 +188,16 @@ async def test_an_officer_behind_is_noticed_with_the_supervisor_and_one_on_track
     for e in (e1, e2, e3, e4):
         await colour(app, e, "blue")
     for officer, listed in (("insp-7", [e1, e2]), ("insp-8", [e3, e4])):
+        contact = {"name": officer, "email": f"{officer}@gov.test"}
         r = await app.http.put(
             f"/v1/officers/{officer}/enterprises",
-            json={"region": REGION, "enterprise_ids": listed},
+            json={"region": REGION, "enterprise_ids": listed, "contact": contact},
             headers=sup(app),
         )
         assert r.status_code == 200, r.text
+        assert [c["email"] for c in r.json()["contact"]] == [f"{officer}@gov.test"]
+    async with app.engine.connect() as conn:  # the officer's notices reach their own channel
+        assert [c["email"] for c in await contacts_for(conn, "officer", "insp-7")] == ["insp-7@gov.test"]
     behind, on_track = insp(app, "insp-7"), insp(app, "insp-8")
     await inspect(app, e1, behind)
     await inspect(app, e3, on_track)
