@@ -204,6 +204,14 @@ async def test_an_officer_behind_is_noticed_with_the_supervisor_and_one_on_track
     await inspect(app, e4, on_track)
     await hazard_pushed_and_solved(app, e3, on_track)
     await hazard_pushed_and_solved(app, e4, on_track)
+    # a hazard pushed outside the officer's own 包保 list does not count for them
+    ent_user = app.token("ent-1", "enterprise", REGION, enterprise_id=e3)
+    body = {"title": "叉车超速", "enterprise_id": e3, "region": REGION, "source": "self_inspection"}
+    r = await app.http.post("/v1/hazards", json=body | {"category": "unsafe_act"}, headers=ent_user)
+    graded = await app.http.post(
+        f"/v1/hazards/{r.json()['id']}/commands", json={"type": "grade", "level": "general"}, headers=behind
+    )
+    assert graded.status_code == 200, graded.text
 
     now = datetime.now(UTC)
     month = officers.month_of(now)
