@@ -7,6 +7,7 @@ import asyncio
 import signal
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -18,13 +19,16 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.archive import ArchiveActivities
 from activities.bulletin import BulletinActivities
 from activities.campaigns import CampaignActivities
+from activities.duties import DutyActivities
 from activities.reports import ReportActivities
 from activities.store import StoreActivities
+from domain.policy import PolicyPack, parse_pack
 from runtime.settings import Settings
 from runtime.temporal_client import connect
 from store.db import make_engine
 from workflows.archiver import ArchiverWorkflow
 from workflows.bulletin import EnforcementBulletinWorkflow
+from workflows.duties import DutySweepWorkflow
 from workflows.reports import OverdueSweepWorkflow, ReportWorkflow
 
 log = structlog.get_logger(__name__)
@@ -108,6 +112,13 @@ def build_worker(
     )
 
 
+def _policy(settings: Settings) -> PolicyPack:
+    """The pack in force for the duty sweep (HAZARDLOOP_POLICY: an id in the policy directory, or a path)."""
+    name = Path(settings.policy)
+    path = name if name.suffix == ".toml" else settings.policy_dir / f"{settings.policy}.toml"
+    return parse_pack(path.read_text(encoding="utf-8"))
+
+
 async def run_worker(
     settings: Settings, *, stop: asyncio.Event | None = None, alongside: Sequence[Alongside] = ()
 ) -> None:
@@ -120,6 +131,7 @@ async def run_worker(
         loop.add_signal_handler(sig, stop.set)
     archiver = ArchiveActivities(client, engine)
     reports = ReportActivities(engine)
+    duties = DutyActivities(engine, _policy(settings))
     worker = build_worker(
         client,
         settings.temporal_task_queue,
@@ -130,8 +142,14 @@ async def run_worker(
             ReportWorkflow,
             OverdueSweepWorkflow,
             EnforcementBulletinWorkflow,
+            DutySweepWorkflow,
         ],
-        extra_activities=[archiver.archive_closed_histories, reports.generate_report, reports.overdue_sweep],
+        extra_activities=[
+            archiver.archive_closed_histories,
+            reports.generate_report,
+            reports.overdue_sweep,
+            duties.duty_sweep,
+        ],
     )
     log.info(
         "worker starting",

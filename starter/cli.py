@@ -323,6 +323,9 @@ def _add_case_apps() -> None:
     app.add_typer(registry_app, name="registry")
 
     app.add_typer(audit_app, name="audit")
+    from starter.cli_duties import app as duties_app
+
+    app.add_typer(duties_app, name="duties")
 
 
 _add_case_apps()

@@ -9,6 +9,7 @@
 | hazardloop-report-annual | 09:30 on 2 January | annual statistics, due by 31 January |
 | hazardloop-report-enforcement-monthly | 09:00 on the 1st | last month's 执法通报 [seed 001 task 49] |
 | hazardloop-overdue-sweep | hourly | cases past a deadline whose timer did not fire (should be none) |
+| hazardloop-duty-sweep | hourly | missed inspections by risk colour; officers behind on 包保 duty |
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ def report_schedules(task_queue: str) -> dict[str, Schedule]:
         "hazardloop-overdue-sweep": (
             "OverdueSweepWorkflow",
             SWEEP_GRACE_SECONDS,
+            ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))]),
+        ),
+        "hazardloop-duty-sweep": (
+            "DutySweepWorkflow",
+            None,
             ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))]),
         ),
     }

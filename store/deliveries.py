@@ -21,7 +21,8 @@ async def contacts_for(
 ) -> list[RowMapping]:
     """The registry entries a notice for `role` at `party` reaches, in registration order.
     `enterprise_responsible`: the enterprise's persons of the roles in `duties` (domain/notice_roles.py),
-    or, when none of those is registered, its 三个责任人."""
+    or, when none of those is registered, its 三个责任人; `officer`: the officer `party`'s own channel
+    (their 包保 duty: store/duties.py)."""
     if role == "enterprise_responsible":
         of = and_(contacts.c.party_kind == "enterprise", contacts.c.party_id == party)
         q = select(contacts).order_by(contacts.c.id)
@@ -29,6 +30,8 @@ async def contacts_for(
         if found or tuple(duties) == ENTERPRISE_RESPONSIBLE:
             return list(found)
         cond = and_(of, contacts.c.role.in_(ENTERPRISE_RESPONSIBLE))
+    elif role == "officer":
+        cond = and_(contacts.c.party_kind == "officer", contacts.c.party_id == party)
     elif role in ENTERPRISE_ROLES:
         cond = and_(
             contacts.c.party_kind == "enterprise", contacts.c.party_id == party, contacts.c.role == role

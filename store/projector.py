@@ -268,7 +268,12 @@ async def rebuild(
         )
         raw = await conn.get_raw_connection()
         pg: Any = raw.driver_connection
-        where, args = ("WHERE kind = $1 ", [kind]) if kind is not None else ("", [])
+        # only case kinds fold into `cases`: the duty streams (store/duties.py) have no decider
+        where, args = (
+            ("WHERE kind = $1 ", [kind])
+            if kind is not None
+            else ("WHERE kind = ANY($1) ", [registry.kinds()])
+        )
         cursor = await pg.cursor(
             "SELECT stream_id, version, kind, data::text, occurred_at, policy_id, policy_version "
             f"FROM events {where}ORDER BY stream_id, version",

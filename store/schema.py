@@ -44,6 +44,8 @@ events = Table(
     Column("hash", String(64), nullable=False),
     PrimaryKeyConstraint("stream_id", "version", name="events_pk"),
     UniqueConstraint("global_position", name="events_global_position_key"),
+    # the officers' monthly counts read a kind's events of a month (migration 0011)
+    Index("events_kind_occurred", "kind", "occurred_at"),
 )
 
 # One projection table for every case kind: the shared columns lists and statistics filter on, the
@@ -221,6 +223,8 @@ enterprises = Table(
     Column("region", String(6), nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # 红橙黄蓝 (migration 0011): drives the inspection plan (domain/duties/inspections.py)
+    Column("risk_colour", String(10)),
     CheckConstraint("region ~ '^[0-9]{6}$'", name="enterprises_region_six_ascii_digits"),
 )
 
@@ -260,4 +264,50 @@ reports = Table(
     Column("generated_at", DateTime(timezone=True), nullable=False),
     Column("data", JSONB, nullable=False),
     UniqueConstraint("kind", "period_start", name="reports_kind_period_key"),
+)
+
+# Duties between cases (migration 0011; domain/duties): each enterprise's next inspection by its risk colour,
+# the inspections recorded, and the officers' 包保 enterprises. The facts are events of the streams
+# `IP-<enterprise>` and `OD-<officer>-<YYYYMM>` (store/duties.py).
+inspection_plans = Table(
+    "inspection_plans",
+    metadata,
+    Column("enterprise_id", String(100), primary_key=True),
+    Column("stream_id", String(100), nullable=False, unique=True),
+    Column("region", String(6), nullable=False),
+    Column("colour", String(10), nullable=False),
+    Column("basis_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("overdue", Boolean, nullable=False, server_default=text("false")),
+    Column("last_inspected_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("colour IN ('red', 'orange', 'yellow', 'blue')", name="inspection_plans_colour"),
+    Index("inspection_plans_open_due", "due_at", postgresql_where=text("NOT overdue")),
+    Index("inspection_plans_region", "region", "due_at"),
+)
+
+inspections = Table(
+    "inspections",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("enterprise_id", String(100), nullable=False),
+    Column("region", String(6), nullable=False),
+    Column("inspector_id", String(128), nullable=False),
+    Column("inspected_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("hazard_ids", JSONB, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("inspections_enterprise", "enterprise_id", "inspected_at"),
+    Index("inspections_inspector", "inspector_id", "inspected_at"),
+)
+
+duty_assignments = Table(
+    "duty_assignments",
+    metadata,
+    Column("officer_id", String(128), nullable=False),
+    Column("enterprise_id", String(100), nullable=False),
+    Column("region", String(6), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("officer_id", "enterprise_id", name="duty_assignments_pk"),
+    Index("duty_assignments_region", "region", "officer_id"),
 )

@@ -235,6 +235,9 @@ def create_app(settings: Settings) -> FastAPI:
     report_routes.install(app)
     campaign_routes.install(app)
     codec_routes.install(app, settings)
+    from starter.api import duty_routes
+
+    duty_routes.install(app)
 
     from starter import console
 

@@ -150,6 +150,9 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     app.include_router(campaign_pages.router())
     app.include_router(bulletin_page.router())
+    from starter.console import duties
+
+    app.include_router(duties.router())
 
     @app.exception_handler(Redirect)
     async def _redirect(_: Request, e: Redirect) -> Response:
