@@ -144,6 +144,8 @@ def _kind(plural: str) -> str:
 def install(app: FastAPI, settings: Settings) -> None:
     """Mount the console at / (static assets under /static)."""
     app.state.console_verifier = TokenVerifier(session.session_settings(settings))
+    # the codec route (Temporal Web UI) accepts the signed-in console session, sent as its cookie
+    app.state.session_actor = session.current_actor
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
     app.include_router(router(settings))
 
