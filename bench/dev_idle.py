@@ -22,15 +22,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from runtime.embedded import free_port, port_free
-
-
-def _temporal_port() -> int:
-    for _ in range(100):
-        p = free_port()
-        if p + 1000 <= 65535 and port_free(p + 1000):
-            return p
-    raise RuntimeError("no free port pair for Temporal and its UI")
+from runtime.embedded import free_port, free_temporal_port
 
 
 def _cpu(procs: list[psutil.Process]) -> dict[int, tuple[str, float]]:
@@ -52,7 +44,7 @@ def measure(seconds: float, settle: float) -> dict[str, object]:
     env.update(
         HAZARDLOOP_DATA_DIR=str(root / "data"),
         HAZARDLOOP_API_PORT=str(api),
-        HAZARDLOOP_TEMPORAL_PORT=str(_temporal_port()),
+        HAZARDLOOP_TEMPORAL_PORT=str(free_temporal_port()),
         HAZARDLOOP_POSTGRES_PORT=str(free_port()),
     )
     with open(root / "dev.out", "wb") as out:
