@@ -43,8 +43,18 @@ DEMO_USERS = (
 
 
 def demo_enabled(settings: Settings) -> bool:
-    """Demo users only while the generated development secret signs tokens (none configured)."""
-    return not settings.jwt_secret and not settings.jwt_jwks_url and not settings.oidc_issuer
+    """Demo users only while the generated development secret signs tokens: none configured, or the one
+    generated in the data dir (`hazardloop dev` hands that one to the API it starts)."""
+    if settings.jwt_jwks_url or settings.oidc_issuer:
+        return False
+    return not settings.jwt_secret or settings.jwt_secret == _generated_secret(settings)
+
+
+def _generated_secret(settings: Settings) -> str | None:
+    try:
+        return (settings.data_dir / "jwt-secret").read_text().strip() or None
+    except OSError:
+        return None
 
 
 def session_settings(settings: Settings) -> Settings:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from domain.jurisdiction import next_level
 from domain.policy import parse_pack
-from starter.console.session import DEMO_USERS, demo_actor
+from runtime.settings import Settings
+from starter.console.session import DEMO_USERS, demo_actor, demo_enabled
 
 PACK = parse_pack((Path(__file__).resolve().parents[2] / "policies" / "cn-national.toml").read_text())
 
@@ -25,3 +26,14 @@ def test_a_supervisor_of_the_level_the_tree_routes_to_is_a_demo_user() -> None:
 def test_demo_user_keys_are_unique() -> None:
     keys = [u.key for u in DEMO_USERS]
     assert len(keys) == len(set(keys))
+
+
+def test_the_demo_sign_in_is_on_with_the_secret_hazardloop_dev_generated_and_passes_on(
+    tmp_path: Path,
+) -> None:
+    generated = Settings(data_dir=tmp_path).resolved_jwt_secret()  # kept in the data dir
+    assert demo_enabled(Settings(data_dir=tmp_path))
+    # `hazardloop dev` hands the generated secret to the API as HAZARDLOOP_JWT_SECRET
+    assert demo_enabled(Settings(data_dir=tmp_path, jwt_secret=generated))
+    assert not demo_enabled(Settings(data_dir=tmp_path, jwt_secret="a-configured-secret-" + "x" * 32))
+    assert not demo_enabled(Settings(data_dir=tmp_path / "elsewhere", jwt_secret=generated))
