@@ -29,9 +29,9 @@ def test_the_shipped_pack_is_2026_3_and_2026_2_loads_from_the_archive(settings: 
     assert load_pinned(settings, current.ref, current) is current
     old = load_pinned(settings, PolicyRef(id="cn-national", version="2026.2"), current)
     assert old is not None and old.ref.version == "2026.2"
-    # the one rule 2026.3 adds; every other value as shipped under 2026.2
-    assert set(current.values) - set(old.values) == {NEW_KEY}
-    assert {k: v for k, v in current.values.items() if k != NEW_KEY} == old.values
+    # 2026.3 adds rules (the write-off publication among them) and keeps every 2026.2 value as shipped
+    assert NEW_KEY in set(current.values) - set(old.values)
+    assert {k: current.values.get(k) for k in old.values} == old.values
     assert load_pinned(settings, PolicyRef(id="cn-national", version="2025.1"), current) is None
     assert load_pinned(settings, PolicyRef(id="no-such-pack", version="1"), current) is None
 
