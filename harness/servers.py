@@ -59,17 +59,24 @@ class PgServer:
         self.server.stop()
 
 
-async def start_dev_server() -> WorkflowEnvironment:
+async def start_dev_server(
+    *, ui_port: int | None = None, ui_codec_endpoint: str | None = None
+) -> WorkflowEnvironment:
+    """Headless unless `ui_port` is given: then its Web UI is there, decoding via `ui_codec_endpoint`."""
+    codec = ["--ui-codec-endpoint", ui_codec_endpoint] if ui_codec_endpoint else []
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=venv_binary("temporal"),
         search_attributes=ALL_KEYS,
         data_converter=data_converter(),
         dev_server_log_level="error",
+        ui=ui_port is not None,
+        ui_port=ui_port,
         dev_server_extra_args=[
             "--sqlite-pragma",
             "journal_mode=wal",
             "--sqlite-pragma",
             "synchronous=normal",
+            *codec,
         ],
     )
 

@@ -69,6 +69,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_temporal_port() -> int:
+    """A free port whose Web UI port (+1000) is free too."""
+    for _ in range(100):
+        p = free_port()
+        if p + 1000 <= 65535 and port_free(p + 1000):
+            return p
+    raise RuntimeError("no free port pair for Temporal and its UI")
+
+
 def wait_tcp(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -350,7 +350,11 @@ def _stderr(message: str) -> None:
 class Supervisor:
     """Starts `children` in order (each one-shot must succeed), waits until `ready()`, calls `on_ready`,
     then watches them until a stop is requested (SIGINT/SIGTERM or `request_stop`) or one dies; always
-    stops the started ones in reverse order."""
+    stops the started ones in reverse order.
+
+    Once ready it is cheap at idle: it sleeps until a signal wakes it — SIGCHLD when a child exits, so a
+    death is seen at once — or `watch_interval` passes (a check of the children, each a waitpid), and
+    walks the process trees (psutil over /proc, the costly part) only every `tree_interval` and at stop."""
 
     children: Sequence[Child]
     ready: Callable[[], bool]
@@ -360,13 +364,17 @@ class Supervisor:
     ready_timeout: float = 180.0
     oneshot_timeout: float = 300.0
     poll_interval: float = 0.25
+    watch_interval: float = 5.0
+    tree_interval: float = 15.0
     not_ready_hint: str = ""
     stop_signal: str | None = None
     started: list[Child] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _wake: threading.Event = field(default_factory=threading.Event)
 
     def request_stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def run(self) -> int:
         with self._signals():
@@ -388,10 +396,14 @@ class Supervisor:
             # no output here: a write could re-enter one the main thread is in the middle of
             self.stop_signal = self.stop_signal or signal.Signals(signum).name
             self._stop.set()
+            self._wake.set()
 
-        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        def child_exited(_signum: int, _: FrameType | None) -> None:
+            self._wake.set()
+
+        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD)}
         for s in previous:
-            signal.signal(s, handler)
+            signal.signal(s, child_exited if s == signal.SIGCHLD else handler)
         try:
             yield
         finally:
@@ -430,8 +442,16 @@ class Supervisor:
         if self._stop.is_set():
             return EXIT_OK
         self.on_ready()
-        while not self._stop.wait(self.poll_interval):
-            self._check_alive()
+        walked = time.monotonic()
+        while not self._stop.is_set():
+            self._wake.wait(self.watch_interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            walk = time.monotonic() - walked >= self.tree_interval
+            if walk:
+                walked = time.monotonic()
+            self._check_alive(walk=walk)
         return EXIT_OK
 
     def _wait_oneshot(self, child: Child) -> None:
@@ -451,11 +471,13 @@ class Supervisor:
                 + (f"\n{tail}" if tail else "")
             )
 
-    def _check_alive(self) -> None:
+    def _check_alive(self, *, walk: bool = True) -> None:
+        """Raises if a long-running child has exited; with `walk`, first notes each one's descendants."""
         for child in self.started:
             if child.oneshot:
                 continue
-            child.refresh()
+            if walk:
+                child.refresh()
             code = child.poll()
             if code is not None:
                 tail = _tail(child.log_path)

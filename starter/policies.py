@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from domain.policy import PolicyPack, parse_pack
+from domain.policy import PolicyPack, PolicyRef, parse_pack
 from runtime.settings import Settings
 
 
@@ -30,3 +30,24 @@ def pack_path(settings: Settings, name: str | None = None) -> Path:
 
 def load_policy(settings: Settings, name: str | None = None) -> PolicyPack:
     return _load(str(pack_path(settings, name).resolve()))
+
+
+ARCHIVE = "archive"
+
+
+def load_pinned(settings: Settings, ref: PolicyRef, current: PolicyPack) -> PolicyPack | None:
+    """The pack a case pinned: `current` when it is that version, else the pack of that id in the pack
+    directory if its version matches, else the archived version (policies/archive/<id>-<version>.toml).
+    None when no such version is at hand (the case itself carries its pack; only views need this)."""
+    if ref == current.ref:
+        return current
+    candidates = [
+        settings.policy_dir / f"{ref.id}.toml",
+        settings.policy_dir / ARCHIVE / f"{ref.id}-{ref.version}.toml",
+    ]
+    for path in candidates:
+        if path.is_file():
+            pack = _load(str(path.resolve()))
+            if pack.ref == ref:
+                return pack
+    return None

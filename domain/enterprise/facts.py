@@ -12,6 +12,7 @@ from domain.enterprise.state import CaseFacts, PenaltyFact
 from domain.hazard.commands import Level, StopWork
 from domain.hazard.state import TERMINAL as HAZARD_TERMINAL
 from domain.hazard.state import HazardState
+from domain.hazard.state import Status as HazardStatus
 from domain.incident.state import TERMINAL as INCIDENT_TERMINAL
 from domain.incident.state import IncidentState
 
@@ -38,7 +39,7 @@ def hazard_facts(s: HazardState) -> CaseFacts:
         status=s.status.value,
         terminal=terminal,
         level=s.level.value if s.level else None,
-        major_open=s.level == Level.major and not terminal,
+        major_open=s.level == Level.major and not terminal and s.status != HazardStatus.written_off,
         stop_work=s.stop_work.value,
         stop_work_since=since,
         lacking_after_suspension=lacking,

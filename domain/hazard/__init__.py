@@ -7,6 +7,7 @@ none ─report─▶ reported ─grade general─▶ rectifying ─submit_rectif
                   └─grade major─▶ reported_major ─list_for_supervision─▶ listed ─submit_plan─▶ plan_submitted
   ─decide_plan ok─▶ treating ─submit_rectification─▶ assessing ─submit_assessment ok─▶ awaiting_review
   ─review ok─▶ closed (核销, 摘牌, stop-work lifted);  review fails ─▶ treating (new deadline)
+  (packs recording the write-off's publication: review ok ─▶ written_off ─publish_writeoff─▶ closed)
   decide_plan rejected ─▶ listed;  assessment failed ─▶ treating
 any open state ─cancel(reason)─▶ cancelled;  rectifying | verifying | reported_major ─regrade─▶ other path
 ```
@@ -14,7 +15,8 @@ any open state ─cancel(reason)─▶ cancelled;  rectifying | verifying | repo
 Clocks (`deadlines`, stable keys): `grading` (reported), `listing` (reported_major: 24 h to list),
 `rectification` (the rectification / treatment deadline) with `reminder:<offset>` before it, then
 `explanation` once overdue; `plan`, `progress` (every interval), `listing_max` (listed hazards);
-`extension_decision`; `review` (the regulator's clock); `penalty_accrual` (daily, 按日连续处罚).
+`extension_decision`; `review` (the regulator's clock); `penalty_accrual` (daily, 按日连续处罚);
+`listing_publication`, `writeoff_publication` (domain/hazard/publication.py).
 A lapsed clock records `went_overdue` (rectification) or `deadline_missed` (the others; escalated to the
 supervisor one level up, except progress which marks the hazard overdue and re-arms).
 

@@ -39,6 +39,8 @@ def neg(duration: str) -> IsoDuration:
 def deadlines(s: HazardState) -> list[Deadline]:
     if s.status in TERMINAL or s.status == Status.none:
         return []
+    if s.status == Status.written_off:  # only the write-off's publication is owed (domain/hazard/publication)
+        return publication_deadlines(s)
     out: list[Deadline] = []
     if s.status == Status.reported and s.grading_due and "grading" not in s.lapsed:
         out.append(Deadline(key="grading", kind="grading", due_at=s.grading_due))

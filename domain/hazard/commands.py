@@ -219,6 +219,13 @@ class PublishListing(_Body):
     uri: str = Field(min_length=1, max_length=2000)
 
 
+class PublishWriteoff(_Body):
+    """The public notice of a listed hazard's write-off (销号公告), within `listing.publish_due` of it."""
+
+    type: Literal["publish_writeoff"] = "publish_writeoff"
+    uri: str = Field(min_length=1, max_length=2000)
+
+
 class Cancel(_Body):
     type: Literal["cancel"] = "cancel"
     reason: str = Field(min_length=1, max_length=2000)
@@ -243,6 +250,7 @@ HazardCommand = Annotated[
     | OrderStopWork
     | LiftStopWork
     | PublishListing
+    | PublishWriteoff
     | Cancel
     | DeadlineElapsed
     | ChildCaseUpdated,

@@ -155,6 +155,9 @@ class Reviewed(_Event):
     provisional_years: list[int] = Field(
         default_factory=list, description="years a working-day clock counted Monday–Friday (no holiday table)"
     )
+    publication_owed: bool = Field(
+        default=False, description="the write-off's publication is a recorded clock: the case stays open"
+    )
 
 
 class PenaltyImposed(_Event):
@@ -231,6 +234,12 @@ class ListingPublished(_Event):
     late: bool
 
 
+class WriteoffPublished(_Event):
+    type: Literal["writeoff_published"] = "writeoff_published"
+    uri: str
+    late: bool
+
+
 class Cancelled(_Event):
     type: Literal["cancelled"] = "cancelled"
     reason: str
@@ -259,6 +268,7 @@ HazardEvent = Annotated[
     | WentOverdue
     | DeadlineMissed
     | ListingPublished
+    | WriteoffPublished
     | Cancelled,
     Field(discriminator="type"),
 ]

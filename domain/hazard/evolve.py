@@ -32,6 +32,7 @@ from domain.hazard.events import (
     StopWorkLifted,
     StopWorkOrdered,
     WentOverdue,
+    WriteoffPublished,
 )
 from domain.hazard.state import Clock, Entry, Extension, Fine, HazardState, Listing, Plan, Status
 
@@ -193,8 +194,8 @@ def evolve(s: HazardState, e: HazardEvent) -> HazardState:
             u["reviews"] = [*s.reviews, entry]
             if e.passed:
                 u.update(
-                    status=Status.closed,
-                    closed_at=e.at,
+                    status=Status.written_off if e.publication_owed else Status.closed,
+                    closed_at=None if e.publication_owed else e.at,
                     stop_work=StopWork.none,
                     reminders=[],
                     review_due=None,
@@ -291,6 +292,13 @@ def evolve(s: HazardState, e: HazardEvent) -> HazardState:
                 u.update(progress_due=e.next_due, progress_overdue=True)
         case ListingPublished():
             u["publication"] = Entry(at=e.at, by=e.by, data={"uri": e.uri, "late": e.late})
+        case WriteoffPublished():
+            u.update(
+                writeoff_publication=Entry(at=e.at, by=e.by, data={"uri": e.uri, "late": e.late}),
+                status=Status.closed,
+                closed_at=e.at,
+                publish_due=None,
+            )
         case Cancelled():
             u.update(
                 status=Status.cancelled,

@@ -50,6 +50,8 @@ _MISSED: dict[str, Text] = {
     "review": ("监管部门复查/核销逾期", "the regulator's review (复查/核销) is late"),
     "listing_max": ("挂牌督办已达最长期限", "the listing has lasted its maximum duration"),
     "progress": ("治理进度报告逾期", "the progress report is late"),
+    "listing_publication": ("挂牌督办信息未按时公布", "the listing was not published in time"),
+    "writeoff_publication": ("销号信息未按时公布", "the write-off was not published in time"),
 }
 
 

@@ -35,6 +35,7 @@ from domain.hazard.events import (
     StopWorkLifted,
     StopWorkOrdered,
 )
+from domain.hazard.publication import writeoff_owed
 from domain.hazard.state import HazardState, Status
 from domain.timecalc import CN_TZ
 
@@ -100,6 +101,7 @@ def review(s: HazardState, c: Review, ctx: Context) -> list[HazardEvent]:
                 comment=c.comment,
                 publish_due=ctx.policy.add("listing.publish_due", ctx.now) if s.listing else None,
                 provisional_years=ctx.policy.provisional("listing.publish_due", ctx.now) if s.listing else [],
+                publication_owed=s.listing is not None and writeoff_owed(ctx.policy),
                 at=ctx.now,
                 by=ctx.actor.id,
             )

@@ -37,6 +37,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "order_stop_work": frozenset({INS, S}),
     "lift_stop_work": frozenset({S}),
     "publish_listing": frozenset({OP, S}),
+    "publish_writeoff": frozenset({OP, S}),
     "cancel": frozenset({OP, S}),
 }
 """Who may send each command (besides jurisdiction over the hazard's region and enterprise scope)."""
@@ -92,6 +93,7 @@ BY_STATUS: dict[Status, tuple[str, ...]] = {
     ),
     Status.assessing: ("submit_assessment", "report_progress", *_ENFORCEMENT, "cancel"),
     Status.awaiting_review: ("review", "order_stop_work", "lift_stop_work", "cancel"),
+    Status.written_off: ("publish_writeoff",),
     Status.closed: (),
     Status.cancelled: (),
 }

@@ -35,6 +35,7 @@ class Status(StrEnum):
     treating = "treating"
     assessing = "assessing"
     awaiting_review = "awaiting_review"
+    written_off = "written_off"  # 已核销, its publication owed (domain/hazard/publication.py)
     closed = "closed"
     cancelled = "cancelled"
 
@@ -181,6 +182,9 @@ class HazardState(BaseModel):
     )
     publication: Entry | None = Field(
         default=None, description="the listing's public notice (publish_listing)"
+    )
+    writeoff_publication: Entry | None = Field(
+        default=None, description="the write-off's public notice (publish_writeoff)"
     )
     lapsed: list[str] = Field(default_factory=list, description="clocks that lapsed unmet (by key)")
     warning_list: bool = Field(default=False, description="警示曝光: an overdue listed hazard")

@@ -34,7 +34,7 @@ from starter.auth import TokenVerifier
 from starter.console import i18n, oidc, session
 from starter.console.charts import trend_chart
 from starter.console.forms import CN, Input, body_from_form, command_model, inputs
-from starter.policies import load_policy
+from starter.policies import load_pinned
 from starter.service import PLURAL, CaseService, NotFound, Unavailable
 from store.events import read_stream
 from store.queries import get_case
@@ -144,6 +144,8 @@ def _kind(plural: str) -> str:
 def install(app: FastAPI, settings: Settings) -> None:
     """Mount the console at / (static assets under /static)."""
     app.state.console_verifier = TokenVerifier(session.session_settings(settings))
+    # the codec route (Temporal Web UI) accepts the signed-in console session, sent as its cookie
+    app.state.session_actor = session.current_actor
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
     app.include_router(router(settings))
     from starter.console import bulletin_page, campaign_pages
@@ -661,16 +663,13 @@ def _evidence(view: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _pinned(request: Request, state: Any) -> Any:
-    """The policy pack the case was opened under (its id), else the service's."""
+    """The policy pack the case was opened under (its id and version, archived versions included), else
+    the service's."""
     ref = getattr(state, "policy", None)
     current = request.app.state.policy
-    if ref is None or (ref.id == current.ref.id and ref.version == current.ref.version):
+    if ref is None:
         return current
-    try:
-        pack = load_policy(request.app.state.settings, ref.id)
-        return pack if pack.ref.version == ref.version else current
-    except ValueError:
-        return current
+    return load_pinned(request.app.state.settings, ref, current) or current
 
 
 def _in_range(at: str | None, since: str, until: str) -> bool:

@@ -33,6 +33,9 @@ DEMO_USERS = (
     DemoUser("enterprise", "enterprise", "500107", "演示企业安全员", "ENT-1"),
     DemoUser("inspector", "inspector", "500107", "演示执法人员"),
     DemoUser("supervisor", "supervisor", "500100", "演示监管负责人"),
+    # under cn-national's jurisdiction tree a Chongqing district's next level is the municipality: the
+    # authority for its escalations, its incidents' reports and 较大 investigations (domain/jurisdiction)
+    DemoUser("supervisor_city", "supervisor", "500000", "演示市级监管负责人"),
     DemoUser("expert", "expert", "500107", "演示专家"),
     DemoUser("operator", "operator", "500107", "演示平台运维"),
     DemoUser("auditor", "auditor", "000000", "演示审计人员"),
@@ -40,8 +43,18 @@ DEMO_USERS = (
 
 
 def demo_enabled(settings: Settings) -> bool:
-    """Demo users only while the generated development secret signs tokens (none configured)."""
-    return not settings.jwt_secret and not settings.jwt_jwks_url and not settings.oidc_issuer
+    """Demo users only while the generated development secret signs tokens: none configured, or the one
+    generated in the data dir (`hazardloop dev` hands that one to the API it starts)."""
+    if settings.jwt_jwks_url or settings.oidc_issuer:
+        return False
+    return not settings.jwt_secret or settings.jwt_secret == _generated_secret(settings)
+
+
+def _generated_secret(settings: Settings) -> str | None:
+    try:
+        return (settings.data_dir / "jwt-secret").read_text().strip() or None
+    except OSError:
+        return None
 
 
 def session_settings(settings: Settings) -> Settings:

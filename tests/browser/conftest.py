@@ -9,6 +9,7 @@ import shutil
 import socket
 import tempfile
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def _chromium() -> str:
     pytest.skip("chromium is not installed (apt-get install chromium)")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -53,24 +54,31 @@ class Console:
         return path
 
 
+@asynccontextmanager
+async def served(app: App, port: int | None = None) -> AsyncIterator[Console]:
+    """The app behind uvicorn on a loopback port (free unless given), for a real browser."""
+    port = port or free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app.asgi, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    try:
+        yield Console(app, f"http://127.0.0.1:{port}", Path(tempfile.mkdtemp(prefix="console-shots-")))
+    finally:
+        server.should_exit = True
+        await task
+
+
 @pytest.fixture
 async def console(dev_env, db_url) -> AsyncIterator[Console]:
     # no configured secret: the generated development secret is in use, so the demo sign-in is offered
     async with running_app(dev_env.client, db_url, settings_overrides={"jwt_secret": None}) as app:
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app.asgi, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-        )
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.05)
-        try:
-            yield Console(app, f"http://127.0.0.1:{port}", Path(tempfile.mkdtemp(prefix="console-shots-")))
-        finally:
-            server.should_exit = True
-            await task
+        async with served(app) as c:
+            yield c
 
 
 @pytest.fixture

@@ -106,7 +106,7 @@ async def test_a_hazard_walks_to_closure_in_the_browser(console: Console, browse
         "data-value"
     )
     assert today == "1"  # the trend's last day: today's closure
-    await console.shot(ins, "reports")
+    await console.shot(ins, "reports", readme=True)
 
 
 async def test_an_anonymous_tip_is_filed_and_followed_with_its_claim_token(
@@ -134,7 +134,7 @@ async def test_an_anonymous_tip_is_filed_and_followed_with_its_claim_token(
     assert tip_id.startswith("TP-") or tip_id
     assert len(token) >= 10
     assert await page.locator("#tip-attachments").inner_text() == "1"
-    await console.shot(page, "tip-claim-token", readme=True)
+    await console.shot(page, "tip-claim-token")
 
     await page.goto(f"{console.base}/tip/status")
     await page.fill("[name=case_id]", tip_id)

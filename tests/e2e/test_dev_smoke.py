@@ -19,7 +19,7 @@ import httpx
 import psutil
 import pytest
 
-from runtime.embedded import free_port, port_free
+from runtime.embedded import free_port, free_temporal_port
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -36,19 +36,10 @@ def world_traversable_dir(prefix: str) -> Path:
     return d
 
 
-def temporal_port() -> int:
-    """A free port whose UI port (+1000) is free too."""
-    for _ in range(100):
-        p = free_port()
-        if p + 1000 <= 65535 and port_free(p + 1000):
-            return p
-    raise RuntimeError("no free port pair for Temporal and its UI")
-
-
 @dataclass
 class Ports:
     api: int = field(default_factory=free_port)
-    temporal: int = field(default_factory=temporal_port)
+    temporal: int = field(default_factory=free_temporal_port)
     postgres: int = field(default_factory=free_port)
 
 

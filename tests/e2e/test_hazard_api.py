@@ -140,8 +140,8 @@ async def test_general_hazard_from_self_inspection_to_write_off(app) -> None:
     )
 
 
-async def test_major_hazard_listed_planned_treated_assessed_and_written_off(app) -> None:
-    d = Driver(app)
+async def major_awaiting_review(d: Driver) -> str:
+    """A major hazard reported, listed, planned, treated and assessed: awaiting its write-off review."""
     case = await d.report({**REPORT, "source": "inspection", "title": "可燃气体报警器失效"}, d.inspector)
     hid = case["id"]
     case = await d.do(
@@ -200,6 +200,12 @@ async def test_major_hazard_listed_planned_treated_assessed_and_written_off(app)
         },
     )
     assert case["status"] == "awaiting_review"
+    return hid
+
+
+async def test_major_hazard_listed_planned_treated_assessed_and_written_off(app) -> None:
+    d = Driver(app)
+    hid = await major_awaiting_review(d)
     case = await d.do(hid, d.supervisor, {"type": "review", "passed": True, "comment": "核销"})
     assert case["status"] == "closed"
     listed = (await app.http.get("/v1/hazards?status=closed&level=major", headers=d.supervisor)).json()

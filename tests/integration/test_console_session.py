@@ -31,6 +31,8 @@ async def test_demo_sign_in_sets_an_httponly_lax_session_and_needs_the_csrf_toke
     http: httpx.AsyncClient = dev_app.http
     page = await http.get("/signin")
     assert page.status_code == 200 and 'data-user="inspector"' in page.text
+    # the municipal supervisor the national pack's tree escalates a Chongqing district to is offered too
+    assert 'data-user="supervisor_city"' in page.text and "演示市级监管负责人</bdi> · 500000" in page.text
     refused = await http.post("/signin", data={"user": "inspector", "csrf": "0" * 64})
     assert refused.status_code == 403 and refused.json()["rule"] == "csrf"
     assert "hl_session" not in refused.cookies

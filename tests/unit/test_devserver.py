@@ -246,6 +246,32 @@ def test_child_dying_unexpectedly_stops_the_rest(
     assert not [p for p in pids if alive(p)]
 
 
+def test_a_child_dying_while_idle_is_noticed_at_once_not_at_the_next_check(
+    log_dir: Path, messages: tuple[list[str], list[str]]
+) -> None:
+    """Ready and idle, the supervisor sleeps for `watch_interval` (here ten minutes): a child's exit wakes
+    it (SIGCHLD), and the rest are stopped long before the next check would have come."""
+    env = dict(os.environ)
+    dying = "import sys, time; time.sleep(1); print('api crashed: boom'); sys.exit(5)"
+    api = AppProcess(py("api", dying, log_dir), env)
+    children: list[Child] = [AppProcess(py("postgres", SLEEPER, log_dir), env), api]
+    out, err = messages
+    sup = Supervisor(
+        children,
+        ready=lambda: True,
+        out=out.append,
+        err=err.append,
+        watch_interval=600.0,
+        tree_interval=600.0,
+    )
+    t0 = time.monotonic()
+    assert sup.run() == 1
+    assert time.monotonic() - t0 < 120  # not the 600 s of the next check
+    assert "api exited unexpectedly with code 5" in err[0] and "boom" in err[0]
+    assert api.proc is not None and api.proc.returncode == 5
+    assert not [c for c in children if (pid := c.pid()) is not None and alive(pid)]
+
+
 def test_failed_oneshot_stops_before_the_next_step(
     log_dir: Path, messages: tuple[list[str], list[str]]
 ) -> None:

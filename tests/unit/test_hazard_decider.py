@@ -490,7 +490,8 @@ def test_major_hazard_cannot_close_without_passed_assessment() -> None:
     assert c.status == "treating"
 
 
-def test_major_hazard_written_off_only_by_the_supervisor_after_a_passed_assessment() -> None:
+def awaiting_review() -> Case:
+    """A listed hazard treated and assessed: its write-off (核销) review is next."""
     c = treating()
     c.do(ENTERPRISE, {"type": "submit_rectification", "summary": "treated", "evidence": []})
     c.do(
@@ -503,11 +504,16 @@ def test_major_hazard_written_off_only_by_the_supervisor_after_a_passed_assessme
             "report_uri": "u",
         },
     )
+    return c
+
+
+def test_major_hazard_written_off_only_by_the_supervisor_after_a_passed_assessment() -> None:
+    c = awaiting_review()
     assert c.status == "awaiting_review" and "review" in c.keys()
     with pytest.raises(Forbidden):
         c.do(INSPECTOR, {"type": "review", "passed": True, "comment": "ok"})
     c.do(SUPERVISOR, {"type": "review", "passed": True, "comment": "核销"})
-    assert c.status == "closed" and c.state.stop_work.value == "none"
+    assert c.status == "written_off" and c.state.stop_work.value == "none"  # its publication owed
     assert c.state.listing is not None and c.state.listing.lifted_at == c.now
 
 

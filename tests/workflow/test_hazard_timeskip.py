@@ -223,6 +223,10 @@ async def test_major_hazard_listed_extended_treated_assessed_and_written_off(haz
     view = await hazard.skip(timedelta(days=10, hours=1))
     assert any(k == "escalation" for k, _, _ in await hazard.notices())
     view = await hazard.do(SUPERVISOR, {"type": "review", "passed": True, "comment": "核销, 摘牌"})
+    # written off: the case stays open until the write-off's publication is recorded (5 working days)
+    assert view["status"] == "written_off"
+    assert [d["key"] for d in view["deadlines"]] == ["writeoff_publication"]
+    view = await hazard.do(SUPERVISOR, {"type": "publish_writeoff", "uri": "https://example.org/gs/1"})
     assert view["status"] == "closed" and view["deadlines"] == []
 
 
