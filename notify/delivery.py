@@ -30,11 +30,19 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.registry import specs
+from notify.bots import (
+    BOT_KINDS,
+    PermanentFailure,
+    TransientFailure,
+    bot_body,
+    check_answer,
+    dingtalk_params,
+)
 from notify.webhooks import UnsafeTarget, pinned_address, signed_headers
 from runtime.settings import Settings
 from store.deliveries import add_deliveries, claim_due, contact, contacts_for, settle_delivery
 from store.sealing import KeyRing, SealError
-from store.webhook_secrets import endpoint_secret
+from store.webhook_secrets import endpoint_secret, stored_secret
 
 log = structlog.get_logger("hazardloop.delivery")
 
@@ -62,21 +70,14 @@ TITLES: dict[str, tuple[str, str]] = {
 KIND_NAMES = {spec.name: (spec.label_zh, spec.name) for spec in specs()}
 
 
-class PermanentFailure(Exception):
-    """The receiver refused for good (bad address, 4xx): do not retry."""
-
-
-class TransientFailure(Exception):
-    """The receiver failed this time (5xx, 408, 429): retry later."""
-
-
 @dataclass(frozen=True)
 class Recipient:
     contact_id: int
     name: str
     email: str | None
     webhook_url: str | None
-    webhook_secret: str | None = None  # whsec_…, opened only to send
+    webhook_secret: str | None = None  # whsec_… (a DingTalk robot's SEC…), opened only to send
+    webhook_kind: str = "webhook"  # the endpoint's adapter: webhook | wecom | dingtalk (notify/bots.py)
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,10 @@ class EmailChannel:
 
 
 class WebhookChannel:
-    """A JSON POST (SMS gateways, WeCom / DingTalk bots) signed as Standard Webhooks with the endpoint's
-    own secret, only to public addresses unless `allow_private`, never following a redirect."""
+    """A JSON POST to the endpoint, in the shape its kind needs: the generic webhook (SMS gateways, own
+    receivers) signed as Standard Webhooks with the endpoint's own secret; a WeCom or DingTalk group bot
+    in its `msgtype` shape, judged by the `errcode` of its answer (notify/bots.py). Only to public
+    addresses unless `allow_private`, never following a redirect."""
 
     name = "webhook"
 
@@ -181,29 +184,36 @@ class WebhookChannel:
     def address(self, r: Recipient) -> str | None:
         return r.webhook_url
 
-    async def send(self, to: Recipient, message: Message) -> None:
-        if not to.webhook_url or not to.webhook_secret:
+    def _request(self, to: Recipient, message: Message) -> tuple[bytes, dict[str, str], dict[str, str]]:
+        """Body, headers and extra query parameters for the endpoint's kind."""
+        headers = {"Content-Type": "application/json", "X-Hazardloop-Delivery": message.idempotency_key}
+        if to.webhook_kind in BOT_KINDS:
+            params = dingtalk_params(to.webhook_secret) if to.webhook_kind == "dingtalk" else {}
+            return bot_body(to.webhook_kind, message.subject, message.body), headers, params
+        if not to.webhook_secret:
             raise PermanentFailure("the endpoint has no signing secret (is a seal key configured?)")
-        try:
-            target, server_name = await pinned_address(to.webhook_url, allow_private=self.allow_private)
-        except UnsafeTarget as e:
-            raise PermanentFailure(f"refused, no request made: {e}") from e
         body = json.dumps(
             {"subject": message.subject, "text": message.body, **message.payload},
             ensure_ascii=False,
             default=str,
         ).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "X-Hazardloop-Delivery": message.idempotency_key,
-            **signed_headers(to.webhook_secret, message.idempotency_key, body),
-        }
+        return body, headers | signed_headers(to.webhook_secret, message.idempotency_key, body), {}
+
+    async def send(self, to: Recipient, message: Message) -> None:
+        if not to.webhook_url:
+            raise PermanentFailure("the endpoint has no address")
+        body, headers, params = self._request(to, message)
+        try:
+            target, server_name = await pinned_address(to.webhook_url, allow_private=self.allow_private)
+        except UnsafeTarget as e:
+            raise PermanentFailure(f"refused, no request made: {e}") from e
         extensions: dict[str, Any] = {}
         if server_name:  # connect to the address that was checked; name it for HTTP and TLS
             headers["Host"] = httpx.URL(to.webhook_url).netloc.decode()
             extensions["sni_hostname"] = server_name
+        url = httpx.URL(target).copy_merge_params(params) if params else target
         r = await self.client.post(
-            target, content=body, headers=headers, extensions=extensions, follow_redirects=False
+            url, content=body, headers=headers, extensions=extensions, follow_redirects=False
         )
         if r.is_redirect:
             raise PermanentFailure(
@@ -213,12 +223,17 @@ class WebhookChannel:
             raise PermanentFailure(f"HTTP {r.status_code}")
         if not r.is_success:
             raise TransientFailure(f"HTTP {r.status_code}")
+        if to.webhook_kind in BOT_KINDS:
+            check_answer(to.webhook_kind, r.status_code, r.content)
 
 
 async def resolve(conn: AsyncConnection, role: str, party: str) -> list[Recipient]:
     """The people a notice for `role` at `party` reaches (enterprise responsibilities, region duty roles)."""
     rows = await contacts_for(conn, role, party)
-    return [Recipient(r["id"], r["name"], r["email"], r["webhook_url"]) for r in rows]
+    return [
+        Recipient(r["id"], r["name"], r["email"], r["webhook_url"], webhook_kind=r["webhook_kind"])
+        for r in rows
+    ]
 
 
 async def registered(conn: AsyncConnection, contact_id: int | None) -> RowMapping | None:
@@ -298,10 +313,13 @@ class Deliverer:
             c = await registered(conn, row["contact_id"])
             if c is None:
                 return None
-            secret = None
+            secret, kind = None, str(c["webhook_kind"])
             if row["channel"] == WebhookChannel.name and c["webhook_url"] and self.ring is not None:
-                secret = await endpoint_secret(conn, self.ring, c)
-        return Recipient(c["id"], c["name"], c["email"], c["webhook_url"], secret)
+                if kind == "webhook":
+                    secret = await endpoint_secret(conn, self.ring, c)
+                else:  # a bot's own secret, when its owner gave one (DingTalk 加签)
+                    secret = stored_secret(self.ring, c)
+        return Recipient(c["id"], c["name"], c["email"], c["webhook_url"], secret, kind)
 
     async def _send_one(self, row: Mapping[str, Any], n: Mapping[str, Any] | None) -> None:
         channel = self._by_name.get(row["channel"])
