@@ -17,6 +17,7 @@ current address and, for a webhook, the endpoint's own signing secret (notify/we
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,7 @@ from notify.bots import (
 from notify.webhooks import UnsafeTarget, pinned_address, signed_headers
 from runtime.settings import Settings
 from store.deliveries import add_deliveries, claim_due, contact, contacts_for, settle_delivery
+from store.sealed import is_sealed, reporter_contact
 from store.sealing import KeyRing, SealError
 from store.webhook_secrets import endpoint_secret, stored_secret
 
@@ -94,6 +96,25 @@ class DeliveryChannel(Protocol):
     def address(self, r: Recipient) -> str | None: ...
 
     async def send(self, to: Recipient, message: Message) -> None: ...
+
+
+REPORTER = "reporter"  # a tip's reporter, named by tip id only (domain/tip/notices.py)
+SEALED = "(sealed)"  # the address of a reporter's delivery until it is sent: their contact stays sealed
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+UNROUTABLE_REPORTER = {
+    False: "anonymous tip: the reporter follows it on its status page with the claim token",
+    True: "no e-mail channel is configured (HAZARDLOOP_SMTP_HOST) to reach the reporter",
+}
+
+
+def mask_email(address: str) -> str:
+    """`w***@e***`: enough to tell two addresses apart in the log, not to reach or recognise anyone."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain[:1]}***"
+
+
+def _scrub(text: str, hidden: str | None) -> str:
+    return text.replace(hidden, mask_email(hidden)) if hidden else text
 
 
 def render(n: Mapping[str, Any]) -> tuple[str, str]:
@@ -280,6 +301,19 @@ class Deliverer:
                             "contact_id": p.contact_id,
                         }
                     )
+        reporter = str(notification["recipient_role"]) == REPORTER
+        sealed = reporter and await is_sealed(conn, str(notification["recipient_party"]))
+        if sealed and EmailChannel.name in self._by_name:  # the contact is opened only to send
+            rows.append(
+                {
+                    "notification_id": notification["id"],
+                    "idempotency_key": f"{notification['id']}:reporter:{EmailChannel.name}",
+                    "case_id": notification["case_id"],
+                    "recipient": f"{REPORTER}@{notification['recipient_party']}",
+                    "channel": EmailChannel.name,
+                    "address": SEALED,
+                }
+            )
         if not rows:
             rows.append(
                 {
@@ -290,7 +324,9 @@ class Deliverer:
                     "channel": "none",
                     "address": "",
                     "status": "unroutable",
-                    "last_error": "nobody is registered for this role at this party",
+                    "last_error": UNROUTABLE_REPORTER[sealed]
+                    if reporter
+                    else "nobody is registered for this role at this party",
                 }
             )
         await add_deliveries(conn, rows)
@@ -321,6 +357,21 @@ class Deliverer:
                     secret = stored_secret(self.ring, c)
         return Recipient(c["id"], c["name"], c["email"], c["webhook_url"], secret, kind)
 
+    async def _reporter(self, tip_id: str) -> tuple[Recipient | None, str | None]:
+        """A tip reporter as a recipient, their sealed contact opened for this send only."""
+        if self.ring is None:
+            raise PermanentFailure("no seal key: the reporter's contact cannot be opened")
+        async with self.engine.connect() as conn:
+            contact_text = await reporter_contact(conn, self.ring, tip_id)
+        if contact_text is None:
+            return None, None
+        if not EMAIL.fullmatch(contact_text):
+            raise PermanentFailure(
+                "the reporter's contact is not an e-mail address: an officer reaches them as it says"
+                f" (POST /v1/tips/{tip_id}/reveal)"
+            )
+        return Recipient(0, REPORTER, contact_text, None), contact_text
+
     async def _send_one(self, row: Mapping[str, Any], n: Mapping[str, Any] | None) -> None:
         channel = self._by_name.get(row["channel"])
         values: dict[str, Any]
@@ -339,8 +390,12 @@ class Deliverer:
                 "recipient_party": n["recipient_party"],
                 "due_at": n["due_at"],
             }
+            hidden: str | None = None  # a sealed contact: never in an error, a log or the row
             try:
-                to = await self._recipient(row)
+                if n["recipient_role"] == REPORTER:
+                    to, hidden = await self._reporter(str(n["recipient_party"]))
+                else:
+                    to = await self._recipient(row)
                 address = channel.address(to) if to is not None else None
                 if to is None or not address:
                     raise PermanentFailure(f"the recipient no longer has a {channel.name} in the registry")
@@ -349,12 +404,12 @@ class Deliverer:
                     "status": "delivered",
                     "delivered_at": datetime.now(UTC),
                     "last_error": None,
-                    "address": address,
+                    "address": mask_email(address) if hidden else address,
                 }
             except (PermanentFailure, SealError) as e:
-                values = {"status": "failed_permanent", "last_error": str(e)[:1000]}
+                values = {"status": "failed_permanent", "last_error": _scrub(str(e), hidden)[:1000]}
             except Exception as e:  # transient: retry with exponential backoff, up to max_attempts
-                error = f"{type(e).__name__}: {e}"[:1000]
+                error = _scrub(f"{type(e).__name__}: {e}", hidden)[:1000]
                 if row["attempts"] >= self.max_attempts:
                     values = {
                         "status": "failed_permanent",
