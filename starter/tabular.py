@@ -5,7 +5,7 @@ else as GB18030 (Excel's "CSV" on Chinese Windows, a superset of GBK and GB2312)
 neither is refused. XLSX: the first worksheet, the first non-empty row as the header.
 
 Columns: the report body's field names (`title`, `enterprise_id`, …) or the Chinese column names of
-the usual 隐患排查治理台账 / 隐患问题清单 templates (docs/http-api.md#hazard-import lists them), and
+the usual 隐患排查治理台账 / 隐患问题清单 templates (docs/http-api.md#hazard-import-cli lists them), and
 Chinese values for the coded fields (一般隐患 → general, 红 → red, 企业自查 → self_inspection …).
 Informational columns of those templates (序号, 企业名称, 责任人, 备注 …) are read and left out. A file
 with an unknown column, or a row with a value that is not allowed, is refused as a whole before
