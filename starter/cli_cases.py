@@ -201,8 +201,7 @@ def make_case_app(plural: str, kind: str) -> typer.Typer:
             list. A file with an unknown column or a value not allowed imports nothing; the API's refusal
             of a row is reported per row (which row, which field, why).
             """
-            from rich.progress import Progress
-
+            from starter.progress import progress_bar
             from starter.tabular import TableError, read_table
 
             try:
@@ -217,8 +216,9 @@ def make_case_app(plural: str, kind: str) -> typer.Typer:
                 raise typer.Exit(1) from None
             report_rows: list[dict[str, Any]] = []
             created = existing = failed = 0
-            with _client(api_url, token) as c, Progress(disable=as_json) as progress:
-                task = progress.add_task(f"importing {file.name}", total=len(rows))
+            shown = progress_bar(f"importing {file.name}", enabled=not as_json)
+            with _client(api_url, token) as c, shown as bar:
+                bar.total(len(rows))
                 for n, body in rows:
                     if "evidence" in body:
                         try:
@@ -248,7 +248,7 @@ def make_case_app(plural: str, kind: str) -> typer.Typer:
                                 "detail": p.get("detail", r.text[:300]),
                             }
                         )
-                    progress.advance(task)
+                    bar.advance()
             summary = {
                 "file": str(file),
                 "rows": len(rows),
