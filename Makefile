@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit install bytecode bench bench-open-cases record-histories clean
+.PHONY: run test lint typecheck unit install bytecode bench bench-open-cases record-histories clean lock
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,15 @@ bench-open-cases: bytecode
 
 record-histories: $(STAMP)
 	$(BIN)/python -m tests.histories.record
+
+# The lock files, with hashes: requirements.lock (runtime, the image) and requirements-dev.lock (with the
+# dev and embedded extras, CI). Regenerate after changing pyproject.toml's dependencies.
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock:
+	test -x .lock-venv/bin/pip-compile || ($(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install -q pip-tools)
+	.lock-venv/bin/pip-compile $(LOCK_FLAGS) --output-file requirements.lock pyproject.toml
+	.lock-venv/bin/pip-compile $(LOCK_FLAGS) --extra dev --output-file requirements-dev.lock pyproject.toml
+	$(PYTHON) scripts/lock_tidy.py requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

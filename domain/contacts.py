@@ -9,6 +9,7 @@ removal (发改财金〔2016〕1001号)."""
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -51,11 +52,23 @@ class Person(BaseModel):
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     webhook_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
     new_webhook_secret: bool = Field(default=False, description="issue a fresh signing secret")
+    webhook_kind: Literal["webhook", "wecom", "dingtalk"] = Field(
+        default="webhook",
+        description="webhook: signed JSON (Standard Webhooks); wecom: a 企业微信 group bot; dingtalk: a 钉钉"
+        " custom robot",
+    )
+    dingtalk_secret: str | None = Field(
+        default=None,
+        pattern=r"^SEC[0-9A-Za-z]{16,200}$",
+        description="the DingTalk robot's 加签 secret (SEC…), stored sealed and never shown again",
+    )
 
     @model_validator(mode="after")
     def _reachable(self) -> Person:
         if not self.email and not self.webhook_url:
             raise ValueError("give an email or a webhook_url: a contact nobody can reach receives nothing")
+        if self.dingtalk_secret and (self.webhook_kind != "dingtalk" or not self.webhook_url):
+            raise ValueError("dingtalk_secret belongs to a webhook_url of webhook_kind dingtalk")
         return self
 
 

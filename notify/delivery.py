@@ -17,6 +17,7 @@ current address and, for a webhook, the endpoint's own signing secret (notify/we
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,11 +32,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.notice_roles import responsible_roles
 from domain.registry import specs
+from notify.bots import (
+    BOT_KINDS,
+    PermanentFailure,
+    TransientFailure,
+    bot_body,
+    check_answer,
+    dingtalk_params,
+)
 from notify.webhooks import UnsafeTarget, pinned_address, signed_headers
 from runtime.settings import Settings
 from store.deliveries import add_deliveries, claim_due, contact, contacts_for, settle_delivery
+from store.sealed import is_sealed, reporter_contact
 from store.sealing import KeyRing, SealError
-from store.webhook_secrets import endpoint_secret
+from store.webhook_secrets import endpoint_secret, stored_secret
 
 log = structlog.get_logger("hazardloop.delivery")
 
@@ -63,21 +73,14 @@ TITLES: dict[str, tuple[str, str]] = {
 KIND_NAMES = {spec.name: (spec.label_zh, spec.name) for spec in specs()}
 
 
-class PermanentFailure(Exception):
-    """The receiver refused for good (bad address, 4xx): do not retry."""
-
-
-class TransientFailure(Exception):
-    """The receiver failed this time (5xx, 408, 429): retry later."""
-
-
 @dataclass(frozen=True)
 class Recipient:
     contact_id: int
     name: str
     email: str | None
     webhook_url: str | None
-    webhook_secret: str | None = None  # whsec_…, opened only to send
+    webhook_secret: str | None = None  # whsec_… (a DingTalk robot's SEC…), opened only to send
+    webhook_kind: str = "webhook"  # the endpoint's adapter: webhook | wecom | dingtalk (notify/bots.py)
     role: str = ""  # the registry role reached, e.g. administrative
 
 
@@ -95,6 +98,25 @@ class DeliveryChannel(Protocol):
     def address(self, r: Recipient) -> str | None: ...
 
     async def send(self, to: Recipient, message: Message) -> None: ...
+
+
+REPORTER = "reporter"  # a tip's reporter, named by tip id only (domain/tip/notices.py)
+SEALED = "(sealed)"  # the address of a reporter's delivery until it is sent: their contact stays sealed
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+UNROUTABLE_REPORTER = {
+    False: "anonymous tip: the reporter follows it on its status page with the claim token",
+    True: "no e-mail channel is configured (HAZARDLOOP_SMTP_HOST) to reach the reporter",
+}
+
+
+def mask_email(address: str) -> str:
+    """`w***@e***`: enough to tell two addresses apart in the log, not to reach or recognise anyone."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain[:1]}***"
+
+
+def _scrub(text: str, hidden: str | None) -> str:
+    return text.replace(hidden, mask_email(hidden)) if hidden else text
 
 
 def render(n: Mapping[str, Any]) -> tuple[str, str]:
@@ -165,8 +187,10 @@ class EmailChannel:
 
 
 class WebhookChannel:
-    """A JSON POST (SMS gateways, WeCom / DingTalk bots) signed as Standard Webhooks with the endpoint's
-    own secret, only to public addresses unless `allow_private`, never following a redirect."""
+    """A JSON POST to the endpoint, in the shape its kind needs: the generic webhook (SMS gateways, own
+    receivers) signed as Standard Webhooks with the endpoint's own secret; a WeCom or DingTalk group bot
+    in its `msgtype` shape, judged by the `errcode` of its answer (notify/bots.py). Only to public
+    addresses unless `allow_private`, never following a redirect."""
 
     name = "webhook"
 
@@ -183,29 +207,36 @@ class WebhookChannel:
     def address(self, r: Recipient) -> str | None:
         return r.webhook_url
 
-    async def send(self, to: Recipient, message: Message) -> None:
-        if not to.webhook_url or not to.webhook_secret:
+    def _request(self, to: Recipient, message: Message) -> tuple[bytes, dict[str, str], dict[str, str]]:
+        """Body, headers and extra query parameters for the endpoint's kind."""
+        headers = {"Content-Type": "application/json", "X-Hazardloop-Delivery": message.idempotency_key}
+        if to.webhook_kind in BOT_KINDS:
+            params = dingtalk_params(to.webhook_secret) if to.webhook_kind == "dingtalk" else {}
+            return bot_body(to.webhook_kind, message.subject, message.body), headers, params
+        if not to.webhook_secret:
             raise PermanentFailure("the endpoint has no signing secret (is a seal key configured?)")
-        try:
-            target, server_name = await pinned_address(to.webhook_url, allow_private=self.allow_private)
-        except UnsafeTarget as e:
-            raise PermanentFailure(f"refused, no request made: {e}") from e
         body = json.dumps(
             {"subject": message.subject, "text": message.body, **message.payload},
             ensure_ascii=False,
             default=str,
         ).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "X-Hazardloop-Delivery": message.idempotency_key,
-            **signed_headers(to.webhook_secret, message.idempotency_key, body),
-        }
+        return body, headers | signed_headers(to.webhook_secret, message.idempotency_key, body), {}
+
+    async def send(self, to: Recipient, message: Message) -> None:
+        if not to.webhook_url:
+            raise PermanentFailure("the endpoint has no address")
+        body, headers, params = self._request(to, message)
+        try:
+            target, server_name = await pinned_address(to.webhook_url, allow_private=self.allow_private)
+        except UnsafeTarget as e:
+            raise PermanentFailure(f"refused, no request made: {e}") from e
         extensions: dict[str, Any] = {}
         if server_name:  # connect to the address that was checked; name it for HTTP and TLS
             headers["Host"] = httpx.URL(to.webhook_url).netloc.decode()
             extensions["sni_hostname"] = server_name
+        url = httpx.URL(target).copy_merge_params(params) if params else target
         r = await self.client.post(
-            target, content=body, headers=headers, extensions=extensions, follow_redirects=False
+            url, content=body, headers=headers, extensions=extensions, follow_redirects=False
         )
         if r.is_redirect:
             raise PermanentFailure(
@@ -215,13 +246,20 @@ class WebhookChannel:
             raise PermanentFailure(f"HTTP {r.status_code}")
         if not r.is_success:
             raise TransientFailure(f"HTTP {r.status_code}")
+        if to.webhook_kind in BOT_KINDS:
+            check_answer(to.webhook_kind, r.status_code, r.content)
 
 
 async def resolve(conn: AsyncConnection, role: str, party: str, kind: str = "") -> list[Recipient]:
     """The people a notice of `kind` for `role` at `party` reaches (an enterprise's responsible persons
     whose duty the kind concerns, domain/notice_roles.py; a region's duty roles)."""
     rows = await contacts_for(conn, role, party, responsible_roles(kind))
-    return [Recipient(r["id"], r["name"], r["email"], r["webhook_url"], role=r["role"]) for r in rows]
+    return [
+        Recipient(
+            r["id"], r["name"], r["email"], r["webhook_url"], webhook_kind=r["webhook_kind"], role=r["role"]
+        )
+        for r in rows
+    ]
 
 
 async def registered(conn: AsyncConnection, contact_id: int | None) -> RowMapping | None:
@@ -272,6 +310,19 @@ class Deliverer:
                             "contact_id": p.contact_id,
                         }
                     )
+        reporter = str(notification["recipient_role"]) == REPORTER
+        sealed = reporter and await is_sealed(conn, str(notification["recipient_party"]))
+        if sealed and EmailChannel.name in self._by_name:  # the contact is opened only to send
+            rows.append(
+                {
+                    "notification_id": notification["id"],
+                    "idempotency_key": f"{notification['id']}:reporter:{EmailChannel.name}",
+                    "case_id": notification["case_id"],
+                    "recipient": f"{REPORTER}@{notification['recipient_party']}",
+                    "channel": EmailChannel.name,
+                    "address": SEALED,
+                }
+            )
         if not rows:
             rows.append(
                 {
@@ -282,7 +333,9 @@ class Deliverer:
                     "channel": "none",
                     "address": "",
                     "status": "unroutable",
-                    "last_error": "nobody is registered for this role at this party",
+                    "last_error": UNROUTABLE_REPORTER[sealed]
+                    if reporter
+                    else "nobody is registered for this role at this party",
                 }
             )
         await add_deliveries(conn, rows)
@@ -305,10 +358,28 @@ class Deliverer:
             c = await registered(conn, row["contact_id"])
             if c is None:
                 return None
-            secret = None
+            secret, kind = None, str(c["webhook_kind"])
             if row["channel"] == WebhookChannel.name and c["webhook_url"] and self.ring is not None:
-                secret = await endpoint_secret(conn, self.ring, c)
-        return Recipient(c["id"], c["name"], c["email"], c["webhook_url"], secret)
+                if kind == "webhook":
+                    secret = await endpoint_secret(conn, self.ring, c)
+                else:  # a bot's own secret, when its owner gave one (DingTalk 加签)
+                    secret = stored_secret(self.ring, c)
+        return Recipient(c["id"], c["name"], c["email"], c["webhook_url"], secret, kind)
+
+    async def _reporter(self, tip_id: str) -> tuple[Recipient | None, str | None]:
+        """A tip reporter as a recipient, their sealed contact opened for this send only."""
+        if self.ring is None:
+            raise PermanentFailure("no seal key: the reporter's contact cannot be opened")
+        async with self.engine.connect() as conn:
+            contact_text = await reporter_contact(conn, self.ring, tip_id)
+        if contact_text is None:
+            return None, None
+        if not EMAIL.fullmatch(contact_text):
+            raise PermanentFailure(
+                "the reporter's contact is not an e-mail address: an officer reaches them as it says"
+                f" (POST /v1/tips/{tip_id}/reveal)"
+            )
+        return Recipient(0, REPORTER, contact_text, None), contact_text
 
     async def _send_one(self, row: Mapping[str, Any], n: Mapping[str, Any] | None) -> None:
         channel = self._by_name.get(row["channel"])
@@ -328,8 +399,12 @@ class Deliverer:
                 "recipient_party": n["recipient_party"],
                 "due_at": n["due_at"],
             }
+            hidden: str | None = None  # a sealed contact: never in an error, a log or the row
             try:
-                to = await self._recipient(row)
+                if n["recipient_role"] == REPORTER:
+                    to, hidden = await self._reporter(str(n["recipient_party"]))
+                else:
+                    to = await self._recipient(row)
                 address = channel.address(to) if to is not None else None
                 if to is None or not address:
                     raise PermanentFailure(f"the recipient no longer has a {channel.name} in the registry")
@@ -338,12 +413,12 @@ class Deliverer:
                     "status": "delivered",
                     "delivered_at": datetime.now(UTC),
                     "last_error": None,
-                    "address": address,
+                    "address": mask_email(address) if hidden else address,
                 }
             except (PermanentFailure, SealError) as e:
-                values = {"status": "failed_permanent", "last_error": str(e)[:1000]}
+                values = {"status": "failed_permanent", "last_error": _scrub(str(e), hidden)[:1000]}
             except Exception as e:  # transient: retry with exponential backoff, up to max_attempts
-                error = f"{type(e).__name__}: {e}"[:1000]
+                error = _scrub(f"{type(e).__name__}: {e}", hidden)[:1000]
                 if row["attempts"] >= self.max_attempts:
                     values = {
                         "status": "failed_permanent",

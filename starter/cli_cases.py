@@ -3,7 +3,6 @@ so the CLI obeys exactly the rules and permissions integrators see."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import sys
@@ -195,22 +194,32 @@ def make_case_app(plural: str, kind: str) -> typer.Typer:
             errors: Annotated[Path | None, typer.Option(help="write the per-row error report here")] = None,
             as_json: JsonOpt = False,
         ) -> None:
-            """Start hazards from a CSV (隐患问题清单): one row per hazard, columns as the report body.
+            """Start hazards from a CSV or XLSX (隐患问题清单, 隐患台账): one row per hazard, columns as the
+            report body or the templates' Chinese names; CSV in UTF-8 or GB18030 (starter/tabular.py).
 
             Idempotent per row: re-running the same file starts nothing twice. `evidence` may be a JSON
-            list. A per-row error report says which row, which field, why.
+            list. A file with an unknown column or a value not allowed imports nothing; the API's refusal
+            of a row is reported per row (which row, which field, why).
             """
-            from rich.progress import Progress
+            from starter.progress import progress_bar
+            from starter.tabular import TableError, read_table
 
-            rows = list(csv.DictReader(file.open(encoding="utf-8-sig")))
+            try:
+                rows = read_table(file).rows
+            except TableError as e:
+                if as_json:
+                    typer.echo(json.dumps({"file": str(file), "imported": 0, "problems": e.problems}))
+                else:
+                    typer.echo(f"{file}: nothing imported", err=True)
+                    for p in e.problems:
+                        typer.echo(f"  line {p['line']}, {p['column']}: {p['problem']}", err=True)
+                raise typer.Exit(1) from None
             report_rows: list[dict[str, Any]] = []
             created = existing = failed = 0
-            with _client(api_url, token) as c, Progress(disable=as_json) as progress:
-                task = progress.add_task(f"importing {file.name}", total=len(rows))
-                for n, row in enumerate(rows, start=2):  # line 1 is the header
-                    body: dict[str, Any] = {
-                        k.strip(): v.strip() for k, v in row.items() if k and v and v.strip()
-                    }
+            shown = progress_bar(f"importing {file.name}", enabled=not as_json)
+            with _client(api_url, token) as c, shown as bar:
+                bar.total(len(rows))
+                for n, body in rows:
                     if "evidence" in body:
                         try:
                             body["evidence"] = json.loads(body["evidence"])
@@ -239,7 +248,7 @@ def make_case_app(plural: str, kind: str) -> typer.Typer:
                                 "detail": p.get("detail", r.text[:300]),
                             }
                         )
-                    progress.advance(task)
+                    bar.advance()
             summary = {
                 "file": str(file),
                 "rows": len(rows),

@@ -1,6 +1,7 @@
 """`hazardloop registry import FILE.csv | show`: the responsibility registry from the command line.
 
-CSV columns: party_kind (enterprise|region), party_id, region, role, name, department, email, webhook_url.
+CSV columns: party_kind (enterprise|region), party_id, region, role, name, department, email, webhook_url,
+and optionally webhook_kind (webhook|wecom|dingtalk, default webhook) and dingtalk_secret (SEC…).
 `region` is where an enterprise is (left empty on a region's rows): an enterprise's first row registers
 it there, and a row naming another region than the one it is registered in is refused (moving an
 enterprise is for a supervisor covering both regions, through the API). Each row is validated as the API
@@ -57,8 +58,9 @@ def _row(raw: dict[str, str]) -> dict[str, Any]:
     person = Person.model_validate(
         {
             k: (raw.get(k) or "").strip() or None
-            for k in ("role", "name", "department", "email", "webhook_url")
+            for k in ("role", "name", "department", "email", "webhook_url", "dingtalk_secret")
         }
+        | {"webhook_kind": (raw.get("webhook_kind") or "").strip() or "webhook"}
         | {"department": (raw.get("department") or "").strip()}
     )
     if not role_allowed(person.role, kind):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _config() -> Config:
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    """The checkout's alembic.ini when there is one; an installed wheel has the same settings here and
+    its migrations as package data (the `migrations` package)."""
+    ini = ROOT / "alembic.ini"
+    cfg = Config(str(ini)) if ini.exists() else Config()
+    cfg.set_main_option("script_location", str(files("migrations")))
+    cfg.set_main_option("path_separator", "os")
     return cfg
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from multiprocessing import get_context
 from typing import Any
 
 from pydantic_core import to_json
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -26,6 +26,7 @@ from store.events import StoredEvent
 from store.schema import CASE_COUNT_TRIGGERS
 from store.schema import case_counts as case_counts_t
 from store.schema import cases as cases_t
+from store.schema import events as events_t
 from store.schema import notifications as notifications_t
 
 
@@ -236,14 +237,28 @@ def _fold_pool(width: int) -> ProcessPoolExecutor:
     )
 
 
+async def count_events(engine: AsyncEngine, kind: str | None = None) -> int:
+    """How many events a rebuild of `kind` (all kinds: None) reads: the total of its progress bar."""
+    q = select(func.count()).select_from(events_t)
+    async with engine.connect() as conn:
+        n: int = (await conn.execute(q if kind is None else q.where(events_t.c.kind == kind))).scalar_one()
+    return n
+
+
 async def rebuild(
-    engine: AsyncEngine, *, kind: str | None = None, batch: int = 20_000, processes: int | None = None
+    engine: AsyncEngine,
+    *,
+    kind: str | None = None,
+    batch: int = 20_000,
+    processes: int | None = None,
+    on_read: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Re-fold every event into `cases` in one transaction (the outbox is a log and is left alone).
 
     Events are read with a server-side cursor in batches of whole streams; each batch is folded by
     `fold_streams`, in a pool of `processes` worker processes (default: one per CPU when there is more
-    than one batch; 0 folds in this process), and written with COPY. Returns counts."""
+    than one batch; 0 folds in this process), and written with COPY; `on_read` is told how many events
+    each batch read (a progress bar). Returns counts."""
     n_events = 0
     n_cases = 0
     async with engine.begin() as conn:
@@ -296,6 +311,8 @@ async def rebuild(
             while True:
                 fetched = [tuple(r) for r in await cursor.fetch(batch)]
                 n_events += len(fetched)
+                if on_read is not None:
+                    on_read(len(fetched))
                 rows: list[EventRow] = carry + fetched
                 if len(fetched) == batch:  # the last stream may continue in the next batch
                     cut = len(rows)

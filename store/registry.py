@@ -14,7 +14,7 @@ from domain.contacts import Person
 from domain.errors import Conflict
 from store.schema import contacts, deliveries, enterprises, notifications
 from store.sealing import KeyRing
-from store.webhook_secrets import issue
+from store.webhook_secrets import issue, sealed_secret
 
 CONTACT_KEY = ("party_kind", "party_id", "role", "name")
 
@@ -69,35 +69,45 @@ async def replace_contacts(
     await conn.execute(gone.where(tuple_(contacts.c.role, contacts.c.name).not_in(keep)) if keep else gone)
     issued: dict[tuple[str, str], str] = {}
     for p in persons:
-        values = p.model_dump(exclude={"new_webhook_secret"})
-        was = old.get((p.role, p.name))
-        if not p.webhook_url:
-            values |= {"webhook_key_id": None, "webhook_secret": None}
-        elif (
-            p.new_webhook_secret
-            or was is None
-            or was["webhook_url"] != p.webhook_url
-            or was["webhook_secret"] is None
-        ):
-            issued[(p.role, p.name)], sealed = issue(ring, p.webhook_url)
-            values |= sealed
+        values = p.model_dump(exclude={"new_webhook_secret", "dingtalk_secret"})
+        secret, sealed = _secret_columns(ring, old.get((p.role, p.name)), p, renew=p.new_webhook_secret)
+        if secret is not None:
+            issued[(p.role, p.name)] = secret
+        values |= sealed
         await _upsert(conn, {"party_kind": kind, "party_id": party, **values})
     return issued
 
 
+def _secret_columns(
+    ring: KeyRing, was: RowMapping | None, p: Person, *, renew: bool = False
+) -> tuple[str | None, dict[str, Any]]:
+    """The sealed-secret columns an endpoint's write sets, and the `whsec_` secret it issued (shown
+    once): a generic webhook gets its own when it is new, changed, had none or on request; a WeCom bot
+    has none; a DingTalk robot keeps the 加签 secret its owner gave (none: secured otherwise)."""
+    cleared: dict[str, Any] = {"webhook_key_id": None, "webhook_secret": None}
+    url = p.webhook_url
+    if not url or p.webhook_kind == "wecom":
+        return None, cleared
+    same = was is not None and was["webhook_url"] == url and was["webhook_kind"] == p.webhook_kind
+    if p.webhook_kind == "dingtalk":
+        if p.dingtalk_secret:
+            return None, sealed_secret(ring, url, p.dingtalk_secret)
+        return None, {} if same else cleared
+    if renew or not same or was is None or was["webhook_secret"] is None:
+        return issue(ring, url)
+    return None, {}
+
+
 async def import_contact(conn: AsyncConnection, ring: KeyRing, values: dict[str, Any]) -> str | None:
-    """Upsert one contact (`values`: the contacts columns without the secret); returns the webhook
-    secret issued for a new or changed endpoint (or one that had none), else None."""
+    """Upsert one contact (`values`: the contacts columns without the secret, and the person's
+    `dingtalk_secret`); returns the webhook secret issued for a new or changed endpoint (or one that had
+    none), else None."""
     key = {k: values[k] for k in CONTACT_KEY}
-    old = (await conn.execute(select(contacts).filter_by(**key).with_for_update())).one_or_none()
-    url = values["webhook_url"]
-    secret: str | None = None
-    if url and (old is None or old.webhook_url != url or old.webhook_secret is None):
-        secret, sealed = issue(ring, url)
-        values = values | sealed
-    elif not url:
-        values = values | {"webhook_key_id": None, "webhook_secret": None}
-    await _upsert(conn, values)
+    q = select(contacts).filter_by(**key).with_for_update()
+    old = (await conn.execute(q)).mappings().one_or_none()
+    person = Person.model_validate({k: v for k, v in values.items() if k not in ("party_kind", "party_id")})
+    secret, sealed = _secret_columns(ring, old, person)
+    await _upsert(conn, {k: v for k, v in values.items() if k != "dingtalk_secret"} | sealed)
     return secret
 
 
@@ -107,7 +117,12 @@ async def list_contacts(
     """The party's entries; `issued` secrets are shown beside their endpoint, this once."""
     rows = await conn.execute(
         select(
-            contacts.c.role, contacts.c.name, contacts.c.department, contacts.c.email, contacts.c.webhook_url
+            contacts.c.role,
+            contacts.c.name,
+            contacts.c.department,
+            contacts.c.email,
+            contacts.c.webhook_url,
+            contacts.c.webhook_kind,
         )
         .where(contacts.c.party_kind == kind, contacts.c.party_id == party)
         .order_by(contacts.c.role, contacts.c.name)

@@ -206,7 +206,10 @@ contacts = Table(
     Column("department", String(200), nullable=False, server_default=""),
     Column("email", String(320)),
     Column("webhook_url", String(2000)),
-    # the endpoint's own signing secret, sealed (store/webhook_secrets.py); never shown after it is issued
+    # the endpoint's adapter (notify/bots.py): webhook (Standard Webhooks) | wecom | dingtalk
+    Column("webhook_kind", String(20), nullable=False, server_default="webhook"),
+    # the endpoint's own signing secret (a DingTalk robot's 加签 secret), sealed
+    # (store/webhook_secrets.py); never shown after it is issued
     Column("webhook_key_id", String(40)),
     Column("webhook_secret", LargeBinary),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

@@ -38,3 +38,23 @@ async def reveal_identity(
         ring.open(SealedBox(row.key_id, row.ciphertext), associated=identity_associated(tip_id))
     )
     return data
+
+
+async def is_sealed(conn: AsyncConnection, tip_id: str) -> bool:
+    """Whether the tip's reporter left an identity (an anonymous tip has none)."""
+    q = select(sealed_identities.c.tip_id).where(sealed_identities.c.tip_id == tip_id)
+    return (await conn.execute(q)).first() is not None
+
+
+async def reporter_contact(conn: AsyncConnection, ring: KeyRing, tip_id: str) -> str | None:
+    """The reporter's contact, opened only to send them a notice (notify/delivery.py): a machine reads
+    it, nobody sees it, so it is not a reveal and is not in `reveal_log`; the caller never logs or
+    stores it."""
+    row = (await conn.execute(select(sealed_identities).where(sealed_identities.c.tip_id == tip_id))).first()
+    if row is None:
+        return None
+    data = json.loads(
+        ring.open(SealedBox(row.key_id, row.ciphertext), associated=identity_associated(tip_id))
+    )
+    contact = data.get("contact")
+    return str(contact) if contact else None

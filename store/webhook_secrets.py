@@ -51,5 +51,14 @@ async def endpoint_secret(conn: AsyncConnection, ring: KeyRing, contact: RowMapp
         contact = (
             (await conn.execute(select(contacts).where(contacts.c.id == contact["id"]))).mappings().one()
         )
+    opened = stored_secret(ring, contact)
+    assert opened is not None
+    return opened
+
+
+def stored_secret(ring: KeyRing, contact: RowMapping) -> str | None:
+    """The contact's sealed endpoint secret opened, None when it has none."""
+    if contact["webhook_secret"] is None:
+        return None
     box = SealedBox(str(contact["webhook_key_id"]), bytes(contact["webhook_secret"]))
     return ring.open(box, associated=secret_associated(str(contact["webhook_url"]))).decode()

@@ -1,7 +1,7 @@
 """deliveries.contact_role: the registry role of the person a delivery went to (e.g. administrative).
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 """
 
 from __future__ import annotations

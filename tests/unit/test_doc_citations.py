@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 from runtime.settings import REPO_ROOT
+from tests.support.worktree import worktree_files
 
 CITED = re.compile(r"(?<![\w/.-])(?:docs/)?([\w-]+\.md)(?:#([\w\-\u4e00-\u9fff]+))?")
 SOURCES = (".py", ".md", ".toml")
 
 
 def sources() -> list[Path]:
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    listed = worktree_files()
     return [REPO_ROOT / f for f in listed if f.endswith(SOURCES) and not f.startswith("tests/histories/")]
 
 
