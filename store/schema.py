@@ -259,3 +259,12 @@ reports = Table(
     Column("data", JSONB, nullable=False),
     UniqueConstraint("kind", "period_start", name="reports_kind_period_key"),
 )
+
+# The fingerprints of the secrets every process of the deployment shares (store/deployment_keys.py).
+deployment_keys = Table(
+    "deployment_keys",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
