@@ -90,6 +90,30 @@ def api_server(
 
 
 @app.command()
+def ready(
+    role: Annotated[str, typer.Option(help="worker|api: which keys to compare")] = "worker",
+    as_json: Annotated[bool, typer.Option("--json", help="machine output")] = False,
+) -> None:
+    """Exit 0 when PostgreSQL and Temporal answer and this process's keys are the deployment's, else 1
+    (a container health check)."""
+    from starter.ready import readiness
+    from starter.shared_keys import require_secrets
+
+    if role not in ("worker", "api"):
+        typer.echo(f"error: --role must be worker or api, not {role!r}", err=True)
+        raise typer.Exit(2)
+    s = get_settings()
+    require_secrets(s, "ready", "api" if role == "api" else "worker")
+    checks = asyncio.run(readiness(s, "api" if role == "api" else "worker"))
+    if as_json:
+        _echo_json(checks)
+    else:
+        typer.echo(", ".join(f"{k}: {v}" for k, v in checks.items()))
+    if any(v != "ok" for v in checks.values()):
+        raise typer.Exit(1)
+
+
+@app.command()
 def migrate() -> None:
     """Apply the database migrations (Alembic) to the configured PostgreSQL."""
     from store.migrate import migrate as do_migrate

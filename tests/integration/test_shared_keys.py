@@ -5,6 +5,7 @@ matching keys are ready."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -160,3 +161,25 @@ async def test_a_mis_keyed_worker_refuses_to_poll_and_a_matching_one_polls(dev_e
     finally:
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 30) == 0
+
+
+async def test_the_worker_health_check_answers_ready_only_with_the_deployment_keys(dev_env, db_url) -> None:
+    """`hazardloop ready` (the compose worker's health check): 0 when PostgreSQL, Temporal and the keys
+    are right, 1 naming the key that differs."""
+    temporal = dev_env.client.service_client.config.target_host
+    env = external_env(temporal, db_url, HAZARDLOOP_SEAL_KEY=TEST_SEAL_KEY)
+    proc = await asyncio.create_subprocess_exec(
+        HAZARDLOOP, "ready", "--json", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, (out, err)
+    assert json.loads(out) == {"postgres": "ok", "keys": "ok", "temporal": "ok"}
+    proc = await asyncio.create_subprocess_exec(
+        HAZARDLOOP,
+        "ready",
+        env={**env, "HAZARDLOOP_SEAL_KEY": new_key()},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 1 and "keys: mismatch: HAZARDLOOP_SEAL_KEY differs" in out.decode(), out
