@@ -85,6 +85,9 @@ def api_server(
         proxy_headers=False,
         factory=factory,
         workers=workers,
+        # a server process answers its supervisor's ping only once imported: 5 s (the default) kills
+        # every new process again and again on a busy machine
+        timeout_worker_healthcheck=30,
     )
     return uvicorn.Server(config)
 

@@ -183,3 +183,35 @@ async def test_the_worker_health_check_answers_ready_only_with_the_deployment_ke
     )
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 1 and "keys: mismatch: HAZARDLOOP_SEAL_KEY differs" in out.decode(), out
+
+
+async def test_seal_rotate_makes_the_new_key_the_deployments(dev_env, db_url, monkeypatch) -> None:
+    """After `seal rotate` everything is sealed under the new key: it becomes the deployment's, and a
+    process still without it is no longer ready."""
+    from typer.testing import CliRunner
+
+    from runtime.settings import get_settings
+    from starter.cli import app as cli_app
+
+    old, new = TEST_SEAL_KEY, new_key()
+    engine = make_engine(db_url)
+    try:
+        await claim_or_read(engine, {"seal_key": KeyRing(old).current_id})
+        monkeypatch.setenv("HAZARDLOOP_DATABASE_URL", db_url)
+        monkeypatch.setenv("HAZARDLOOP_SEAL_KEY", f"{new},{old}")
+        get_settings.cache_clear()
+        try:
+            result = await asyncio.to_thread(CliRunner().invoke, cli_app, ["seal", "rotate"])
+        finally:
+            get_settings.cache_clear()
+        assert result.exit_code == 0, result.output
+        recorded = await claim_or_read(engine, {"seal_key": "-"})
+    finally:
+        await engine.dispose()
+    assert recorded == {"seal_key": KeyRing(new).current_id}
+    stale = {"seal_key": old}
+    async with running_app(
+        dev_env.client, db_url, with_worker=False, settings_overrides=stale, allow_status=(503,)
+    ) as app:
+        r = await app.http.get("/readyz")
+        assert r.status_code == 503 and "HAZARDLOOP_SEAL_KEY differs" in r.json()["checks"]["keys"], r.text
