@@ -1,7 +1,8 @@
 """Configuration: environment variables with the HAZARDLOOP_ prefix, or a `.env` file.
 
 The embedded default needs none of them; pointing at an external Temporal and PostgreSQL (the
-docker-compose deployment) needs only HAZARDLOOP_TEMPORAL_ADDRESS and HAZARDLOOP_DATABASE_URL.
+docker-compose deployment) needs HAZARDLOOP_TEMPORAL_ADDRESS and HAZARDLOOP_DATABASE_URL and the secrets
+every replica shares, HAZARDLOOP_SEAL_KEY and (the API) HAZARDLOOP_JWT_SECRET (runtime/keys.py).
 """
 
 from __future__ import annotations

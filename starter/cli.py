@@ -36,34 +36,84 @@ def worker() -> None:
     """Run a worker against the configured Temporal and PostgreSQL."""
     from notify.outbox import outbox_drainer
     from runtime.logging import configure_logging
+    from starter.shared_keys import refuse_mismatched_keys, require_secrets
     from worker import run_worker
 
     s = get_settings()
+    require_secrets(s, "worker", "worker")
     configure_logging(s.log_level, json=s.log_json)
+    refuse_mismatched_keys(s, "worker", "worker", unreachable_ok=False)  # never poll with foreign keys
     asyncio.run(run_worker(s, alongside=[outbox_drainer(s)]))
 
 
 @app.command()
-def api() -> None:
+def api(
+    workers: Annotated[int, typer.Option(min=1, help="server processes (uvicorn workers) on the port")] = 1,
+) -> None:
     """Run the HTTP API against the configured Temporal and PostgreSQL."""
     from runtime.logging import configure_logging
     from starter.api.app import create_app
+    from starter.shared_keys import refuse_mismatched_keys, require_secrets
 
     s = get_settings()
+    require_secrets(s, "api", "api")
     configure_logging(s.log_level, json=s.log_json)
-    api_server(s, create_app(s)).run()
+    refuse_mismatched_keys(s, "api", "api", unreachable_ok=True)
+    if workers > 1:  # each process imports the app from its import string: starter/api/factory.py
+        from uvicorn.supervisors import Multiprocess
+
+        config = api_server(s, "starter.api.factory:app_factory", factory=True, workers=workers).config
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    else:
+        api_server(s, create_app(s)).run()
 
 
-def api_server(s: Settings, asgi: Any) -> uvicorn.Server:
+def api_server(
+    s: Settings, asgi: Any, *, factory: bool = False, workers: int | None = None
+) -> uvicorn.Server:
     """The API's HTTP server. Forwarding headers are not applied to the peer address here (uvicorn
     would believe them from 127.0.0.1): the routes that need the client's address read them from the
     configured HAZARDLOOP_TRUSTED_PROXIES only (starter/api/tips.py)."""
     import uvicorn
 
     config = uvicorn.Config(
-        asgi, host=s.api_host, port=s.api_port, log_config=None, access_log=False, proxy_headers=False
+        asgi,
+        host=s.api_host,
+        port=s.api_port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        factory=factory,
+        workers=workers,
+        # a server process answers its supervisor's ping only once imported: 5 s (the default) kills
+        # every new process again and again on a busy machine
+        timeout_worker_healthcheck=30,
     )
     return uvicorn.Server(config)
+
+
+@app.command()
+def ready(
+    role: Annotated[str, typer.Option(help="worker|api: which keys to compare")] = "worker",
+    as_json: Annotated[bool, typer.Option("--json", help="machine output")] = False,
+) -> None:
+    """Exit 0 when PostgreSQL and Temporal answer and this process's keys are the deployment's, else 1
+    (a container health check)."""
+    from starter.ready import readiness
+    from starter.shared_keys import require_secrets
+
+    if role not in ("worker", "api"):
+        typer.echo(f"error: --role must be worker or api, not {role!r}", err=True)
+        raise typer.Exit(2)
+    s = get_settings()
+    require_secrets(s, "ready", "api" if role == "api" else "worker")
+    checks = asyncio.run(readiness(s, "api" if role == "api" else "worker"))
+    if as_json:
+        _echo_json(checks)
+    else:
+        typer.echo(", ".join(f"{k}: {v}" for k, v in checks.items()))
+    if any(v != "ok" for v in checks.values()):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -182,16 +232,23 @@ def seal_rotate(
 ) -> None:
     """Re-seal every sealed value in the database (tip reporters, webhook secrets) under the newest key,
     the first of HAZARDLOOP_SEAL_KEY. Idempotent; afterwards the database needs no older key."""
+    from runtime.keys import SEAL
+    from starter.shared_keys import require_secrets
     from store.db import make_engine
+    from store.deployment_keys import record
     from store.reseal import reseal
     from store.sealing import KeyRing, SealError
 
     settings = get_settings()
+    require_secrets(settings, "seal rotate", "client")
 
     async def go() -> dict[str, int]:
         engine = make_engine(settings.resolved_database_url)
         try:
-            return await reseal(engine, KeyRing(settings.resolved_seal_key()), batch)
+            ring = KeyRing(settings.resolved_seal_key())
+            counts = await reseal(engine, ring, batch)
+            await record(engine, SEAL, ring.current_id)  # the deployment's key is now the newest
+            return counts
         finally:
             await engine.dispose()
 
@@ -217,8 +274,10 @@ def schedules_ensure(as_json: Annotated[bool, typer.Option("--json", help="machi
     daily / quarterly / annual reports, the overdue sweep."""
     from runtime.temporal_client import connect
     from starter.schedules import ensure_schedules
+    from starter.shared_keys import require_secrets
 
     s = get_settings()
+    require_secrets(s, "schedules ensure", "client")  # the schedules' payloads are sealed
 
     async def go() -> list[str]:
         client = await connect(s)

@@ -314,3 +314,12 @@ duty_assignments = Table(
     PrimaryKeyConstraint("officer_id", "enterprise_id", name="duty_assignments_pk"),
     Index("duty_assignments_region", "region", "officer_id"),
 )
+
+# The fingerprints of the secrets every process of the deployment shares (store/deployment_keys.py).
+deployment_keys = Table(
+    "deployment_keys",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

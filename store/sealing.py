@@ -44,6 +44,11 @@ class KeyRing:
         if not self._keys:
             raise SealError("no seal key configured (HAZARDLOOP_SEAL_KEY)")
 
+    @property
+    def key_ids(self) -> list[str]:
+        """The ids (SHA-256 prefixes, stored beside every sealed value) of the ring's keys, newest first."""
+        return list(self._keys)
+
     def seal(self, plaintext: bytes, associated: bytes = b"") -> SealedBox:
         nonce = os.urandom(12)
         ct = self._keys[self.current_id].encrypt(nonce, plaintext, associated or None)

@@ -27,6 +27,7 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from runtime.keys import shared_keys_check
 from runtime.settings import Settings
 from runtime.temporal_client import connect
 from starter.api import export_routes, problems
@@ -185,6 +186,7 @@ def create_app(settings: Settings) -> FastAPI:
             checks["temporal"] = "ok"
         except Exception as e:
             checks["temporal"] = f"unavailable: {type(e).__name__}"
+        checks["keys"] = await shared_keys_check(engine, settings)
         ok = all(v == "ok" for v in checks.values())
         if ok:
             return JSONResponse({"status": "ready", "checks": checks})

