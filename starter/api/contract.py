@@ -124,9 +124,10 @@ REASONS = {
     "with the same Idempotency-Key (`unavailable`)",
 }
 
-# operations of the public tip intake (starter/api/tips.py, starter/api/blob_routes.py) count hits per
-# address
-RATE_LIMITED = {"intake", "upload_public"}
+# refusals of the tip routes that take no bearer token (starter/api/tips.py, starter/api/blob_routes.py):
+# the public intake counts hits per address and takes an operator's optional token (a hotline call); a
+# tip's status needs its claim token
+PUBLIC_REFUSALS = {"intake": {401, 403, 429}, "upload_public": {429}, "status": {403}}
 
 # the case routes' names (starter/api/app.py `_case_routes`) and their operation ids
 CASE_OPERATIONS: dict[str, Callable[[str, str], str]] = {
@@ -279,8 +280,7 @@ def _refusals(route: APIRoute, op: dict[str, Any]) -> list[int]:
         statuses.add(413)
     if (route.methods or set()) & {"POST", "PUT"} and api:
         statuses.add(409)
-    if route.name in RATE_LIMITED:
-        statuses.add(429)
+    statuses |= PUBLIC_REFUSALS.get(route.name, set())
     if api:
         statuses.add(503)
     return sorted(statuses)
