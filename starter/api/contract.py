@@ -113,6 +113,7 @@ SHARED = {
 }
 
 REASONS = {
+    400: "the body is not JSON, or not a well-formed multipart form (`http_error`)",
     401: "no valid bearer token (`unauthorized`)",
     403: "the caller's role or jurisdiction does not allow it (`forbidden`, with `rule`)",
     404: "no such case or resource (`not_found`)",
@@ -124,10 +125,16 @@ REASONS = {
     "with the same Idempotency-Key (`unavailable`)",
 }
 
-# refusals of the tip routes that take no bearer token (starter/api/tips.py, starter/api/blob_routes.py):
-# the public intake counts hits per address and takes an operator's optional token (a hotline call); a
-# tip's status needs its claim token
-PUBLIC_REFUSALS = {"intake": {401, 403, 429}, "upload_public": {429}, "status": {403}}
+# refusals of routes that take no bearer token or read their body themselves: the public tip intake
+# counts hits per address and takes an operator's optional token (a hotline call), a tip's status needs
+# its claim token (starter/api/tips.py, starter/api/blob_routes.py); the codec reads its own JSON
+# (starter/api/codec_routes.py)
+ROUTE_REFUSALS = {
+    "intake": {401, 403, 429},
+    "upload_public": {429},
+    "status": {403},
+    "decode": {400, 413, 422},
+}
 
 # the case routes' names (starter/api/app.py `_case_routes`) and their operation ids
 CASE_OPERATIONS: dict[str, Callable[[str, str], str]] = {
@@ -277,10 +284,10 @@ def _refusals(route: APIRoute, op: dict[str, Any]) -> list[int]:
     if "{" in route.path_format:
         statuses.add(404)
     if "requestBody" in op:
-        statuses.add(413)
+        statuses |= {400, 413}
     if (route.methods or set()) & {"POST", "PUT"} and api:
         statuses.add(409)
-    statuses |= PUBLIC_REFUSALS.get(route.name, set())
+    statuses |= ROUTE_REFUSALS.get(route.name, set())
     if api:
         statuses.add(503)
     return sorted(statuses)
@@ -313,6 +320,9 @@ def build(app: FastAPI) -> dict[str, Any]:
         case = _case_route(route.name)
         if case is not None:
             _type_case_operation(op, *case)
+        if route.name.startswith("audit_") and route.name.removeprefix("audit_") in PLURAL.values():
+            # ?format=text: the trail rendered for reading (starter/api/audit_routes.py)
+            responses["200"]["content"]["text/plain"] = {"schema": STRING}
         for status in _refusals(route, op):
             responses.setdefault(
                 str(status),

@@ -4,7 +4,10 @@ Temporal and PostgreSQL servers, with the bearer tokens of several roles (and no
 at real cases. For every answer: no 5xx; the status, content type and body are the ones the operation
 declares; and a refused request (4xx) changed no event stream.
 
-Bounded: `SCHEMA_FUZZ_EXAMPLES` requests per operation (default 5), a fixed seed."""
+Both of schemathesis's modes: positive (requests the schema allows: they meet the rules and the cases'
+states) and negative (requests it forbids: each must be refused as declared). Bounded, with a fixed
+seed: `SCHEMA_FUZZ_EXAMPLES` requests per operation and mode (default 2); `SCHEMA_FUZZ_MODES`
+(default `positive,negative`). A deeper run: SCHEMA_FUZZ_EXAMPLES=20."""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
 from schemathesis.checks import CheckFunction, not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
@@ -25,7 +30,8 @@ from sqlalchemy import text
 
 from harness.apptest import App, running_app
 
-EXAMPLES = int(os.environ.get("SCHEMA_FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("SCHEMA_FUZZ_EXAMPLES", "2"))
+MODES = [GenerationMode(m) for m in os.environ.get("SCHEMA_FUZZ_MODES", "positive,negative").split(",")]
 REGION, ENT = "500107", "ENT-SF"
 CHECKS: list[CheckFunction] = [
     not_a_server_error,
@@ -37,7 +43,7 @@ CHECKS: list[CheckFunction] = [
 COUNT_CASE_EVENTS = "SELECT count(*) FROM events WHERE kind <> 'enterprise'"
 
 
-def cases_of(operation: Any) -> list[Any]:
+def cases_of(operation: Any, mode: GenerationMode) -> list[Any]:
     found: list[Any] = []
 
     @settings(
@@ -48,11 +54,14 @@ def cases_of(operation: Any) -> list[Any]:
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy())
+    @given(case=operation.as_strategy(generation_mode=mode))
     def collect(case: Any) -> None:
         found.append(case)
 
-    collect()
+    try:
+        collect()
+    except Unsatisfiable:  # nothing of the operation can be wrong (no parameter, no body): no negative case
+        assert mode is GenerationMode.NEGATIVE, operation.label
     return found[:EXAMPLES]
 
 
@@ -117,7 +126,7 @@ async def test_fuzzed_requests_never_5xx_conform_and_refusals_change_nothing(dev
         failures: list[str] = []
         statuses: dict[int, int] = {}
         for operation in operations:
-            for case in cases_of(operation):
+            for case in [c for mode in MODES for c in cases_of(operation, mode)]:
                 plural = case.path.split("/")[2] if case.path.startswith("/v1/") else ""
                 if "case_id" in (case.path_parameters or {}) and plural in real and rng.random() < 0.75:
                     case.path_parameters["case_id"] = real[plural]

@@ -131,6 +131,8 @@ def test_case_responses_are_typed(spec: dict[str, Any]) -> None:
         for (path, method), schema in ok.items():
             got = paths[path][method]["responses"]["200"]["content"]["application/json"]["schema"]
             assert got == {"$ref": REF + schema}, (kind, path)
+    audit = spec["paths"]["/v1/hazards/{case_id}/audit"]["get"]["responses"]["200"]["content"]
+    assert audit["text/plain"] == {"schema": {"type": "string"}}  # ?format=text
     created = spec["paths"]["/v1/hazards"]["post"]["responses"]
     assert created["201"]["content"]["application/json"]["schema"] == {"$ref": REF + "CaseView"}
     assert created["200"]["content"]["application/json"]["schema"] == {"$ref": REF + "CaseView"}
@@ -148,9 +150,12 @@ def test_refusals_are_declared_as_problem_documents(spec: dict[str, Any]) -> Non
                         status,
                     )
     command = spec["paths"]["/v1/hazards/{case_id}/commands"]["post"]["responses"]
-    assert {"401", "403", "404", "409", "413", "422", "503"} <= set(command)
+    assert {"400", "401", "403", "404", "409", "413", "422", "503"} <= set(command)
     intake = spec["paths"]["/v1/tips"]["post"]["responses"]
-    assert {"413", "422", "429", "503"} <= set(intake) and "401" not in intake
+    # public, but an operator taking a call may send a token, refused when bad; hits are counted
+    assert {"401", "403", "413", "422", "429", "503"} <= set(intake)
+    assert "security" not in spec["paths"]["/v1/tips"]["post"]
+    assert "403" in spec["paths"]["/v1/tips/{case_id}/status"]["get"]["responses"]  # the claim token
     assert set(spec["paths"]["/healthz"]["get"]["responses"]) == {"200"}
     assert _schema(spec, REF + "Problem")["required"] == ["type", "title", "status", "detail", "code"]
 
