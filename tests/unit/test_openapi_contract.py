@@ -156,6 +156,8 @@ def test_refusals_are_declared_as_problem_documents(spec: dict[str, Any]) -> Non
     assert {"401", "403", "413", "422", "429", "503"} <= set(intake)
     assert "security" not in spec["paths"]["/v1/tips"]["post"]
     assert "403" in spec["paths"]["/v1/tips/{case_id}/status"]["get"]["responses"]  # the claim token
+    codec = spec["paths"]["/codec/decode"]["post"]["responses"]  # reads its own body
+    assert {"400", "401", "403", "413", "422"} <= set(codec)
     assert set(spec["paths"]["/healthz"]["get"]["responses"]) == {"200"}
     assert _schema(spec, REF + "Problem")["required"] == ["type", "title", "status", "detail", "code"]
 
