@@ -23,6 +23,29 @@ def _echo_json(data: object) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def _version(shown: bool) -> None:
+    if shown:
+        from starter.cli_version import version_lines
+
+        typer.echo("\n".join(version_lines(get_settings())))
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="print the version and the policy packs' versions, then exit",
+        ),
+    ] = False,
+) -> None:
+    """hazardloop: 隐患整改闭环 workflow service"""
+
+
 @app.command()
 def dev() -> None:
     """Run everything on the embedded default: Temporal dev server, PostgreSQL, worker and API."""

@@ -278,6 +278,9 @@ def create_app(settings: Settings) -> FastAPI:
             "rows": await svc.stats(PLURAL[plural], who, groups, region=region),
         }
 
+    from starter.api import contract
+
+    contract.install(app)  # the typed /openapi.json (routes parse their bodies themselves)
     return app
 
 
