@@ -1,0 +1,2 @@
+"""Duties with a clock that fall on people every day, between cases (issue 19): the daily self-inspection
+report (daily.py)."""
