@@ -16,12 +16,14 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import ArchiveActivities
+from activities.daily_reports import DailyReportActivities
 from activities.reports import ReportActivities
 from activities.store import StoreActivities
 from runtime.settings import Settings
 from runtime.temporal_client import connect
 from store.db import make_engine
 from workflows.archiver import ArchiverWorkflow
+from workflows.daily_reports import DailyReportSweepWorkflow
 from workflows.reports import OverdueSweepWorkflow, ReportWorkflow
 
 log = structlog.get_logger(__name__)
@@ -112,12 +114,24 @@ async def run_worker(
         loop.add_signal_handler(sig, stop.set)
     archiver = ArchiveActivities(client, engine)
     reports = ReportActivities(engine)
+    daily = DailyReportActivities(engine)
     worker = build_worker(
         client,
         settings.temporal_task_queue,
         store,
-        workflows=[*workflow_classes(), ArchiverWorkflow, ReportWorkflow, OverdueSweepWorkflow],
-        extra_activities=[archiver.archive_closed_histories, reports.generate_report, reports.overdue_sweep],
+        workflows=[
+            *workflow_classes(),
+            ArchiverWorkflow,
+            ReportWorkflow,
+            OverdueSweepWorkflow,
+            DailyReportSweepWorkflow,
+        ],
+        extra_activities=[
+            archiver.archive_closed_histories,
+            reports.generate_report,
+            reports.overdue_sweep,
+            daily.sweep_daily_reports,
+        ],
     )
     log.info(
         "worker starting",

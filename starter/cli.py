@@ -211,13 +211,14 @@ def schedules_ensure(as_json: Annotated[bool, typer.Option("--json", help="machi
     """Create the schedules, or bring existing ones up to date (idempotent): the history archiver, the
     daily / quarterly / annual reports, the overdue sweep."""
     from runtime.temporal_client import connect
+    from starter.policies import load_policy
     from starter.schedules import ensure_schedules
 
     s = get_settings()
 
     async def go() -> list[str]:
         client = await connect(s)
-        return await ensure_schedules(client, s.temporal_task_queue)
+        return await ensure_schedules(client, s.temporal_task_queue, load_policy(s))
 
     ids = asyncio.run(go())
     if as_json:

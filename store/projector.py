@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain import registry
 from domain.decider import Decider
+from domain.duties.daily import KIND as DAILY_REPORT
 from domain.registry import get_decider
 from store.events import StoredEvent
 from store.schema import CASE_COUNT_TRIGGERS
@@ -268,7 +269,10 @@ async def rebuild(
         )
         raw = await conn.get_raw_connection()
         pg: Any = raw.driver_connection
-        where, args = ("WHERE kind = $1 ", [kind]) if kind is not None else ("", [])
+        # a daily report's stream is no case (domain/duties): its projection is `daily_reports`
+        where, args = (
+            ("WHERE kind = $1 ", [kind]) if kind is not None else ("WHERE kind <> $1 ", [DAILY_REPORT])
+        )
         cursor = await pg.cursor(
             "SELECT stream_id, version, kind, data::text, occurred_at, policy_id, policy_version "
             f"FROM events {where}ORDER BY stream_id, version",

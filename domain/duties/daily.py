@@ -29,7 +29,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.actors import region_covers
+from domain.access import check_covers, check_role
+from domain.actors import Actor, Role, region_covers
+from domain.errors import Forbidden, InvalidCommand
 from domain.policy import PolicyPack
 from domain.timecalc import CN_TZ, WorkCalendar
 
@@ -175,3 +177,28 @@ def missed_notices(
         },
         {"recipient_role": "inspector", "recipient_party": region, "subject": subject, "data": data},
     ]
+
+
+# ---- who may --------------------------------------------------------------------------------------------
+
+REGION_READERS = frozenset({Role.inspector, Role.supervisor, Role.operator, Role.auditor})
+
+
+def check_file(actor: Actor, enterprise_id: str) -> None:
+    """Only the enterprise itself files its report."""
+    check_role(actor, [Role.enterprise], "filing a daily report")
+    if actor.enterprise_id != enterprise_id:
+        raise Forbidden("an enterprise files only its own daily report", rule="enterprise_scope")
+
+
+def check_region_reader(actor: Actor, region: str) -> None:
+    """A region's reports and missed marks: its officers and auditors (inspector, supervisor, operator,
+    auditor) whose jurisdiction covers it."""
+    check_role(actor, REGION_READERS, "a region's daily reports")
+    check_covers(actor, region)
+
+
+def check_day(day: date, now: datetime) -> None:
+    """A report is of today or a past day, never of a day to come."""
+    if day > report_day(now):
+        raise InvalidCommand(f"{day} is after today ({report_day(now)})", field="day", rule="not_future")

@@ -218,6 +218,7 @@ def create_app(settings: Settings) -> FastAPI:
         audit_routes,
         blob_routes,
         codec_routes,
+        daily_routes,
         docs_routes,
         enterprise_routes,
         registry_routes,
@@ -232,6 +233,7 @@ def create_app(settings: Settings) -> FastAPI:
     audit_routes.install(app)
     registry_routes.install(app)
     report_routes.install(app)
+    daily_routes.install(app)
     codec_routes.install(app, settings)
 
     from starter import console
