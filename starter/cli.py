@@ -292,6 +292,9 @@ def _add_case_apps() -> None:
     app.add_typer(registry_app, name="registry")
 
     app.add_typer(audit_app, name="audit")
+    from starter.cli_daily import app as daily_app
+
+    app.add_typer(daily_app, name="daily")
 
 
 _add_case_apps()
