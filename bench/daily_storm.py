@@ -170,7 +170,7 @@ async def per_workflow(
     """One workflow per enterprise, every timer set to the same instant: started first (not timed), then
     timed from that instant to the last row recorded."""
     day = DAYS[side]
-    lead = 10 + len(missing) / 60  # time to start them all before the deadline
+    lead = 10 + len(missing) / 30  # time to start them all before the deadline
     due = datetime.now(UTC) + timedelta(seconds=lead)
     act = "bench_skeleton_insert_one" if side == "skeleton" else "bench_duty_missed_one"
     sem = asyncio.Semaphore(100)
@@ -196,12 +196,16 @@ async def per_workflow(
 
         await asyncio.gather(*(wait(h) for h in handles))
     last = await last_recorded(engine, side, day)
-    took = (last - due).total_seconds()
+    # timed from the deadline, or from the last start when starting them all took longer (then the
+    # timers that fired meanwhile are not counted: the figure flatters this side)
+    origin = max(due, started)
+    took = (last - origin).total_seconds()
     out: dict[str, Any] = {
         "owed_missed": len(missing),
         "seconds": round(took, 2),
         "per_s": round(len(missing) / took, 1) if took > 0 else None,
         "all_started_before_deadline": started < due,
+        "started_after_deadline_s": round(max(0.0, (started - due).total_seconds()), 2),
         **rss.figures(),
     }
     if side == "skeleton":

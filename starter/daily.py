@@ -28,10 +28,10 @@ from domain.duties.daily import (
     report_day,
     rule_of,
 )
-from domain.errors import Conflict
+from domain.errors import Conflict, IdempotencyMismatch
 from domain.policy import PolicyPack
 from starter.service import CaseService
-from store.daily_reports import enterprise_reports, file_report, missed_count, region_day, report_row
+from store.daily_reports import enterprise_reports, file_report, filed, missed_count, region_day, report_row
 from store.registry import registered_region
 
 
@@ -86,14 +86,23 @@ async def file(
     check_day(day, at)
     region = await region_of(request, enterprise_id)
     digest = hashlib.sha256(f"{who.id}\x00{idempotency_key or day.isoformat()}".encode()).hexdigest()[:32]
+    command_id = f"daily:{digest}"
+    request_sha = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     async with request.app.state.engine.connect() as conn:
-        earlier = await report_row(conn, enterprise_id, day)
-    if earlier is not None and earlier["filed_at"] is not None and idempotency_key is None:
-        raise Conflict(
-            f"the report of {day} was filed at {earlier['filed_at'].isoformat()}: one a day",
-            rule="duplicate",
-            field="day",
-        )
+        row = await report_row(conn, enterprise_id, day)
+        earlier = await filed(conn, enterprise_id, day) if row is not None else None
+    if row is not None and earlier is not None:  # refused or answered before any case is started
+        if idempotency_key is None or earlier.command_id != command_id:
+            raise Conflict(
+                f"the report of {day} was filed at {earlier.occurred_at.isoformat()}: one a day",
+                rule="duplicate",
+                field="day",
+            )
+        if earlier.data.get("request_sha256") != request_sha:
+            raise IdempotencyMismatch(
+                "this Idempotency-Key filed another report", rule="idempotency", field="Idempotency-Key"
+            )
+        return shown(dict(row)), False
     hazard_ids: list[str] = []
     for i, h in enumerate(body.hazards):
         hazard = {
@@ -115,12 +124,12 @@ async def file(
         nothing_found=body.nothing_found,
         hazard_ids=hazard_ids,
         note=body.note,
-    )
+    ) | {"request_sha256": request_sha}
     async with request.app.state.engine.begin() as conn:
-        row, recorded = await file_report(
-            conn, duty, pack.ref, who, data, filed_at=at, command_id=f"daily:{digest}"
+        report, recorded = await file_report(
+            conn, duty, pack.ref, who, data, filed_at=at, command_id=command_id
         )
-    return shown(row), recorded
+    return shown(report), recorded
 
 
 async def enterprise_view(

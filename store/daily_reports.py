@@ -32,7 +32,7 @@ from domain.duties.daily import (
 )
 from domain.errors import Conflict, IdempotencyMismatch
 from domain.policy import PolicyRef
-from store.events import GENESIS, NewEvent, append, build_records, read_stream
+from store.events import GENESIS, NewEvent, StoredEvent, append, build_records, read_stream
 from store.schema import daily_reports, enterprises
 
 _MISSED = text(
@@ -172,7 +172,8 @@ async def file_report(
     """Record a filed report (`data`: domain.duties.daily.filed_event). A late one owed and not yet marked
     missed is marked first (the sweep may not have run yet). Returns (the report, recorded): a repeat of
     the same request (`command_id` and `data` the same) returns the report recorded; another report of
-    the same day is a Conflict (rule `duplicate`), the same key with another body an IdempotencyMismatch."""
+    the same day is a Conflict (rule `duplicate`), the same key with another request (`request_sha256`)
+    an IdempotencyMismatch."""
     enterprise_id, region, day = data["enterprise_id"], data["region"], date.fromisoformat(data["day"])
     sid = stream_id(enterprise_id, day)
     row = await report_row(conn, enterprise_id, day, lock=True)
@@ -180,15 +181,13 @@ async def file_report(
         await record_missed(conn, rule, policy, day, [(enterprise_id, region)])
         row = await report_row(conn, enterprise_id, day, lock=True)
     if row is not None and row["filed_at"] is not None:
-        earlier = [e for e in await read_stream(conn, sid) if e.type == FILED]
-        if earlier and earlier[0].command_id == command_id:
-            if {k: v for k, v in earlier[0].data.items() if k != "late"} != {
-                k: v for k, v in data.items() if k != "late"
-            }:
+        earlier = await filed(conn, enterprise_id, day)
+        if earlier is not None and earlier.command_id == command_id:
+            if earlier.data.get("request_sha256") != data.get("request_sha256"):
                 raise IdempotencyMismatch(
                     "this Idempotency-Key filed another report", rule="idempotency", field="Idempotency-Key"
                 )
-            return dict(await report_row(conn, enterprise_id, day) or {}), False
+            return dict(row), False
         raise Conflict(
             f"the report of {day} for {enterprise_id} was filed at {row['filed_at'].isoformat()}: one a day",
             rule="duplicate",
@@ -227,6 +226,12 @@ async def file_report(
             .values(**values)
         )
     return dict(await report_row(conn, enterprise_id, day) or {}), True
+
+
+async def filed(conn: AsyncConnection, enterprise_id: str, day: date) -> StoredEvent | None:
+    """The event that filed the enterprise's report of `day` (None: not filed)."""
+    stream = await read_stream(conn, stream_id(enterprise_id, day))
+    return next((e for e in stream if e.type == FILED), None)
 
 
 async def region_day(conn: AsyncConnection, region: str, day: date) -> list[dict[str, Any]]:

@@ -119,6 +119,14 @@ async def test_filed_at_14_59_counts_and_nothing_filed_is_missed_at_15_00(app: A
 
     again = await file(app, "ENT-A", {"hazards": [hazard]}, "k-a")  # a retry: the same report, no new case
     assert again.status_code == 200 and again.json()["hazard_ids"] == [hazard_id]
+    reused = await file(app, "ENT-A", {"hazards": [hazard, {**hazard, "title": "灭火器过期"}]}, "k-a")
+    assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused"
+    listed = (await app.http.get("/v1/hazards?enterprise_id=ENT-A", headers=ent_token(app, "ENT-A"))).json()
+    assert [c["id"] for c in listed["items"]] == [hazard_id]  # the refused request started no case
+    keyless = await app.http.post(
+        "/v1/enterprises/ENT-A/daily-reports", json={"hazards": [hazard]}, headers=ent_token(app, "ENT-A")
+    )
+    assert keyless.status_code == 409 and keyless.json()["rule"] == "duplicate"
     second = await file(app, "ENT-A", {"nothing_found": True}, "k-a2")
     assert second.status_code == 409 and (second.json()["code"], second.json()["rule"]) == (
         "conflict",
