@@ -6,7 +6,8 @@
     python -m bench.run --open-cases 50000   # (5) alone at the issue's size (`make bench-open-cases`:
                                              # about an hour here), writes bench/results-open-cases.json
     python -m bench.run --daily-storm 20000  # (6) alone at the issue's size, writes
-                                             # bench/results-daily-storm.json
+                                             # bench/results-daily-storm.json (--no-per-enterprise:
+                                             # without the design not chosen, half the time)
 
 Same servers for both sides: one Temporal dev server (SQLite file, WAL pragmas, as `hazardloop dev`
 runs it), one embedded PostgreSQL, one in-process worker, the in-process HTTP API (ASGI).
@@ -401,13 +402,16 @@ async def main_open_cases(k: int) -> dict[str, Any]:
     return results
 
 
-async def main_daily_storm(n: int) -> dict[str, Any]:
-    """(6) alone: N enterprises' daily reports falling due at once."""
+async def main_daily_storm(n: int, per_enterprise: bool) -> dict[str, Any]:
+    """(6) alone: N enterprises' daily reports falling due at once (without the per-enterprise design)."""
     pg, env = await servers()
-    results = about("daily-storm") | {"command": f"python -m bench.run --daily-storm {n}"}
+    flag = "" if per_enterprise else " --no-per-enterprise"
+    results = about("daily-storm") | {"command": f"python -m bench.run --daily-storm {n}{flag}"}
     try:
         phase(f"daily storm ({n})")
-        results["daily_storm"] = await daily_storm.run(env.client, await pg.fresh_database(), n)
+        results["daily_storm"] = await daily_storm.run(
+            env.client, await pg.fresh_database(), n, per_enterprise=per_enterprise
+        )
     finally:
         await env.shutdown()
         pg.stop()
@@ -507,7 +511,8 @@ if __name__ == "__main__":
         sys.exit(0)
     if "--daily-storm" in sys.argv:
         rest = sys.argv[sys.argv.index("--daily-storm") + 1 :]
-        res = asyncio.run(main_daily_storm(int(rest[0]) if rest else 20_000))
+        n = int(rest[0]) if rest and rest[0].isdigit() else 20_000
+        res = asyncio.run(main_daily_storm(n, "--no-per-enterprise" not in sys.argv))
         OUT.with_name("results-daily-storm.json").write_text(json.dumps(res, indent=2) + "\n")
         print(f"hazardloop bench (daily storm) {res['when']}")
         print("\n".join(daily_storm.lines(res["daily_storm"])))

@@ -201,3 +201,37 @@ async def test_a_holiday_owes_nothing_and_a_make_up_working_day_does(app: App) -
         assert (await conn.execute(select(daily_reports))).all() == []
     make_up = await sweep(app, NATIONAL, date(2026, 10, 10))  # a Saturday worked (调休)
     assert (make_up.owed, make_up.missed, make_up.notices) == (True, 1, 2)
+
+
+async def test_hostile_and_wrong_reports_are_refused_and_change_nothing(app: App) -> None:
+    await register(app, "ENT-Z")
+    app.asgi.state.clock = lambda: at(9, 0)
+    cases = [
+        ({"nothing_found": True, "note": "a\u0000b"}, 422, "invalid_request"),
+        ({"nothing_found": True, "day": "２０２６-１１-２６"}, 422, None),  # full-width digits
+        ({"nothing_found": True, "day": "2026-11-27"}, 422, "invalid_command"),  # a day to come
+        ({"hazards": [{"title": "x", "category": "meteor"}]}, 422, None),
+        ({"nothing_found": True, "hazards": [{"title": "x", "category": "unsafe_condition"}]}, 422, None),
+        ({"nothing_found": "yes please"}, 422, None),
+    ]
+    for i, (body, status, code) in enumerate(cases):
+        r = await file(app, "ENT-Z", body, f"bad-{i}")
+        assert r.status_code == status, (body, r.text)
+        if code:
+            assert r.json()["code"] == code, r.text
+    unknown = await app.http.post(
+        "/v1/enterprises/ENT-NOPE/daily-reports",
+        json={"nothing_found": True},
+        headers=ent_token(app, "ENT-NOPE"),
+    )
+    assert unknown.status_code == 409 and unknown.json()["rule"] == "not_registered"
+    assert "尚未登记" in unknown.json()["detail"]
+    insp = app.token("insp-1", "inspector", REGION)
+    officer = await app.http.post(
+        "/v1/enterprises/ENT-Z/daily-reports", json={"nothing_found": True}, headers=insp
+    )
+    assert officer.status_code == 403 and officer.json()["rule"] == "role"
+    async with app.engine.connect() as conn:
+        assert (await conn.execute(select(daily_reports))).all() == []
+    ok = await file(app, "ENT-Z", {"nothing_found": True}, "good")
+    assert ok.status_code == 201 and ok.json()["nothing_found"] is True
