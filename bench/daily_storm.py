@@ -243,7 +243,9 @@ async def sweep(client: Client, queue: str, engine: AsyncEngine, missing: list[s
     }
 
 
-async def run(client: Client, db_url: str, n: int, *, per_enterprise: bool = True) -> dict[str, Any]:
+async def run(
+    client: Client, db_url: str, n: int, *, per_enterprise: bool = True, skeleton: bool = True
+) -> dict[str, Any]:
     engine = make_engine(db_url)
     queue = f"bench-storm-{uuid.uuid4().hex[:6]}"
     acts = StormActivities(engine, PACK)
@@ -263,11 +265,12 @@ async def run(client: Client, db_url: str, n: int, *, per_enterprise: bool = Tru
         missing = await prepare(engine, n)
         out: dict[str, Any] = {"n": n, "filed_before_deadline": n - len(missing)}
         async with worker:
-            out["skeleton"] = await per_workflow(client, queue, engine, "skeleton", missing)
+            if skeleton:
+                out["skeleton"] = await per_workflow(client, queue, engine, "skeleton", missing)
             out["sweep"] = await sweep(client, queue, engine, missing)
             if per_enterprise:
                 out["per_enterprise"] = await per_workflow(client, queue, engine, "per_enterprise", missing)
-        base = out["skeleton"]["per_s"] or 0.0
+        base = (out["skeleton"]["per_s"] or 0.0) if skeleton else 0.0
         for side in ("sweep", "per_enterprise"):
             if side in out and base:
                 out[side]["ratio"] = round(out[side]["per_s"] / base, 2)

@@ -7,7 +7,8 @@
                                              # about an hour here), writes bench/results-open-cases.json
     python -m bench.run --daily-storm 20000  # (6) alone at the issue's size, writes
                                              # bench/results-daily-storm.json (--no-per-enterprise:
-                                             # without the design not chosen, half the time)
+                                             # without the design not chosen, half the time;
+                                             # --sweep-only: the sweep alone, minutes)
 
 Same servers for both sides: one Temporal dev server (SQLite file, WAL pragmas, as `hazardloop dev`
 runs it), one embedded PostgreSQL, one in-process worker, the in-process HTTP API (ASGI).
@@ -402,15 +403,16 @@ async def main_open_cases(k: int) -> dict[str, Any]:
     return results
 
 
-async def main_daily_storm(n: int, per_enterprise: bool) -> dict[str, Any]:
-    """(6) alone: N enterprises' daily reports falling due at once (without the per-enterprise design)."""
+async def main_daily_storm(n: int, per_enterprise: bool, skeleton: bool) -> dict[str, Any]:
+    """(6) alone: N enterprises' daily reports falling due at once (without the per-enterprise design;
+    the sweep alone)."""
     pg, env = await servers()
-    flag = "" if per_enterprise else " --no-per-enterprise"
+    flag = ("" if per_enterprise else " --no-per-enterprise") + ("" if skeleton else " --sweep-only")
     results = about("daily-storm") | {"command": f"python -m bench.run --daily-storm {n}{flag}"}
     try:
         phase(f"daily storm ({n})")
         results["daily_storm"] = await daily_storm.run(
-            env.client, await pg.fresh_database(), n, per_enterprise=per_enterprise
+            env.client, await pg.fresh_database(), n, per_enterprise=per_enterprise, skeleton=skeleton
         )
     finally:
         await env.shutdown()
@@ -512,8 +514,10 @@ if __name__ == "__main__":
     if "--daily-storm" in sys.argv:
         rest = sys.argv[sys.argv.index("--daily-storm") + 1 :]
         n = int(rest[0]) if rest and rest[0].isdigit() else 20_000
-        res = asyncio.run(main_daily_storm(n, "--no-per-enterprise" not in sys.argv))
-        OUT.with_name("results-daily-storm.json").write_text(json.dumps(res, indent=2) + "\n")
+        only = "--sweep-only" in sys.argv
+        res = asyncio.run(main_daily_storm(n, "--no-per-enterprise" not in sys.argv and not only, not only))
+        name = f"results-daily-storm{'-sweep' if only else ''}.json"
+        OUT.with_name(name).write_text(json.dumps(res, indent=2) + "\n")
         print(f"hazardloop bench (daily storm) {res['when']}")
         print("\n".join(daily_storm.lines(res["daily_storm"])))
         sys.exit(0)
