@@ -281,7 +281,7 @@ async def run(
 
 def lines(s: dict[str, Any]) -> list[str]:
     out = [
-        f"daily storm   N={s['n']} enterprises, {s['filed_before_deadline']} filed before 15:00, {s['skeleton']['owed_missed']} missed"
+        f"daily storm   N={s['n']} enterprises, {s['filed_before_deadline']} filed before 15:00, {s['sweep']['owed_missed']} missed"
     ]
     for side in ("sweep", "per_enterprise", "skeleton"):
         if side in s:
