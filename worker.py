@@ -19,6 +19,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.archive import ArchiveActivities
 from activities.bulletin import BulletinActivities
 from activities.campaigns import CampaignActivities
+from activities.daily_reports import DailyReportActivities
 from activities.duties import DutyActivities
 from activities.reports import ReportActivities
 from activities.store import StoreActivities
@@ -28,6 +29,7 @@ from runtime.temporal_client import connect
 from store.db import make_engine
 from workflows.archiver import ArchiverWorkflow
 from workflows.bulletin import EnforcementBulletinWorkflow
+from workflows.daily_reports import DailyReportSweepWorkflow
 from workflows.duties import DutySweepWorkflow
 from workflows.reports import OverdueSweepWorkflow, ReportWorkflow
 
@@ -132,6 +134,7 @@ async def run_worker(
     archiver = ArchiveActivities(client, engine)
     reports = ReportActivities(engine)
     duties = DutyActivities(engine, _policy(settings))
+    daily = DailyReportActivities(engine)
     worker = build_worker(
         client,
         settings.temporal_task_queue,
@@ -143,12 +146,14 @@ async def run_worker(
             OverdueSweepWorkflow,
             EnforcementBulletinWorkflow,
             DutySweepWorkflow,
+            DailyReportSweepWorkflow,
         ],
         extra_activities=[
             archiver.archive_closed_histories,
             reports.generate_report,
             reports.overdue_sweep,
             duties.duty_sweep,
+            daily.sweep_daily_reports,
         ],
     )
     log.info(

@@ -5,6 +5,10 @@
     python -m bench.run --quick    # small sizes, to check the harness
     python -m bench.run --open-cases 50000   # (5) alone at the issue's size (`make bench-open-cases`:
                                              # about an hour here), writes bench/results-open-cases.json
+    python -m bench.run --daily-storm 20000  # (6) alone at the issue's size, writes
+                                             # bench/results-daily-storm.json (--no-per-enterprise:
+                                             # without the design not chosen, half the time;
+                                             # --sweep-only: the sweep alone, minutes)
 
 Same servers for both sides: one Temporal dev server (SQLite file, WAL pragmas, as `hazardloop dev`
 runs it), one embedded PostgreSQL, one in-process worker, the in-process HTTP API (ASGI).
@@ -21,6 +25,9 @@ runs it), one embedded PostgreSQL, one in-process worker, the in-process HTTP AP
 5. open cases: K hazards waiting on their grading clocks (national pack); this process's RSS (API and
    worker, bounded sticky cache) and the dev server's sampled as K grows; command latency p99 with K open
    against the same app idle.
+6. daily storm (bench/daily_storm.py): N enterprises with the same 15:00 deadline, a tenth filing before
+   it; the time until every missed report is recorded and noticed, by the 15:00 sweep and by one duty
+   workflow per enterprise, against one timer + one INSERT per enterprise.
 
 Each throughput figure comes with the CPU milliseconds per lifecycle spent by this process, the dev
 server and PostgreSQL (`CpuMeter`): on two shared cores that budget is what bounds the ratio.
@@ -47,7 +54,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from bench import readmodel
+from bench import daily_storm, readmodel
 from harness.apptest import App, running_app
 from harness.baseline import REPORT, Lifecycles, skeleton_worker
 from harness.servers import PgServer, register_search_attributes, world_traversable_tmpdir
@@ -58,8 +65,8 @@ from store.db import make_engine
 from worker import MAX_CACHED_WORKFLOWS, workflow_runner
 from workflows.kinds import HazardWorkflow
 
-SIZES = {"full": {"n": [200, 1000], "latency": 200, "rows": 1_000_000, "open": 8000},
-         "quick": {"n": [50], "latency": 40, "rows": 20_000, "open": 300}}  # fmt: skip
+SIZES = {"full": {"n": [200, 1000], "latency": 200, "rows": 1_000_000, "open": 8000, "storm": 2000},
+         "quick": {"n": [50], "latency": 40, "rows": 20_000, "open": 300, "storm": 200}}  # fmt: skip
 OUT = Path(__file__).with_name("results.json")
 CASES = 20  # the latency bench's commands go round-robin over this many cases per side
 
@@ -396,6 +403,23 @@ async def main_open_cases(k: int) -> dict[str, Any]:
     return results
 
 
+async def main_daily_storm(n: int, per_enterprise: bool, skeleton: bool) -> dict[str, Any]:
+    """(6) alone: N enterprises' daily reports falling due at once (without the per-enterprise design;
+    the sweep alone)."""
+    pg, env = await servers()
+    flag = ("" if per_enterprise else " --no-per-enterprise") + ("" if skeleton else " --sweep-only")
+    results = about("daily-storm") | {"command": f"python -m bench.run --daily-storm {n}{flag}"}
+    try:
+        phase(f"daily storm ({n})")
+        results["daily_storm"] = await daily_storm.run(
+            env.client, await pg.fresh_database(), n, per_enterprise=per_enterprise, skeleton=skeleton
+        )
+    finally:
+        await env.shutdown()
+        pg.stop()
+    return results
+
+
 async def main(mode: str) -> dict[str, Any]:
     size = SIZES[mode]
     pg, env = await servers()
@@ -418,6 +442,8 @@ async def main(mode: str) -> dict[str, Any]:
         async with running_app(env.client, await pg.fresh_database(), policy="cn-national") as app:
             phase("open cases")
             results["open_cases"] = await open_cases(Bench(app, sk_queue), size["open"], MAX_CACHED_WORKFLOWS)
+        phase(f"daily storm ({size['storm']})")
+        results["daily_storm"] = await daily_storm.run(env.client, await pg.fresh_database(), size["storm"])
         readmodel_db = await pg.fresh_database()
         phase("read model load")
         results["read_model_load"] = await readmodel.load(readmodel_db, size["rows"])
@@ -449,6 +475,7 @@ def table(r: dict[str, Any]) -> str:
         f"replay        {rp['histories']} histories  service {rp['service_ms_per_history']} ms ({rp['events_per_hazard_history']} events)  skeleton {rp['skeleton_ms_per_history']} ms ({rp['events_per_skeleton_history']} events, created + {rp['skeleton_steps']} steps)  ratio {rp['ratio']}"
     )
     lines += open_cases_lines(r["open_cases"])
+    lines += daily_storm.lines(r["daily_storm"])
     lm, rm = r["read_model_load"], r["read_model"]
     lines.append(
         f"read model    {lm['hazards']} hazards, {lm['events']} events  load {lm['event_load_per_s']} events/s  rebuild {lm['rebuild_events_per_s']} events/s ({lm['rebuild_cases_per_s']} cases/s)"
@@ -483,6 +510,16 @@ if __name__ == "__main__":
         OUT.with_name("results-open-cases.json").write_text(json.dumps(res, indent=2) + "\n")
         print(f"hazardloop bench (open cases) {res['when']}")
         print("\n".join(open_cases_lines(res["open_cases"])))
+        sys.exit(0)
+    if "--daily-storm" in sys.argv:
+        rest = sys.argv[sys.argv.index("--daily-storm") + 1 :]
+        n = int(rest[0]) if rest and rest[0].isdigit() else 20_000
+        only = "--sweep-only" in sys.argv
+        res = asyncio.run(main_daily_storm(n, "--no-per-enterprise" not in sys.argv and not only, not only))
+        name = f"results-daily-storm{'-sweep' if only else ''}.json"
+        OUT.with_name(name).write_text(json.dumps(res, indent=2) + "\n")
+        print(f"hazardloop bench (daily storm) {res['when']}")
+        print("\n".join(daily_storm.lines(res["daily_storm"])))
         sys.exit(0)
     mode = "quick" if "--quick" in sys.argv else "full"
     res = asyncio.run(main(mode))

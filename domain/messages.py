@@ -60,6 +60,7 @@ RULES_ZH: Mapping[str, str] = {
     "reporting_route": "报告路径不符合规定",
     "regrade_changes_level": "重新定级必须改变等级",
     "region_unknown": "行政区划代码未知",
+    "not_registered": "该企业尚未登记所在地区（请先登记责任人）",
     "reference_required": "必须注明依据或文号",
     "public_webhook_target": "Webhook 地址必须是公网地址",
     "public_intake_only": "只能通过公众举报入口提交",

@@ -296,6 +296,7 @@ def schedules_ensure(as_json: Annotated[bool, typer.Option("--json", help="machi
     """Create the schedules, or bring existing ones up to date (idempotent): the history archiver, the
     daily / quarterly / annual reports, the overdue sweep."""
     from runtime.temporal_client import connect
+    from starter.policies import load_policy
     from starter.schedules import ensure_schedules
     from starter.shared_keys import require_secrets
 
@@ -304,7 +305,7 @@ def schedules_ensure(as_json: Annotated[bool, typer.Option("--json", help="machi
 
     async def go() -> list[str]:
         client = await connect(s)
-        return await ensure_schedules(client, s.temporal_task_queue)
+        return await ensure_schedules(client, s.temporal_task_queue, load_policy(s))
 
     ids = asyncio.run(go())
     if as_json:
@@ -413,6 +414,9 @@ def _add_case_apps() -> None:
     from starter.cli_duties import app as duties_app
 
     app.add_typer(duties_app, name="duties")
+    from starter.cli_daily import app as daily_app
+
+    app.add_typer(daily_app, name="daily")
 
 
 _add_case_apps()

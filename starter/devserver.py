@@ -632,6 +632,7 @@ def banner(settings: Settings, plan: DevPlan) -> list[str]:
 
 async def _ensure_schedules(settings: Settings, plan: DevPlan) -> None:
     from runtime.temporal_client import connect
+    from starter.policies import load_policy
     from starter.schedules import ensure_schedules
 
     child_settings = settings.model_copy(
@@ -639,7 +640,7 @@ async def _ensure_schedules(settings: Settings, plan: DevPlan) -> None:
     )
     async with asyncio.timeout(20):
         client = await connect(child_settings)
-        await ensure_schedules(client, settings.temporal_task_queue)
+        await ensure_schedules(client, settings.temporal_task_queue, load_policy(settings))
 
 
 def run_dev(

@@ -10,6 +10,7 @@
 | hazardloop-report-enforcement-monthly | 09:00 on the 1st | last month's 执法通报 [seed 001 task 49] |
 | hazardloop-overdue-sweep | hourly | cases past a deadline whose timer did not fire (should be none) |
 | hazardloop-duty-sweep | hourly | missed inspections by risk colour; officers behind on 包保 duty |
+| hazardloop-daily-report-sweep | 15:00 every day | daily reports not filed are missed [seed 002] |
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from temporalio.client import (
 
 from activities.archive import ensure_archive_schedule
 from activities.contracts import BULLETIN_WORKFLOW
+from activities.daily_contracts import DailySweepInput
+from domain.policy import PolicyPack
 
 log = structlog.get_logger("hazardloop.schedules")
 TZ = "Asia/Shanghai"
@@ -51,14 +54,16 @@ def _cal(months: list[int] | None, day: int | None, hour: int, minute: int) -> S
     )
 
 
-def report_schedules(task_queue: str) -> dict[str, Schedule]:
+def report_schedules(task_queue: str, policy: PolicyPack | None = None) -> dict[str, Schedule]:
+    """The report and sweep schedules; with the pack in force, the daily-report sweep too (it pins it)."""
+
     def start(workflow: str, arg: Any, sid: str) -> ScheduleActionStartWorkflow:
         return ScheduleActionStartWorkflow(
             workflow, arg, id=f"{sid}-run", task_queue=task_queue, execution_timeout=timedelta(hours=1)
         )
 
     skip = SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=1))
-    specs = {
+    specs: dict[str, tuple[str, Any, ScheduleSpec]] = {
         "hazardloop-report-daily": (
             "ReportWorkflow",
             "daily",
@@ -90,16 +95,22 @@ def report_schedules(task_queue: str) -> dict[str, Schedule]:
             ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))]),
         ),
     }
+    if policy is not None:
+        specs["hazardloop-daily-report-sweep"] = (
+            "DailyReportSweepWorkflow",
+            DailySweepInput(policy=policy),
+            ScheduleSpec(calendars=[_cal(None, None, 15, 0)], time_zone_name=TZ),
+        )
     return {
         sid: Schedule(action=start(wf, arg, sid), spec=spec, policy=skip)
         for sid, (wf, arg, spec) in specs.items()
     }
 
 
-async def ensure_schedules(client: Client, task_queue: str) -> list[str]:
+async def ensure_schedules(client: Client, task_queue: str, policy: PolicyPack | None = None) -> list[str]:
     """Create every schedule, or update an existing one to the current definition. Returns their ids."""
     ids = [await ensure_archive_schedule(client, task_queue)]
-    for sid, schedule in report_schedules(task_queue).items():
+    for sid, schedule in report_schedules(task_queue, policy).items():
         try:
             await client.create_schedule(sid, schedule)
             log.info("schedule created", schedule_id=sid)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.incident import INCIDENT, IncidentState
 from domain.region_year import ListingMove, region_year_records
 from domain.timecalc import CN_TZ
+from store.daily_reports import COUNT_FIELDS, counts, with_counts
 from store.queries import ListFilters, list_cases_as_of
 from store.schema import cases, notifications, reports
 
@@ -122,6 +123,10 @@ async def compute_report(conn: AsyncConnection, kind: str, start: datetime, end:
         "by_region": _sum(rows, "region"),
         "totals": rates({f: sum(r[f] for r in rows) for f in FIELDS}),
     }
+    if kind == "daily":  # the daily self-inspection reports: filed, missed, hazards found (seed 002)
+        daily = await counts(conn, start, end)
+        out["by_region"] = with_counts(out["by_region"], daily, rates(dict.fromkeys(FIELDS, 0)))
+        out["totals"] |= {f: sum(c[f] for c in daily.values()) for f in COUNT_FIELDS}
     if kind in ("quarterly", "annual"):
         out["by_industry"] = _sum(rows, "industry")
         cases, _ = await list_cases_as_of(conn, ListFilters(kind="hazard"), end, limit=10**9, cursor=None)

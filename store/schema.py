@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Identity,
     Index,
@@ -322,4 +323,23 @@ deployment_keys = Table(
     Column("name", String(40), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# The daily self-inspection reports (migration 0010; domain/duties/daily.py): the projection of the
+# `daily_report` event streams, one row per enterprise and day, filed (filed_at) and/or missed (missed_at).
+daily_reports = Table(
+    "daily_reports",
+    metadata,
+    Column("enterprise_id", String(100), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("region", String(6), nullable=False),
+    Column("stream_id", String(100), nullable=False),
+    Column("owed", Boolean, nullable=False),
+    Column("filed_at", DateTime(timezone=True)),
+    Column("late", Boolean, nullable=False, server_default=text("false")),
+    Column("nothing_found", Boolean),
+    Column("hazard_ids", JSONB, nullable=False, server_default="[]"),
+    Column("missed_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("enterprise_id", "day", name="daily_reports_pk"),
+    Index("daily_reports_region_day", "region", "day"),
 )

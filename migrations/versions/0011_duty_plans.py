@@ -8,7 +8,7 @@ are events (store/events.py) of the streams `IP-<enterprise>` and `OD-<officer>-
 events by kind and time serves the officers' monthly counts.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -221,6 +221,7 @@ def create_app(settings: Settings) -> FastAPI:
         blob_routes,
         campaign_routes,
         codec_routes,
+        daily_routes,
         docs_routes,
         enterprise_routes,
         registry_routes,
@@ -236,6 +237,7 @@ def create_app(settings: Settings) -> FastAPI:
     registry_routes.install(app)
     report_routes.install(app)
     campaign_routes.install(app)
+    daily_routes.install(app)
     codec_routes.install(app, settings)
     from starter.api import duty_routes
 

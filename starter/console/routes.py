@@ -31,6 +31,7 @@ from starter.api.app_deps import case_service
 from starter.api.report_routes import _scoped as scoped_report
 from starter.api.tips import TipIntake
 from starter.auth import TokenVerifier
+from starter.console import daily as daily_console
 from starter.console import i18n, oidc, session
 from starter.console.charts import trend_chart
 from starter.console.forms import CN, Input, body_from_form, command_model, inputs
@@ -155,6 +156,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     from starter.console import duties
 
     app.include_router(duties.router())
+    app.include_router(daily_console.router(render, _signed_in, _form))
 
     @app.exception_handler(Redirect)
     async def _redirect(_: Request, e: Redirect) -> Response:
@@ -253,7 +255,8 @@ def router(settings: Settings) -> APIRouter:
         for title, kind, filters in WORK.get(actor.role, []):
             items, _ = await svc.list_cases(kind, actor, limit=50, **filters)
             sections.append({"title": title, "kind": kind, "plural": KIND_OF[kind], "items": items})
-        return render(request, "work.html", {"sections": sections})
+        todays = await daily_console.card(request, actor, _lang(request))
+        return render(request, "work.html", {"sections": sections, "daily": todays})
 
     @r.get("/go")
     async def go(request: Request, case_id: str = "") -> Response:
