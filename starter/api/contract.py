@@ -83,7 +83,7 @@ CASE_VIEW = _object(
     "id",
     "status",
     open_=True,
-    doc="A case as its kind's view shows it (docs/http-api.md#case-views); the fields beyond these "
+    doc="A case as its kind's view shows it (docs/http-api.md#the-case-view); the fields beyond these "
     "depend on the kind and on the reader's role.",
 )
 EVENT = _object(
