@@ -19,7 +19,7 @@ from activities.archive import ArchiveActivities
 from activities.reports import ReportActivities
 from activities.store import StoreActivities
 from runtime.settings import Settings
-from runtime.temporal_client import connect
+from runtime.temporal_client import connect, connect_options, describe
 from store.db import make_engine
 from workflows.archiver import ArchiverWorkflow
 from workflows.reports import OverdueSweepWorkflow, ReportWorkflow
@@ -119,11 +119,8 @@ async def run_worker(
         workflows=[*workflow_classes(), ArchiverWorkflow, ReportWorkflow, OverdueSweepWorkflow],
         extra_activities=[archiver.archive_closed_histories, reports.generate_report, reports.overdue_sweep],
     )
-    log.info(
-        "worker starting",
-        task_queue=settings.temporal_task_queue,
-        temporal=settings.resolved_temporal_address,
-    )
+    where = describe(connect_options(settings))
+    log.info("worker starting", task_queue=settings.temporal_task_queue, **where)
     async with worker:
         tasks = [asyncio.create_task(job(engine, stop)) for job in alongside]
         await stop.wait()

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "hazardloop"
     temporal_port: int = Field(default=7233, description="embedded dev server port; its UI is port + 1000")
+    temporal_envconfig: bool = Field(
+        default=True, description="also read TEMPORAL_* variables and profile (TLS, mTLS, API key)"
+    )
 
     database_url: str | None = Field(default=None, description="postgresql+asyncpg://… of an external DB")
     postgres_port: int = Field(default=5433, description="embedded PostgreSQL port")

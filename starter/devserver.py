@@ -113,6 +113,8 @@ def build_plan(
             "HAZARDLOOP_DATA_DIR": str(data_dir),
             "HAZARDLOOP_TEMPORAL_ADDRESS": temporal_address,
             "HAZARDLOOP_TEMPORAL_NAMESPACE": settings.temporal_namespace,
+            # the embedded server, whatever TEMPORAL_* profile the developer has for other clusters
+            "HAZARDLOOP_TEMPORAL_ENVCONFIG": "false",
             "HAZARDLOOP_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
             "HAZARDLOOP_DATABASE_URL": database_url,
             "HAZARDLOOP_API_HOST": settings.api_host,
@@ -613,7 +615,11 @@ async def _ensure_schedules(settings: Settings, plan: DevPlan) -> None:
     from starter.schedules import ensure_schedules
 
     child_settings = settings.model_copy(
-        update={"temporal_address": plan.temporal_address, "seal_key": plan.env["HAZARDLOOP_SEAL_KEY"]}
+        update={
+            "temporal_address": plan.temporal_address,
+            "temporal_envconfig": False,
+            "seal_key": plan.env["HAZARDLOOP_SEAL_KEY"],
+        }
     )
     async with asyncio.timeout(20):
         client = await connect(child_settings)
