@@ -104,7 +104,7 @@ async def run_worker(
     settings: Settings, *, stop: asyncio.Event | None = None, alongside: Sequence[Alongside] = ()
 ) -> None:
     client = await connect(settings)
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, **settings.database_options())
     store = StoreActivities(engine)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

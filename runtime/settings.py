@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, IPvAnyNetwork, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -34,6 +34,14 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(default=None, description="postgresql+asyncpg://… of an external DB")
     postgres_port: int = Field(default=5433, description="embedded PostgreSQL port")
+    # the connection pool of each process (store/db.py); its sum over processes must fit max_connections
+    database_pool_size: int = Field(default=10, ge=1, description="connections kept per process")
+    database_max_overflow: int = Field(default=20, ge=0, description="more opened under load, then closed")
+    database_pool_timeout: float = Field(default=30.0, gt=0, description="seconds a checkout waits")
+    database_pool_recycle: int = Field(default=1800, description="seconds before a connection is replaced")
+    database_pgbouncer: bool = Field(
+        default=False, description="behind PgBouncer in transaction mode: no statement cache, no pool"
+    )
 
     jwt_secret: str | None = None
     jwt_jwks_url: str | None = None
@@ -118,6 +126,16 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"postgresql+asyncpg://postgres@127.0.0.1:{self.postgres_port}/hazardloop"
+
+    def database_options(self) -> dict[str, Any]:
+        """`store.db.make_engine` keyword arguments: the pool and the PgBouncer mode."""
+        return {
+            "pool_size": self.database_pool_size,
+            "max_overflow": self.database_max_overflow,
+            "pool_timeout": self.database_pool_timeout,
+            "pool_recycle": self.database_pool_recycle,
+            "pgbouncer": self.database_pgbouncer,
+        }
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -71,7 +71,8 @@ def migrate() -> None:
     """Apply the database migrations (Alembic) to the configured PostgreSQL."""
     from store.migrate import migrate as do_migrate
 
-    asyncio.run(do_migrate(get_settings().resolved_database_url))
+    s = get_settings()
+    asyncio.run(do_migrate(s.resolved_database_url, pgbouncer=s.database_pgbouncer))
     typer.echo("migrations applied")
 
 
@@ -119,7 +120,7 @@ def projections_rebuild(
     from store.projector import rebuild
 
     async def go() -> dict[str, int]:
-        engine = make_engine(get_settings().resolved_database_url)
+        engine = make_engine(get_settings().resolved_database_url, **get_settings().database_options())
         try:
             return await rebuild(engine, kind=kind)
         finally:
@@ -142,7 +143,7 @@ def projections_check_counts(
     from store.queries import count_drift
 
     async def go() -> list[dict[str, Any]]:
-        engine = make_engine(get_settings().resolved_database_url)
+        engine = make_engine(get_settings().resolved_database_url, **get_settings().database_options())
         try:
             async with engine.connect() as conn:
                 return await count_drift(conn)
@@ -184,7 +185,7 @@ def seal_rotate(
     settings = get_settings()
 
     async def go() -> dict[str, int]:
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, **settings.database_options())
         try:
             return await reseal(engine, KeyRing(settings.resolved_seal_key()), batch)
         finally:
@@ -264,7 +265,7 @@ def reports_generate(
         raise typer.Exit(2) from e
 
     async def go() -> dict[str, object]:
-        engine = make_engine(get_settings().resolved_database_url)
+        engine = make_engine(get_settings().resolved_database_url, **get_settings().database_options())
         try:
             return (await store_report(engine, req)).model_dump()
         finally:

@@ -19,8 +19,8 @@ def _config() -> Config:
     return cfg
 
 
-async def migrate(url: str, revision: str = "head") -> None:
-    engine = make_engine(url, pool_size=1, max_overflow=0)
+async def migrate(url: str, revision: str = "head", *, pgbouncer: bool = False) -> None:
+    engine = make_engine(url, pool_size=1, max_overflow=0, pgbouncer=pgbouncer)
     try:
         async with engine.begin() as conn:
 
