@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -586,7 +587,10 @@ def _hazardloop_command() -> str:
 def _token_hint(settings: Settings, plan: DevPlan) -> str:
     cmd = f"{_hazardloop_command()} token --sub insp-1 --role inspector --region 500107"
     default_dir = Path(".hazardloop").resolve()
-    if settings.jwt_secret is None and plan.data_dir != default_dir:
+    if settings.jwt_secret is not None:
+        # given to `dev` (perhaps on its command line only): another shell's `token` must sign with it too
+        cmd = f"HAZARDLOOP_JWT_SECRET={shlex.quote(settings.jwt_secret)} {cmd}"
+    elif plan.data_dir != default_dir:
         cmd = f"HAZARDLOOP_DATA_DIR={plan.data_dir} {cmd}"
     return cmd
 
