@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    jwt_jwks_cache_seconds: float = Field(
+        default=300.0, gt=0, description="how long fetched JWKS keys are kept"
+    )
+    jwt_jwks_min_refresh_seconds: float = Field(
+        default=10.0, ge=0, description="at most one refetch for an unknown key id in this many seconds"
+    )
 
     # console sign-in through OpenID Connect (authorization code + PKCE); unset: demo users on the dev secret
     oidc_issuer: str | None = Field(default=None, description="issuer URL (its discovery document is read)")
