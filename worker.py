@@ -18,6 +18,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.archive import ArchiveActivities
 from activities.reports import ReportActivities
 from activities.store import StoreActivities
+from runtime.metrics import worker_runtime
 from runtime.settings import Settings
 from runtime.temporal_client import connect, connect_options, describe
 from store.db import make_engine
@@ -103,7 +104,7 @@ def build_worker(
 async def run_worker(
     settings: Settings, *, stop: asyncio.Event | None = None, alongside: Sequence[Alongside] = ()
 ) -> None:
-    client = await connect(settings)
+    client = await connect(settings, worker_runtime(settings))
     engine = make_engine(settings.resolved_database_url, **settings.database_options())
     store = StoreActivities(engine)
     stop = stop or asyncio.Event()

@@ -17,6 +17,7 @@ current address and, for a webhook, the endpoint's own signing secret (notify/we
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.registry import specs
+from notify.metrics import record_delivery
 from notify.webhooks import UnsafeTarget, pinned_address, signed_headers
 from runtime.settings import Settings
 from store.deliveries import add_deliveries, claim_due, contact, contacts_for, settle_delivery
@@ -321,6 +323,7 @@ class Deliverer:
                 "recipient_party": n["recipient_party"],
                 "due_at": n["due_at"],
             }
+            started = time.monotonic()
             try:
                 to = await self._recipient(row)
                 address = channel.address(to) if to is not None else None
@@ -353,6 +356,8 @@ class Deliverer:
             attempt=row["attempts"],
             outcome=values.get("status", "retry"),
         )
+        if channel is not None and n is not None:
+            record_delivery(row["channel"], values.get("status", "retry"), time.monotonic() - started)
         await settle_delivery(self.engine, row["id"], values)
 
 

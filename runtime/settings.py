@@ -81,6 +81,9 @@ class Settings(BaseSettings):
         default=None, description="bearer token for /metrics on the API port; unset: not served there"
     )
     metrics_port: int | None = Field(default=None, description="serve /metrics without a token on this port")
+    worker_metrics_address: str | None = Field(
+        default=None, description="host:port where a worker serves Prometheus metrics (SDK's, deliveries)"
+    )
     codec_cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="comma-separated origins of Temporal Web UIs that call /codec (default: the embedded UI)",

@@ -26,6 +26,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.envconfig import ClientConfigProfile
+from temporalio.runtime import Runtime
 
 from runtime.codec import EncryptionCodec
 from runtime.settings import Settings, get_settings
@@ -68,5 +69,7 @@ def describe(options: Mapping[str, Any]) -> dict[str, object]:
     }
 
 
-async def connect(settings: Settings) -> Client:
-    return await Client.connect(**connect_options(settings), data_converter=data_converter(settings))
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    return await Client.connect(
+        **connect_options(settings), data_converter=data_converter(settings), runtime=runtime
+    )
