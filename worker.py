@@ -24,8 +24,9 @@ from activities.duties import DutyActivities
 from activities.reports import ReportActivities
 from activities.store import StoreActivities
 from domain.policy import PolicyPack, parse_pack
+from runtime.metrics import worker_runtime
 from runtime.settings import Settings
-from runtime.temporal_client import connect
+from runtime.temporal_client import connect, connect_options, describe
 from store.db import make_engine
 from workflows.archiver import ArchiverWorkflow
 from workflows.bulletin import EnforcementBulletinWorkflow
@@ -124,8 +125,8 @@ def _policy(settings: Settings) -> PolicyPack:
 async def run_worker(
     settings: Settings, *, stop: asyncio.Event | None = None, alongside: Sequence[Alongside] = ()
 ) -> None:
-    client = await connect(settings)
-    engine = make_engine(settings.resolved_database_url)
+    client = await connect(settings, worker_runtime(settings))
+    engine = make_engine(settings.resolved_database_url, **settings.database_options())
     store = StoreActivities(engine)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -156,11 +157,8 @@ async def run_worker(
             daily.sweep_daily_reports,
         ],
     )
-    log.info(
-        "worker starting",
-        task_queue=settings.temporal_task_queue,
-        temporal=settings.resolved_temporal_address,
-    )
+    where = describe(connect_options(settings))
+    log.info("worker starting", task_queue=settings.temporal_task_queue, **where)
     async with worker:
         tasks = [asyncio.create_task(job(engine, stop)) for job in alongside]
         await stop.wait()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,7 @@ from notify.bots import (
     check_answer,
     dingtalk_params,
 )
+from notify.metrics import record_delivery
 from notify.webhooks import UnsafeTarget, pinned_address, signed_headers
 from runtime.settings import Settings
 from store.deliveries import add_deliveries, claim_due, contact, contacts_for, settle_delivery
@@ -400,6 +402,7 @@ class Deliverer:
                 "due_at": n["due_at"],
             }
             hidden: str | None = None  # a sealed contact: never in an error, a log or the row
+            started = time.monotonic()
             try:
                 if n["recipient_role"] == REPORTER:
                     to, hidden = await self._reporter(str(n["recipient_party"]))
@@ -435,6 +438,8 @@ class Deliverer:
             attempt=row["attempts"],
             outcome=values.get("status", "retry"),
         )
+        if channel is not None and n is not None:
+            record_delivery(row["channel"], values.get("status", "retry"), time.monotonic() - started)
         await settle_delivery(self.engine, row["id"], values)
 
 

@@ -11,7 +11,7 @@ import secrets
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, IPvAnyNetwork, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -30,15 +30,32 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "hazardloop"
     temporal_port: int = Field(default=7233, description="embedded dev server port; its UI is port + 1000")
+    temporal_envconfig: bool = Field(
+        default=True, description="also read TEMPORAL_* variables and profile (TLS, mTLS, API key)"
+    )
 
     database_url: str | None = Field(default=None, description="postgresql+asyncpg://… of an external DB")
     postgres_port: int = Field(default=5433, description="embedded PostgreSQL port")
+    # the connection pool of each process (store/db.py); its sum over processes must fit max_connections
+    database_pool_size: int = Field(default=10, ge=1, description="connections kept per process")
+    database_max_overflow: int = Field(default=20, ge=0, description="more opened under load, then closed")
+    database_pool_timeout: float = Field(default=30.0, gt=0, description="seconds a checkout waits")
+    database_pool_recycle: int = Field(default=1800, description="seconds before a connection is replaced")
+    database_pgbouncer: bool = Field(
+        default=False, description="behind PgBouncer in transaction mode: no statement cache, no pool"
+    )
 
     jwt_secret: str | None = None
     jwt_jwks_url: str | None = None
     jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    jwt_jwks_cache_seconds: float = Field(
+        default=300.0, gt=0, description="how long fetched JWKS keys are kept"
+    )
+    jwt_jwks_min_refresh_seconds: float = Field(
+        default=10.0, ge=0, description="at most one refetch for an unknown key id in this many seconds"
+    )
 
     # console sign-in through OpenID Connect (authorization code + PKCE); unset: demo users on the dev secret
     oidc_issuer: str | None = Field(default=None, description="issuer URL (its discovery document is read)")
@@ -66,6 +83,9 @@ class Settings(BaseSettings):
         default=None, description="bearer token for /metrics on the API port; unset: not served there"
     )
     metrics_port: int | None = Field(default=None, description="serve /metrics without a token on this port")
+    worker_metrics_address: str | None = Field(
+        default=None, description="host:port where a worker serves Prometheus metrics (SDK's, deliveries)"
+    )
     codec_cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="comma-separated origins of Temporal Web UIs that call /codec (default: the embedded UI)",
@@ -117,6 +137,16 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"postgresql+asyncpg://postgres@127.0.0.1:{self.postgres_port}/hazardloop"
+
+    def database_options(self) -> dict[str, Any]:
+        """`store.db.make_engine` keyword arguments: the pool and the PgBouncer mode."""
+        return {
+            "pool_size": self.database_pool_size,
+            "max_overflow": self.database_max_overflow,
+            "pool_timeout": self.database_pool_timeout,
+            "pool_recycle": self.database_pool_recycle,
+            "pgbouncer": self.database_pgbouncer,
+        }
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""JWT bearer authentication: HS256 with a configured (or generated dev) secret; RS256 with a JWKS URL."""
+"""JWT bearer authentication: HS256 with a configured (or generated dev) secret; RS256 with a JWKS URL,
+whose keys are fetched without blocking the event loop and cached (starter/jwks.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 
 from domain.actors import Actor, Role
 from runtime.settings import Settings
+from starter.jwks import JwksCache, JwksError
 
 ASSIGNABLE_ROLES = tuple(r.value for r in Role if r is not Role.system)
 
@@ -21,23 +23,39 @@ class AuthError(Exception):
 class TokenVerifier:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._jwks: jwt.PyJWKClient | None = None
+        self._jwks: JwksCache | None = None
         if settings.jwt_jwks_url:
-            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True)
+            self._jwks = JwksCache(
+                settings.jwt_jwks_url,
+                ttl=settings.jwt_jwks_cache_seconds,
+                min_refresh=settings.jwt_jwks_min_refresh_seconds,
+            )
             self._key: Any = None
             self._alg = "RS256"
         else:
             self._key = settings.resolved_jwt_secret()
             self._alg = settings.jwt_algorithm
 
-    def verify(self, authorization: str | None) -> Actor:
-        if not authorization:
-            raise AuthError("missing Authorization header: send 'Authorization: Bearer <token>'")
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise AuthError("the Authorization header must be 'Bearer <token>'")
+    async def authenticate(self, authorization: str | None) -> Actor:
+        """The actor of a bearer token; with a JWKS URL the key comes from the cache (refetched without
+        blocking the event loop when stale or when the token names a new key)."""
+        token = _bearer(authorization)
+        if self._jwks is None:
+            return self._decode(token, self._key)
         try:
-            key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._key
+            key = await self._jwks.key_for(token)
+        except JwksError as e:
+            raise AuthError(f"invalid token: {e}") from e
+        return self._decode(token, key)
+
+    def verify(self, authorization: str | None) -> Actor:
+        """The actor of a bearer token signed with the secret (HS256: no key to fetch)."""
+        if self._jwks is not None:
+            raise RuntimeError("a JWKS-verified token needs `await authenticate(...)`")
+        return self._decode(_bearer(authorization), self._key)
+
+    def _decode(self, token: str, key: Any) -> Actor:
+        try:
             claims = jwt.decode(
                 token,
                 key,
@@ -54,6 +72,15 @@ class TokenVerifier:
         except jwt.PyJWTError as e:
             raise AuthError(f"invalid token: {e}") from e
         return actor_from_claims(claims)
+
+
+def _bearer(authorization: str | None) -> str:
+    if not authorization:
+        raise AuthError("missing Authorization header: send 'Authorization: Bearer <token>'")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise AuthError("the Authorization header must be 'Bearer <token>'")
+    return token
 
 
 def actor_from_claims(claims: dict[str, Any]) -> Actor:

@@ -144,7 +144,8 @@ def migrate() -> None:
     """Apply the database migrations (Alembic) to the configured PostgreSQL."""
     from store.migrate import migrate as do_migrate
 
-    asyncio.run(do_migrate(get_settings().resolved_database_url))
+    s = get_settings()
+    asyncio.run(do_migrate(s.resolved_database_url, pgbouncer=s.database_pgbouncer))
     typer.echo("migrations applied")
 
 
@@ -194,7 +195,7 @@ def projections_rebuild(
     from store.projector import count_events, rebuild
 
     async def go() -> dict[str, int]:
-        engine = make_engine(get_settings().resolved_database_url)
+        engine = make_engine(get_settings().resolved_database_url, **get_settings().database_options())
         try:
             with progress_bar("rebuilding", enabled=not as_json) as bar:
                 if bar.enabled:
@@ -220,7 +221,7 @@ def projections_check_counts(
     from store.queries import count_drift
 
     async def go() -> list[dict[str, Any]]:
-        engine = make_engine(get_settings().resolved_database_url)
+        engine = make_engine(get_settings().resolved_database_url, **get_settings().database_options())
         try:
             async with engine.connect() as conn:
                 return await count_drift(conn)
@@ -266,7 +267,7 @@ def seal_rotate(
     require_secrets(settings, "seal rotate", "client")
 
     async def go() -> dict[str, int]:
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, **settings.database_options())
         try:
             ring = KeyRing(settings.resolved_seal_key())
             counts = await reseal(engine, ring, batch)
@@ -381,7 +382,7 @@ def reports_generate(
         raise typer.Exit(2) from e
 
     async def go() -> dict[str, object]:
-        engine = make_engine(get_settings().resolved_database_url)
+        engine = make_engine(get_settings().resolved_database_url, **get_settings().database_options())
         try:
             return (await store_report(engine, req)).model_dump()
         finally:

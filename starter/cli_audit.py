@@ -40,7 +40,8 @@ async def _auditor() -> Any:
     from store.db import make_engine
 
     s = get_settings()
-    engine = make_engine(s.resolved_database_url, pool_size=2, max_overflow=2)
+    small = {**s.database_options(), "pool_size": 2, "max_overflow": 2}
+    engine = make_engine(s.resolved_database_url, **small)
     client = None
     try:
         client = await connect(s)

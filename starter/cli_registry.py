@@ -94,7 +94,7 @@ def import_csv(
     issued: list[dict[str, Any]] = []
 
     async def go() -> int:
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, **settings.database_options())
         ring = KeyRing(settings.resolved_seal_key())
         imported = 0
         try:
@@ -153,7 +153,7 @@ def show(
     """Who is registered for an enterprise or a region."""
 
     async def go() -> list[dict[str, Any]]:
-        engine = make_engine(get_settings().resolved_database_url)
+        engine = make_engine(get_settings().resolved_database_url, **get_settings().database_options())
         try:
             async with engine.connect() as conn:
                 return await party_contacts(conn, party)

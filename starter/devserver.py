@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -113,6 +114,8 @@ def build_plan(
             "HAZARDLOOP_DATA_DIR": str(data_dir),
             "HAZARDLOOP_TEMPORAL_ADDRESS": temporal_address,
             "HAZARDLOOP_TEMPORAL_NAMESPACE": settings.temporal_namespace,
+            # the embedded server, whatever TEMPORAL_* profile the developer has for other clusters
+            "HAZARDLOOP_TEMPORAL_ENVCONFIG": "false",
             "HAZARDLOOP_TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
             "HAZARDLOOP_DATABASE_URL": database_url,
             "HAZARDLOOP_API_HOST": settings.api_host,
@@ -606,7 +609,10 @@ def _hazardloop_command() -> str:
 def _token_hint(settings: Settings, plan: DevPlan) -> str:
     cmd = f"{_hazardloop_command()} token --sub insp-1 --role inspector --region 500107"
     default_dir = Path(".hazardloop").resolve()
-    if settings.jwt_secret is None and plan.data_dir != default_dir:
+    if settings.jwt_secret is not None:
+        # given to `dev` (perhaps on its command line only): another shell's `token` must sign with it too
+        cmd = f"HAZARDLOOP_JWT_SECRET={shlex.quote(settings.jwt_secret)} {cmd}"
+    elif plan.data_dir != default_dir:
         cmd = f"HAZARDLOOP_DATA_DIR={plan.data_dir} {cmd}"
     return cmd
 
@@ -636,7 +642,11 @@ async def _ensure_schedules(settings: Settings, plan: DevPlan) -> None:
     from starter.schedules import ensure_schedules
 
     child_settings = settings.model_copy(
-        update={"temporal_address": plan.temporal_address, "seal_key": plan.env["HAZARDLOOP_SEAL_KEY"]}
+        update={
+            "temporal_address": plan.temporal_address,
+            "temporal_envconfig": False,
+            "seal_key": plan.env["HAZARDLOOP_SEAL_KEY"],
+        }
     )
     async with asyncio.timeout(20):
         client = await connect(child_settings)

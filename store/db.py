@@ -3,24 +3,58 @@
 from __future__ import annotations
 
 import re
+import uuid
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 
-def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
-    """No pre-ping: a ping is three round trips (BEGIN, a statement, ROLLBACK) on every checkout, which
+def _statement_name() -> str:
+    return f"__hl_{uuid.uuid4().hex}__"
+
+
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 20,
+    pool_timeout: float = 30.0,
+    pool_recycle: int = 1800,
+    pgbouncer: bool = False,
+) -> AsyncEngine:
+    """`pool_size` connections kept, `max_overflow` more opened under load, `pool_timeout` seconds a
+    checkout waits for one before failing.
+
+    `pgbouncer`: behind PgBouncer in transaction mode, where consecutive transactions of one client
+    connection may run on different server connections. No prepared statement may outlive its
+    transaction there: asyncpg's statement cache and SQLAlchemy's are off, every statement gets a unique
+    name (no collision with another client's on a shared server connection), and the pool is a NullPool
+    (PgBouncer is the pool; SQLAlchemy's asyncpg dialect documentation, "Prepared Statement Name with
+    PGBouncer"). Session state is limited to what PgBouncer tracks (application_name, TimeZone).
+
+    No pre-ping: a ping is three round trips (BEGIN, a statement, ROLLBACK) on every checkout, which
     doubled the statements of a command (bench/RESULTS.md). A connection the server dropped fails its next
     statement instead; SQLAlchemy then sees the disconnect and invalidates every pooled connection made
     before it, so after a PostgreSQL restart one request answers 503 (an activity retries) and the next
     ones get fresh connections (tests/fault: PostgreSQL restarted mid-run). `pool_recycle` retires
     connections before a proxy or firewall would drop them while idle."""
+    connect_args: dict[str, Any] = {"server_settings": {"application_name": "hazardloop", "timezone": "UTC"}}
+    if pgbouncer:
+        connect_args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _statement_name,
+        }
+        return create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_recycle=1800,
-        connect_args={"server_settings": {"application_name": "hazardloop", "timezone": "UTC"}},
+        pool_timeout=pool_timeout,
+        pool_recycle=pool_recycle,
+        connect_args=connect_args,
     )
 
 

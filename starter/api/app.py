@@ -103,7 +103,7 @@ class Observe:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, **settings.database_options())
     holder = ClientHolder(settings)
     verifier = TokenVerifier(settings)
     policy = load_policy(settings)

@@ -23,7 +23,7 @@ async def current_actor(
     request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
 ) -> Actor:
     verifier: TokenVerifier = request.app.state.verifier
-    return verifier.verify(request.headers.get("authorization"))
+    return await verifier.authenticate(request.headers.get("authorization"))
 
 
 SessionActor = Callable[[Request], Actor | None]
@@ -41,7 +41,7 @@ async def bearer_or_session_actor(
         if actor is not None:
             return actor
     verifier: TokenVerifier = request.app.state.verifier
-    return verifier.verify(request.headers.get("authorization"))
+    return await verifier.authenticate(request.headers.get("authorization"))
 
 
 async def case_service(request: Request) -> CaseService:

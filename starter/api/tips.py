@@ -161,7 +161,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     ) -> Any:
         client = client_address(request, settings.trusted_proxies)
         if authorization:
-            actor: Actor = request.app.state.verifier.verify(authorization)
+            actor: Actor = await request.app.state.verifier.authenticate(authorization)
             check_tip_intake(actor)
             via = "operator"
         else:

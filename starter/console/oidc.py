@@ -17,6 +17,7 @@ import jwt
 from domain.actors import Actor
 from runtime.settings import Settings
 from starter.auth import AuthError, actor_from_claims
+from starter.jwks import JwksError, shared_cache
 from starter.service import Unavailable
 
 FLOW_TTL = 600
@@ -102,21 +103,22 @@ async def finish(
         id_token = r.json().get("id_token")
         if not isinstance(id_token, str):
             raise AuthError("the provider sent no ID token")
-        keys = await http.get(doc["jwks_uri"])  # fetched without blocking the event loop
-        keys.raise_for_status()
+    keys = shared_cache(
+        doc["jwks_uri"],
+        ttl=settings.jwt_jwks_cache_seconds,
+        min_refresh=settings.jwt_jwks_min_refresh_seconds,
+    )
     try:
-        kid = jwt.get_unverified_header(id_token).get("kid")
-        signing = next(k for k in jwt.PyJWKSet.from_dict(keys.json()).keys if kid is None or k.key_id == kid)
         claims = jwt.decode(
             id_token,
-            signing.key,
+            await keys.key_for(id_token),
             algorithms=["RS256", "ES256", "PS256"],
             audience=settings.oidc_client_id,
             issuer=doc["issuer"],
             options={"require": ["sub", "exp", "iat"]},
         )
-    except StopIteration:
-        raise AuthError("the ID token is signed with a key the provider does not publish") from None
+    except JwksError as e:
+        raise AuthError(f"the ID token: {e}") from e
     except jwt.PyJWTError as e:
         raise AuthError(f"invalid ID token: {e}") from e
     if not secrets.compare_digest(str(claims.get("nonce", "")), str(flow["nonce"])):
