@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -56,7 +57,11 @@ class PgServer:
         return self.server.url(name)
 
     def stop(self) -> None:
-        self.server.stop()
+        """Stop the server and remove its data directory (a test session's databases reach gigabytes)."""
+        try:
+            self.server.stop()
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 async def start_dev_server(
