@@ -14,11 +14,16 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import Client
+from temporalio.worker import Replayer
 
 from harness.apptest import App, running_app
+from harness.servers import TEST_SEAL_KEY
 from runtime import tracing
 from runtime.settings import Settings
+from runtime.temporal_client import data_converter
 from tests.e2e.test_hazard_api import REPORT
+from tests.replay.test_replay import HISTORIES, PASSTHROUGH, current_workflows, load
+from worker import workflow_runner
 
 TRACED = Settings(otel_enabled=True)
 
@@ -126,6 +131,23 @@ async def test_a_case_is_one_trace_from_the_request_to_its_sql_and_a_command_lin
     assert len(recorded) == 1 and recorded[0].context.trace_id == request.context.trace_id
     case_trace = [s for s in spans if s.context.trace_id == request.context.trace_id]
     assert any(s.name.startswith("INSERT") for s in statements_in(case_trace, recorded[0]))
+
+
+async def test_stored_histories_replay_with_the_interceptor_and_emit_no_spans(
+    exporter: InMemorySpanExporter,
+) -> None:
+    """The interceptor adds headers, not events: every stored history still replays with it in the
+    sandbox, and a replay creates no workflow spans."""
+    replayer = Replayer(
+        workflows=current_workflows(),
+        data_converter=data_converter(Settings(seal_key=TEST_SEAL_KEY)),
+        workflow_runner=workflow_runner(PASSTHROUGH),
+        interceptors=tracing.client_interceptors(TRACED),
+    )
+    assert HISTORIES
+    for path in HISTORIES:
+        await replayer.replay_workflow(load(path).history)  # raises on nondeterminism
+    assert exporter.get_finished_spans() == ()
 
 
 def test_off_by_default_and_a_clear_error_without_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
