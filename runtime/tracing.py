@@ -22,6 +22,7 @@ from runtime.settings import Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from sqlalchemy.ext.asyncio import AsyncEngine
     from temporalio.client import Interceptor
@@ -51,19 +52,28 @@ def setup(settings: Settings, provider: TracerProvider | None = None) -> TracerP
         from opentelemetry import trace
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-        from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
     except ImportError as e:
         raise TracingUnavailable(MISSING_EXTRA) from e
     if provider is None:
-        # Resource.create reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, which win over this default
-        provider = TracerProvider(resource=Resource.create({"service.name": "hazardloop"}))
+        provider = TracerProvider(resource=resource())
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         trace.set_tracer_provider(provider)
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
     _provider = provider
     return provider
+
+
+def resource() -> Resource:
+    """The SDK's resource from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES; named `hazardloop` where
+    they name no service."""
+    from opentelemetry.sdk.resources import Resource
+
+    detected = Resource.create()
+    if str(detected.attributes.get("service.name", "")).startswith("unknown_service"):
+        return detected.merge(Resource({"service.name": "hazardloop"}))
+    return detected
 
 
 def teardown() -> None:

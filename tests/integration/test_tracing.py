@@ -155,3 +155,11 @@ def test_off_by_default_and_a_clear_error_without_the_extra(monkeypatch: pytest.
     monkeypatch.setitem(sys.modules, "opentelemetry.sdk.trace", None)  # as if the extra were missing
     with pytest.raises(tracing.TracingUnavailable, match=r"hazardloop\[otel\]"):
         tracing.setup(TRACED)
+
+
+def test_the_service_is_named_by_the_environment_or_hazardloop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    monkeypatch.delenv("OTEL_RESOURCE_ATTRIBUTES", raising=False)
+    assert tracing.resource().attributes["service.name"] == "hazardloop"
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "hazardloop-worker")
+    assert tracing.resource().attributes["service.name"] == "hazardloop-worker"
