@@ -27,6 +27,7 @@ from domain.policy import PolicyPack, parse_pack
 from runtime.metrics import worker_runtime
 from runtime.settings import Settings
 from runtime.temporal_client import connect, connect_options, describe
+from runtime.tracing import instrument_engine
 from store.db import make_engine
 from workflows.archiver import ArchiverWorkflow
 from workflows.bulletin import EnforcementBulletinWorkflow
@@ -127,6 +128,7 @@ async def run_worker(
 ) -> None:
     client = await connect(settings, worker_runtime(settings))
     engine = make_engine(settings.resolved_database_url, **settings.database_options())
+    instrument_engine(engine, settings)
     store = StoreActivities(engine)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

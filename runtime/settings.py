@@ -83,6 +83,10 @@ class Settings(BaseSettings):
         default=None, description="bearer token for /metrics on the API port; unset: not served there"
     )
     metrics_port: int | None = Field(default=None, description="serve /metrics without a token on this port")
+    otel_enabled: bool = Field(
+        default=False,
+        description="OpenTelemetry tracing (extra `otel`); exporter and service name from the OTEL_* env",
+    )
     worker_metrics_address: str | None = Field(
         default=None, description="host:port where a worker serves Prometheus metrics (SDK's, deliveries)"
     )

@@ -30,6 +30,7 @@ from temporalio.runtime import Runtime
 
 from runtime.codec import EncryptionCodec
 from runtime.settings import Settings, get_settings
+from runtime.tracing import client_interceptors
 from store.sealing import KeyRing
 
 
@@ -71,5 +72,8 @@ def describe(options: Mapping[str, Any]) -> dict[str, object]:
 
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
-        **connect_options(settings), data_converter=data_converter(settings), runtime=runtime
+        **connect_options(settings),
+        data_converter=data_converter(settings),
+        runtime=runtime,
+        interceptors=client_interceptors(settings),
     )

@@ -30,6 +30,7 @@ from temporalio.service import RPCError
 from runtime.keys import shared_keys_check
 from runtime.settings import Settings
 from runtime.temporal_client import connect
+from runtime.tracing import instrument_app, instrument_engine
 from starter.api import export_routes, problems
 from starter.api.app_deps import BEARER, REGION_Q, Filters, Svc, Who
 from starter.api.text_guard import RefuseUnstorableText
@@ -104,6 +105,7 @@ class Observe:
 
 def create_app(settings: Settings) -> FastAPI:
     engine = make_engine(settings.resolved_database_url, **settings.database_options())
+    instrument_engine(engine, settings)
     holder = ClientHolder(settings)
     verifier = TokenVerifier(settings)
     policy = load_policy(settings)
@@ -162,6 +164,7 @@ def create_app(settings: Settings) -> FastAPI:
         max_form=4 * settings.blob_max_bytes + settings.max_body_bytes,
     )
     app.add_middleware(Observe, requests_total=requests_total, latency=latency)
+    instrument_app(app, settings)  # outermost: a request's span covers the middlewares too
 
     app.state.verifier = verifier
     app.state.policy = policy
