@@ -287,15 +287,3 @@ async def counts(conn: AsyncConnection, start: datetime, end: datetime) -> dict[
         str(r.region): {f: int(getattr(r, f)) for f in COUNT_FIELDS}
         for r in await conn.execute(_COUNTS, params)
     }
-
-
-def with_counts(
-    by_region: list[dict[str, Any]], daily: dict[str, dict[str, int]], empty: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """The report's rows by region with each region's daily-report counts (zeros where none); a region
-    with daily reports and no hazard event gets a row of its own (`empty`: the hazard figures at zero)."""
-    zero = dict.fromkeys(COUNT_FIELDS, 0)
-    rows = {r["region"]: {**r, **zero, **daily.get(r["region"], {})} for r in by_region}
-    for region, c in daily.items():
-        rows.setdefault(region, {"region": region, **empty, **c})
-    return [rows[k] for k in sorted(rows)]
