@@ -97,6 +97,8 @@ _TREND = text(
 )
 TREND_FIELDS = ("new", "rectified", "overdue")
 FIELDS = ("new", "rectified", "overdue", "graded_general", "graded_major")
+REPORT_COUNTS = (*COUNT_FIELDS, *DUTY_FIELDS)
+"""The counts beside the hazard figures: the daily self-inspection reports' (daily only) and the duties'."""
 
 
 def rates(row: dict[str, Any]) -> dict[str, Any]:
@@ -198,14 +200,14 @@ def to_csv_rows(data: dict[str, Any]) -> list[list[Any]]:
         if not rows:
             continue
         key = section.removeprefix("by_")
-        extra = [f for f in (*COUNT_FIELDS, *DUTY_FIELDS) if f in rows[0]]
+        extra = [f for f in REPORT_COUNTS if f in rows[0]]
         cols = [key, *FIELDS, "rectification_rate", "overdue_rate", *extra]
         out.append([])
         out.append(cols)
         out.extend([r[c] for c in cols] for r in rows)
     t = data["totals"]
     out.append([])
-    counted = [f for f in (*COUNT_FIELDS, *DUTY_FIELDS) if f in t]
+    counted = [f for f in REPORT_COUNTS if f in t]
     out.append(
         [
             "total",
