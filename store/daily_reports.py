@@ -258,10 +258,17 @@ async def enterprise_reports(
 
 
 async def missed_count(conn: AsyncConnection, enterprise_id: str) -> int:
-    q = select(func.count()).where(
+    return int((await missed_mark(conn, enterprise_id))["daily_reports_missed"])
+
+
+async def missed_mark(conn: AsyncConnection, enterprise_id: str) -> dict[str, Any]:
+    """The missed mark on the enterprise's record (seed 002): how many daily reports it missed, and the
+    last day it missed (None if never), read from the projection at read time."""
+    q = select(func.count(), func.max(daily_reports.c.day)).where(
         daily_reports.c.enterprise_id == enterprise_id, daily_reports.c.missed_at.is_not(None)
     )
-    return int((await conn.execute(q)).scalar_one())
+    n, last = (await conn.execute(q)).one()
+    return {"daily_reports_missed": int(n), "last_missed_day": last.isoformat() if last else None}
 
 
 _COUNTS = text(
