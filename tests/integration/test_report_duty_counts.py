@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.actors import SYSTEM
+from domain.actors import SYSTEM, Actor, Role
 from domain.campaign.model import Launched, OverdueExplained, OverdueHazard, OverdueListed
 from domain.timecalc import CN_TZ
+from starter.api.report_routes import _scoped as scoped_report
 from store.db import make_engine
 from store.duty_counts import DUTY_FIELDS
 from store.events import NewEvent, append, head
@@ -134,3 +135,8 @@ async def test_the_daily_report_counts_inspections_officers_and_campaigns_at_its
     header = next(r for r in csv_rows if r[:1] == ["region"])
     row_109 = dict(zip(header, next(r for r in csv_rows if r[:1] == ["500109"]), strict=True))
     assert (row_109["campaigns_open"], row_109["campaigns_closed"]) == (1, 1)
+    # a county reader's narrowed totals keep the counts, summed over the rows it sees
+    county = scoped_report(today, Actor(id="insp-1", role=Role.inspector, region="500107"))
+    assert [r["region"] for r in county["by_region"]] == ["500107"]
+    assert (county["totals"]["campaigns_open"], county["totals"]["inspections_overdue_at_end"]) == (1, 2)
+    assert county["totals"]["officers_behind"] == 1 and county["totals"]["daily_reports_missed"] == 0
