@@ -35,6 +35,7 @@ from domain.errors import (
 )
 from domain.policy import PolicyPack
 from domain.registry import get_decider, get_spec, register, specs
+from store.daily_reports import missed_mark
 from store.events import read_command, read_stream, redact
 from store.projector import projection_values
 from store.queries import ListFilters, get_case, get_case_head, list_cases, list_cases_as_of, stats
@@ -351,7 +352,9 @@ class CaseService:
         check_role(actor, RECORD_READERS, "an enterprise's record")
         if actor.role == Role.enterprise and actor.enterprise_id != enterprise_id:
             check_read(actor, "000000", enterprise_id)  # refuses: another enterprise's record
-        return await self.view("enterprise", record_id(enterprise_id), actor)
+        view = await self.view("enterprise", record_id(enterprise_id), actor)
+        async with self.engine.connect() as conn:  # the daily reports' missed mark (seed 002)
+            return view | await missed_mark(conn, enterprise_id)
 
     # ---- reads --------------------------------------------------------------------------------------------
 

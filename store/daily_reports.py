@@ -258,10 +258,17 @@ async def enterprise_reports(
 
 
 async def missed_count(conn: AsyncConnection, enterprise_id: str) -> int:
-    q = select(func.count()).where(
+    return int((await missed_mark(conn, enterprise_id))["daily_reports_missed"])
+
+
+async def missed_mark(conn: AsyncConnection, enterprise_id: str) -> dict[str, Any]:
+    """The missed mark on the enterprise's record (seed 002): how many daily reports it missed, and the
+    last day it missed (None if never), read from the projection at read time."""
+    q = select(func.count(), func.max(daily_reports.c.day)).where(
         daily_reports.c.enterprise_id == enterprise_id, daily_reports.c.missed_at.is_not(None)
     )
-    return int((await conn.execute(q)).scalar_one())
+    n, last = (await conn.execute(q)).one()
+    return {"daily_reports_missed": int(n), "last_missed_day": last.isoformat() if last else None}
 
 
 _COUNTS = text(
@@ -287,15 +294,3 @@ async def counts(conn: AsyncConnection, start: datetime, end: datetime) -> dict[
         str(r.region): {f: int(getattr(r, f)) for f in COUNT_FIELDS}
         for r in await conn.execute(_COUNTS, params)
     }
-
-
-def with_counts(
-    by_region: list[dict[str, Any]], daily: dict[str, dict[str, int]], empty: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """The report's rows by region with each region's daily-report counts (zeros where none); a region
-    with daily reports and no hazard event gets a row of its own (`empty`: the hazard figures at zero)."""
-    zero = dict.fromkeys(COUNT_FIELDS, 0)
-    rows = {r["region"]: {**r, **zero, **daily.get(r["region"], {})} for r in by_region}
-    for region, c in daily.items():
-        rows.setdefault(region, {"region": region, **empty, **c})
-    return [rows[k] for k in sorted(rows)]

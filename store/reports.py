@@ -2,7 +2,9 @@
 16号令 Art. 14).
 
 - daily: per region, the hazards newly reported, rectified (closed by a passed review) and gone overdue
-  in the period;
+  in the period, and the daily self-inspection reports filed / missed (store/daily_reports.py);
+- every kind: per region, the duties' counts — inspections recorded and overdue, officers behind, campaigns
+  open / closed and explanations owed (store/duty_counts.py);
 - quarterly / annual: the same per region and per industry, the gradings by level, the status of every
   hazard as it stood at the period's end (folded from the events), and two rates: rectification rate
   = rectified / new, overdue rate = went overdue / new (both over the period; null when nothing new);
@@ -27,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.incident import INCIDENT, IncidentState
 from domain.region_year import ListingMove, region_year_records
 from domain.timecalc import CN_TZ
-from store.daily_reports import COUNT_FIELDS, counts, with_counts
+from store.daily_reports import COUNT_FIELDS, counts
+from store.duty_counts import DUTY_FIELDS, duty_counts, merge_counts
 from store.queries import ListFilters, list_cases_as_of
 from store.schema import cases, notifications, reports
 
@@ -94,6 +97,8 @@ _TREND = text(
 )
 TREND_FIELDS = ("new", "rectified", "overdue")
 FIELDS = ("new", "rectified", "overdue", "graded_general", "graded_major")
+REPORT_COUNTS = (*COUNT_FIELDS, *DUTY_FIELDS)
+"""The counts beside the hazard figures: the daily self-inspection reports' (daily only) and the duties'."""
 
 
 def rates(row: dict[str, Any]) -> dict[str, Any]:
@@ -123,10 +128,16 @@ async def compute_report(conn: AsyncConnection, kind: str, start: datetime, end:
         "by_region": _sum(rows, "region"),
         "totals": rates({f: sum(r[f] for r in rows) for f in FIELDS}),
     }
+    empty = rates(dict.fromkeys(FIELDS, 0))
     if kind == "daily":  # the daily self-inspection reports: filed, missed, hazards found (seed 002)
         daily = await counts(conn, start, end)
-        out["by_region"] = with_counts(out["by_region"], daily, rates(dict.fromkeys(FIELDS, 0)))
+        out["by_region"] = merge_counts(out["by_region"], daily, COUNT_FIELDS, empty)
         out["totals"] |= {f: sum(c[f] for c in daily.values()) for f in COUNT_FIELDS}
+        empty |= dict.fromkeys(COUNT_FIELDS, 0)
+    if kind in ("daily", "quarterly", "annual"):  # inspections, officers, campaigns (issue #19)
+        duties = await duty_counts(conn, start, end)
+        out["by_region"] = merge_counts(out["by_region"], duties, DUTY_FIELDS, empty)
+        out["totals"] |= {f: sum(c[f] for c in duties.values()) for f in DUTY_FIELDS}
     if kind in ("quarterly", "annual"):
         out["by_industry"] = _sum(rows, "industry")
         cases, _ = await list_cases_as_of(conn, ListFilters(kind="hazard"), end, limit=10**9, cursor=None)
@@ -189,13 +200,23 @@ def to_csv_rows(data: dict[str, Any]) -> list[list[Any]]:
         if not rows:
             continue
         key = section.removeprefix("by_")
-        cols = [key, *FIELDS, "rectification_rate", "overdue_rate"]
+        extra = [f for f in REPORT_COUNTS if f in rows[0]]
+        cols = [key, *FIELDS, "rectification_rate", "overdue_rate", *extra]
         out.append([])
         out.append(cols)
         out.extend([r[c] for c in cols] for r in rows)
     t = data["totals"]
     out.append([])
-    out.append(["total", *(t[f] for f in FIELDS), t["rectification_rate"], t["overdue_rate"]])
+    counted = [f for f in REPORT_COUNTS if f in t]
+    out.append(
+        [
+            "total",
+            *(t[f] for f in FIELDS),
+            t["rectification_rate"],
+            t["overdue_rate"],
+            *(t[f] for f in counted),
+        ]
+    )
     if data.get("region_year"):
         grades = list(data["region_year"][0]["accidents"])
         out.append([])

@@ -36,6 +36,7 @@ def _scoped(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
         return data
     rows = [r for r in data.get("by_region", []) if actor.covers(r["region"])]
     totals = rates({f: sum(r[f] for r in rows) for f in FIELDS})
+    totals |= {f: sum(r.get(f, 0) for r in rows) for f in data.get("totals", {}) if f not in totals}
     keep = {k: v for k, v in data.items() if k in ("kind", "period_start", "period_end")}
     if "region_year" in data:  # the annual record per region: a reader's own regions only
         keep["region_year"] = [r for r in data["region_year"] if actor.covers(r["region"])]

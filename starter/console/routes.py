@@ -39,7 +39,7 @@ from starter.policies import load_pinned
 from starter.service import PLURAL, CaseService, NotFound, Unavailable
 from store.events import read_stream
 from store.queries import get_case
-from store.reports import compute_report, trend
+from store.reports import REPORT_COUNTS, compute_report, trend
 
 log = structlog.get_logger("hazardloop.console")
 HERE = Path(__file__).parent
@@ -411,6 +411,7 @@ def router(settings: Settings) -> APIRouter:
                 "charts": charts,
                 "report": report,
                 "totals": totals,
+                "counts": [f for f in REPORT_COUNTS if f in totals],  # inspections, officers, campaigns
                 "rectified": _pct(totals.get("rectification_rate")),
                 "overdue": _pct(totals.get("overdue_rate")),
             },

@@ -111,9 +111,9 @@ async def test_three_penalties_on_two_major_hazards_lead_to_closure_proposal_and
     assert "department:market_regulation" in {row.recipient_role for row in rows}
 
 
-async def test_who_reads_an_enterprise_record(app: App) -> None:
+async def open_record(app: App, inspector: dict[str, str]) -> str:
+    """A new enterprise whose record its first (major) hazard opened; its id."""
     ent = f"ENT-{uuid.uuid4().hex[:8]}"
-    inspector = app.token("insp-1", "inspector", REGION)
     r = await app.http.post("/v1/hazards", json=major_hazard(ent), headers=inspector)
     assert r.status_code == 201, r.text
 
@@ -121,6 +121,12 @@ async def test_who_reads_an_enterprise_record(app: App) -> None:
         return (await app.http.get(f"/v1/enterprises/{ent}/record", headers=inspector)).status_code == 200
 
     await eventually(opened, "the enterprise record opened by its first hazard")
+    return ent
+
+
+async def test_who_reads_an_enterprise_record(app: App) -> None:
+    inspector = app.token("insp-1", "inspector", REGION)
+    ent = await open_record(app, inspector)
     allowed = [
         app.token("ent-1", "enterprise", REGION, ent),
         app.token("sup-1", "supervisor", "500100"),
