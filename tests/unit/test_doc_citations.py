@@ -23,8 +23,14 @@ def anchor(heading: str) -> str:
     return kept.replace(" ", "-")
 
 
+EXPLICIT = re.compile(r'<a id="([^"]+)"></a>')
+
+
 def anchors(doc: Path) -> set[str]:
-    return {anchor(line.lstrip("#")) for line in doc.read_text().splitlines() if line.startswith("#")}
+    """The anchors of its headings, and those it names itself (`<a id="…"></a>`)."""
+    text = doc.read_text()
+    headings = {anchor(line.lstrip("#")) for line in text.splitlines() if line.startswith("#")}
+    return headings | set(EXPLICIT.findall(text))
 
 
 def test_cited_documents_and_anchors_exist() -> None:
