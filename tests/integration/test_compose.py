@@ -167,6 +167,9 @@ def test_hazardloop_variables_are_settings(services: dict[str, dict[str, Any]]) 
     assert not unknown, f"not fields of runtime.settings.Settings: {unknown}"
 
 
+PROCESS_OWN = {"HAZARDLOOP_WORKER_METRICS_ADDRESS"}  # one process's own endpoint, not shared configuration
+
+
 def test_app_environment_points_at_the_compose_servers(services: dict[str, dict[str, Any]]) -> None:
     for name, service in app_services(services).items():
         env = environment(service)
@@ -180,7 +183,10 @@ def test_app_environment_points_at_the_compose_servers(services: dict[str, dict[
         # default (a public one), nothing generated per container (runtime/keys.py refuses that)
         for secret in ("HAZARDLOOP_JWT_SECRET", "HAZARDLOOP_SEAL_KEY"):
             assert env.get(secret, "").startswith("${" + secret + ":?"), (name, env.get(secret))
-    envs = [environment(s) for s in app_services(services).values()]
+    envs = [
+        {k: v for k, v in environment(s).items() if k not in PROCESS_OWN}
+        for s in app_services(services).values()
+    ]
     assert all(e == envs[0] for e in envs), "migrate, worker and api must see the same configuration"
 
 
@@ -190,6 +196,17 @@ def test_worker_scales(services: dict[str, dict[str, Any]]) -> None:
     assert not worker.get("ports"), "a fixed host port would stop `--scale worker=N`"
     deploy = worker.get("deploy") or {}
     assert deploy.get("replicas", 1) >= 1
+
+
+def test_the_worker_serves_its_metrics_and_keeps_the_shared_environment(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    worker, api = services["worker"], services["api"]
+    address = worker["environment"]["HAZARDLOOP_WORKER_METRICS_ADDRESS"]
+    assert address.startswith("0.0.0.0:"), address
+    assert address.rsplit(":", 1)[1] in {str(p) for p in worker.get("expose", [])}
+    shared = {k: v for k, v in worker["environment"].items() if k not in PROCESS_OWN}
+    assert shared == api["environment"], "the worker's own variable must not drop the shared ones"
 
 
 def test_api_replicas_sit_behind_the_proxy(services: dict[str, dict[str, Any]]) -> None:
