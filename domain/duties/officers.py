@@ -38,7 +38,7 @@ PUSH_EVENTS = (
     "plan_decided",
     "extension_decided",
 )
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"  # 2000-01 … 2099-12: a month the service can hold
 
 
 class DutyRules(BaseModel):

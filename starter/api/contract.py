@@ -134,6 +134,8 @@ ROUTE_REFUSALS = {
     "upload_public": {429},
     "status": {403},
     "decode": {400, 413, 422},
+    "daily_reports": {409},  # the enterprise is not in the registry (rule not_registered)
+    "record": {404},  # POST /v1/inspections: no enterprise with the body's enterprise_id
 }
 
 # the case routes' names (starter/api/app.py `_case_routes`) and their operation ids

@@ -87,7 +87,9 @@ def cell(value: Any) -> str:
 
 
 def ledger_rows(kind: str, items: Sequence[Mapping[str, Any]]) -> list[list[str]]:
-    cols = COLUMNS[kind]
+    """The ledger's header and rows; a kind without columns of its own (one a deployment or a test
+    registers) exports the columns every case has."""
+    cols = COLUMNS.get(kind, COMMON)
     return [[label for _, label in cols]] + [[cell(item.get(key)) for key, _ in cols] for item in items]
 
 

@@ -98,6 +98,8 @@ def written_off_listing() -> Stream:
         },
     )
     s.do(hz.SUPERVISOR, {"type": "review", "passed": True, "comment": "核销"})
+    assert s.state.status.value == "written_off"  # cn-national: the write-off is published before closing
+    s.do(hz.SUPERVISOR, {"type": "publish_writeoff", "uri": "https://yjj.example.gov.cn/notice/1"})
     assert s.state.status.value == "closed"
     return s
 

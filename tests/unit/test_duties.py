@@ -80,3 +80,13 @@ def test_an_uncovered_enterprise_makes_an_officer_behind() -> None:
 
 def test_coverage_is_due_half_a_year_after_assignment() -> None:
     assert officers.coverage_due(NATIONAL, T0) == datetime(2026, 9, 2, 9, 30, tzinfo=CN_TZ)
+
+
+def test_a_month_outside_what_the_service_holds_is_refused_by_the_pattern() -> None:
+    import re
+
+    allowed = re.compile(officers.MONTH_PATTERN)
+    assert allowed.match("2026-12") and allowed.match("2099-12") and allowed.match("2000-01")
+    for bad in ("0000-01", "9999-12", "2026-13", "2026-00", "２０２６-01"):
+        assert not allowed.match(bad), bad
+    officers.month_bounds("2099-12")  # the last month allowed still has an end
