@@ -1,4 +1,5 @@
-"""record_events: append to the event store and update the projection in one transaction."""
+"""record_events: append to the event store and update the projection in one transaction, one round trip
+(store/record.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from activities.contracts import (
     RecordEventsResult,
 )
 from store.db import refuses_the_value, sqlstate, statement_name
-from store.events import AppendConflict, NewEvent, append
-from store.projector import ProjectionMismatch, project_append
+from store.events import AppendConflict, NewEvent
+from store.projector import ProjectionMismatch
+from store.record import Recording, StreamCache, record
 
 log = structlog.get_logger(__name__)
 
@@ -27,14 +29,17 @@ log = structlog.get_logger(__name__)
 class StoreActivities:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # what this process last recorded per stream: a recording from it is one round trip (store/record.py)
+        self.heads = StreamCache()
 
     @activity.defn(name=RECORD_EVENTS)
     async def record_events(self, inp: RecordEventsInput) -> RecordEventsResult:
         new = [NewEvent(type=e.type, data=e.data) for e in inp.events]
         try:
-            async with self.engine.begin() as conn:
-                records, duplicate = await append(
-                    conn,
+            records, duplicate = await record(
+                self.engine,
+                self.heads,
+                Recording(
                     stream_id=inp.stream_id,
                     kind=inp.kind,
                     expected_version=inp.expected_version,
@@ -44,16 +49,9 @@ class StoreActivities:
                     policy_id=inp.policy.id,
                     policy_version=inp.policy.version,
                     command_id=inp.command_id,
-                )
-                if not duplicate:
-                    await project_append(
-                        conn,
-                        kind=inp.kind,
-                        stream_id=inp.stream_id,
-                        expected_version=inp.expected_version,
-                        records=records,
-                        parent_id=inp.parent_id,
-                    )
+                    parent_id=inp.parent_id,
+                ),
+            )
         except (AppendConflict, ProjectionMismatch) as e:
             log.error(
                 "append refused", stream_id=inp.stream_id, expected_version=inp.expected_version, error=str(e)

@@ -88,6 +88,34 @@ _UPSERT_CASE = _upsert_case()
 _INSERT_NOTIFICATIONS = pg_insert(notifications_t).on_conflict_do_nothing()
 
 
+def fold_append(
+    decider: Decider[Any, Any, Any], state: Any, stream_id: str, records: Sequence[StoredEvent]
+) -> tuple[Any, list[dict[str, Any]]]:
+    """`state` continued by freshly appended `records`, and the outbox rows their notices make."""
+    outbox: list[dict[str, Any]] = []
+    for rec in records:
+        event = decider.parse_event(rec.data)
+        before = state
+        state = decider.evolve(state, event)
+        for seq, n in enumerate(decider.notices(before, event, state)):
+            outbox.append(
+                {
+                    "case_id": stream_id,
+                    "case_kind": decider.kind,
+                    "stream_version": rec.version,
+                    "seq": seq,
+                    "kind": n.kind,
+                    "recipient_role": n.recipient_role,
+                    "recipient_party": n.recipient_party,
+                    "due_at": n.due_at,
+                    "subject": n.subject,
+                    "data": n.data,
+                    "created_at": rec.occurred_at,
+                }
+            )
+    return state, outbox
+
+
 async def project_append(
     conn: AsyncConnection,
     *,
@@ -120,27 +148,7 @@ async def project_append(
         state = decider.parse_state(row.state)
         created_at = row.created_at
         parent_id = parent_id or row.parent_id
-    outbox: list[dict[str, Any]] = []
-    for rec in records:
-        event = decider.parse_event(rec.data)
-        before = state
-        state = decider.evolve(state, event)
-        for seq, n in enumerate(decider.notices(before, event, state)):
-            outbox.append(
-                {
-                    "case_id": stream_id,
-                    "case_kind": kind,
-                    "stream_version": rec.version,
-                    "seq": seq,
-                    "kind": n.kind,
-                    "recipient_role": n.recipient_role,
-                    "recipient_party": n.recipient_party,
-                    "due_at": n.due_at,
-                    "subject": n.subject,
-                    "data": n.data,
-                    "created_at": rec.occurred_at,
-                }
-            )
+    state, outbox = fold_append(decider, state, stream_id, records)
     last = records[-1]
     values = _row_values(
         decider,
