@@ -629,7 +629,7 @@ async def _main(mode: str) -> dict[str, Any]:
     pg, env = await servers()
     try:
         if mode == "enterprises-ab":
-            return await enterprises_ab(pg, env, 3, 50)
+            return await enterprises_ab(pg, env, 2, 50)
         return await measure(pg, env, mode)
     finally:
         await env.shutdown()
