@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit install bytecode bench bench-open-cases record-histories clean lock
+.PHONY: run test lint typecheck unit install bytecode bench bench-quick bench-deployed bench-open-cases record-histories clean lock
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ test: bytecode lint typecheck
 
 bench: bytecode
 	$(BIN)/python -m bench.run
+
+# every figure of the full bench at small sizes (issue #21: at most 3 minutes)
+bench-quick: bytecode
+	$(BIN)/python -m bench.run --quick
+
+# the service as deployed alone (API and worker in their own processes, over HTTP) against a plain skeleton
+bench-deployed: bytecode
+	$(BIN)/python -m bench.deployed
 
 # benchmark 5 alone at the issue's 50,000 open cases: about 45 minutes on two cores, so not in `make bench`
 bench-open-cases: bytecode

@@ -25,6 +25,14 @@ runs it), one embedded PostgreSQL, one in-process worker, the in-process HTTP AP
 5. open cases: K hazards waiting on their grading clocks (national pack); this process's RSS (API and
    worker, bounded sticky cache) and the dev server's sampled as K grows; command latency p99 with K open
    against the same app idle.
+7. as deployed (bench/deployed.py): the API and the worker in their own processes over real HTTP, 50 in
+   flight, against a plain skeleton (default converter, its own worker process) in interleaved rounds:
+   lifecycles/s, CPU by process, command latency idle and under load, and where a command under load
+   spends its time, stage by stage;
+8. idle CPU of the embedded stack (bench/dev_idle.py: `hazardloop dev` settled, every process of it).
+The final table holds issue #21's targets, each with its ratio and whether it is met. Hooks the lead fills
+when the figures' modules land: `history_bytes` (bench/history_bytes.py), `replay` (bench/replay_ab.py).
+
 6. daily storm (bench/daily_storm.py): N enterprises with the same 15:00 deadline, a tenth filing before
    it; the time until every missed report is recorded and noticed, by the 15:00 sweep and by one duty
    workflow per enterprise, against one timer + one INSERT per enterprise.
@@ -54,9 +62,9 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from bench import daily_storm, readmodel
+from bench import daily_storm, deployed, dev_idle, readmodel
 from harness.apptest import App, running_app
-from harness.baseline import REPORT, Lifecycles, skeleton_worker
+from harness.baseline import REPORT, Lifecycles, skeleton_worker, stop_work_command
 from harness.servers import PgServer, register_search_attributes, world_traversable_tmpdir
 from harness.skeleton import SkeletonWorkflow
 from runtime.embedded import venv_binary
@@ -186,13 +194,8 @@ class Bench(Lifecycles):
         service: list[float] = []
         background = asyncio.create_task(gather_limited(load, 100, self.lifecycle)) if load else None
         for i in range(count):
-            body = (
-                {"type": "order_stop_work", "scope": "partial", "reason": "r"}
-                if (i // cases) % 2 == 0
-                else {"type": "lift_stop_work", "reason": "r"}
-            )
             t = time.perf_counter()
-            await self.post(urls[i % cases], self.sup, body)
+            await self.post(urls[i % cases], self.sup, stop_work_command(i, cases))
             service.append(time.perf_counter() - t)
         if background:
             await background
@@ -444,6 +447,10 @@ async def main(mode: str) -> dict[str, Any]:
             results["open_cases"] = await open_cases(Bench(app, sk_queue), size["open"], MAX_CACHED_WORKFLOWS)
         phase(f"daily storm ({size['storm']})")
         results["daily_storm"] = await daily_storm.run(env.client, await pg.fresh_database(), size["storm"])
+        phase("as deployed (API and worker in their own processes, over HTTP)")
+        results["deployed"] = await deployed.measure(pg, env, mode)
+        results["history_bytes"] = await history_bytes(env, mode)
+        results["replay_ab"] = await replay(env, mode)
         readmodel_db = await pg.fresh_database()
         phase("read model load")
         results["read_model_load"] = await readmodel.load(readmodel_db, size["rows"])
@@ -454,7 +461,151 @@ async def main(mode: str) -> dict[str, Any]:
         await engine.dispose()
         await env.shutdown()
         pg.stop()
+    phase("idle CPU of the embedded stack (hazardloop dev)")
+    results["idle_cpu"] = await idle_cpu(mode)
     return results
+
+
+# --- hooks: figures other benches produce; each returns None until its module is wired in here ---------
+
+
+async def history_bytes(env: WorkflowEnvironment, mode: str) -> dict[str, Any] | None:
+    """Hook: bench/history_bytes.py `measure(...)`: {"ratio": history bytes per general lifecycle against
+    the skeleton's, ...}."""
+    return None
+
+
+async def replay(env: WorkflowEnvironment, mode: str) -> dict[str, Any] | None:
+    """Hook: bench/replay_ab.py `measure(...)`: {"ratio": skeleton ms / hazard ms per history, ...}; until
+    then the table takes the replay figure of (3)."""
+    return None
+
+
+async def idle_cpu(mode: str) -> dict[str, Any]:
+    """bench/dev_idle.py: the whole `hazardloop dev` stack settled, CPU ms per second of wall time."""
+    seconds, settle = (10.0, 5.0) if mode == "quick" else (30.0, 10.0)
+    try:
+        return await asyncio.to_thread(dev_idle.measure, seconds, settle)
+    except Exception as e:  # a figure missing from the table, not a lost run
+        return {"error": f"{type(e).__name__}: {e}"}
+
+
+def _ratio(a: float, b: float) -> float:
+    return round(a / b, 3) if b else float("nan")
+
+
+def targets(r: dict[str, Any]) -> list[tuple[str, str, float | None, str, str]]:
+    """Issue #21's table: (figure, how measured, ratio or figure, target, met)."""
+    rows: list[tuple[str, str, float | None, str, str]] = []
+
+    def row(name: str, how: str, value: float | None, target: str, ok: bool | None) -> None:
+        rows.append(
+            (
+                name,
+                how,
+                value,
+                target,
+                "not measured" if value is None or ok is None else ("met" if ok else "NOT met"),
+            )
+        )
+
+    for t in r["throughput"]:
+        row(
+            f"lifecycles/s vs skeleton, N = {t['n']} (in-process)",
+            f"{t['service_per_s']} / {t['skeleton_per_s']}",
+            t["ratio"],
+            ">= 0.8",
+            t["ratio"] >= 0.8,
+        )
+    load = r["latency_under_load"]
+    dl = r["deployed"]["latency_under_load"]
+    for q in ("p95", "p99"):
+        v = _ratio(load["service"][q], load["skeleton"][q])
+        row(
+            f"command latency under load, {q} vs skeleton (in-process)",
+            f"{load['service'][q]} / {load['skeleton'][q]} ms",
+            v,
+            "<= 2",
+            v <= 2,
+        )
+        v = dl[f"{q}_ratio"]
+        row(
+            f"command latency under load, {q} vs plain skeleton (as deployed)",
+            f"{dl['service'][q]} / {dl['skeleton'][q]} ms",
+            v,
+            "<= 2",
+            v <= 2,
+        )
+    idle = r["latency_idle"]
+    row(
+        "command latency idle, p50 vs skeleton (in-process, same codec)",
+        f"{idle['service']['p50']} / {idle['skeleton']['p50']} ms",
+        idle["p50_ratio"],
+        "<= 1.5",
+        idle["p50_ratio"] <= 1.5,
+    )
+    di = r["deployed"]["latency_idle"]
+    row(
+        "command latency idle, p50 vs plain skeleton (as deployed)",
+        f"{di['service']['p50']} / {di['skeleton']['p50']} ms",
+        di["p50_ratio"],
+        "<= 1.5",
+        di["p50_ratio"] <= 1.5,
+    )
+    d = r["deployed"]
+    row(
+        "lifecycles/s as deployed vs plain skeleton",
+        f"{d['service_per_s']} / {d['skeleton_per_s']}",
+        d["ratio"],
+        ">= 0.7",
+        d["ratio"] >= 0.7,
+    )
+    hb = r.get("history_bytes")
+    row(
+        "history bytes per general lifecycle vs skeleton",
+        "hook: bench/history_bytes.py" if hb is None else str(hb.get("how", "")),
+        None if hb is None else hb["ratio"],
+        "<= 2",
+        None if hb is None else hb["ratio"] <= 2,
+    )
+    ic = r.get("idle_cpu") or {}
+    v = ic.get("stack_ms_per_s")
+    row(
+        "idle CPU of the whole embedded stack, ms/s",
+        f"supervisor {ic.get('supervisor_ms_per_s')} ms/s" if v is not None else ic.get("error", "not run"),
+        v,
+        "<= 10",
+        None if v is None else v <= 10,
+    )
+    rp = r.get("replay_ab") or r["replay"]
+    row(
+        "replay, ms per history (service / skeleton; ratio skeleton / service)",
+        f"{rp.get('service_ms_per_history')} / {rp.get('skeleton_ms_per_history')} ms",
+        rp["ratio"],
+        ">= 0.8",
+        rp["ratio"] >= 0.8,
+    )
+    lm = r["read_model_load"]
+    rate, load_rate = lm["rebuild_events_per_s"], lm["event_load_per_s"]
+    row("projection rebuild, events/s", f"bulk load {load_rate} events/s", rate, ">= 20000", rate >= 20000)
+    v = _ratio(rate, load_rate)
+    row("projection rebuild vs the same run's bulk load", f"{rate} / {load_rate}", v, ">= 0.8", v >= 0.8)
+    return rows
+
+
+def targets_lines(r: dict[str, Any]) -> list[str]:
+    rows = targets(r)
+    width = max(len(x[0]) for x in rows)
+    out = [
+        "",
+        f"issue #21 targets ({r['mode']})",
+        f"{'figure':{width}}  {'ratio':>9}  {'target':8}  {'met?':12}  measured",
+    ]
+    out += [
+        f"{name:{width}}  {'-' if v is None else v:>9}  {target:8}  {met:12}  {how}"
+        for name, how, v, target, met in rows
+    ]
+    return out
 
 
 def table(r: dict[str, Any]) -> str:
@@ -463,19 +614,26 @@ def table(r: dict[str, Any]) -> str:
     ]
     for t in r["throughput"]:
         lines.append(
-            f"lifecycles/s  N={t['n']:<5} service {t['service_per_s']:>7}  skeleton {t['skeleton_per_s']:>7}  ratio {t['ratio']}  (rounds {t.get('round_ratios')})"
+            f"lifecycles/s  (in-process) N={t['n']:<5} service {t['service_per_s']:>7}  skeleton {t['skeleton_per_s']:>7}  ratio {t['ratio']}  (rounds {t.get('round_ratios')})"
         )
         c = t["cpu_ms_per_lifecycle"]
         lines.append(f"              CPU ms per lifecycle  service {c['service']}  skeleton {c['skeleton']}")
     for k in ("latency_idle", "latency_under_load"):
         v = r[k]
-        lines.append(f"{k:18} service {v['service']}  skeleton {v['skeleton']}  p50 ratio {v['p50_ratio']}")
+        lines.append(
+            f"{k:18} (in-process) service {v['service']}  skeleton {v['skeleton']}  p50 ratio {v['p50_ratio']}"
+        )
     rp = r["replay"]
     lines.append(
         f"replay        {rp['histories']} histories  service {rp['service_ms_per_history']} ms ({rp['events_per_hazard_history']} events)  skeleton {rp['skeleton_ms_per_history']} ms ({rp['events_per_skeleton_history']} events, created + {rp['skeleton_steps']} steps)  ratio {rp['ratio']}"
     )
     lines += open_cases_lines(r["open_cases"])
     lines += daily_storm.lines(r["daily_storm"])
+    lines += deployed.lines(r["deployed"])
+    ic = r["idle_cpu"]
+    lines.append(
+        f"idle stack    {ic.get('stack_ms_per_s', ic.get('error'))} ms/s, supervisor {ic.get('supervisor_ms_per_s')} ms/s  {ic.get('by_process_ms_per_s')}"
+    )
     lm, rm = r["read_model_load"], r["read_model"]
     lines.append(
         f"read model    {lm['hazards']} hazards, {lm['events']} events  load {lm['event_load_per_s']} events/s  rebuild {lm['rebuild_events_per_s']} events/s ({lm['rebuild_cases_per_s']} cases/s)"
@@ -483,6 +641,7 @@ def table(r: dict[str, Any]) -> str:
     lines.append(
         f"              list first {rm['list_first_page']}  deep {rm['list_deep_page']}  stats {rm['stats_region_status']}  visibility {rm['visibility_list']}"
     )
+    lines += targets_lines(r)
     return "\n".join(lines)  # fmt: skip
 
 

@@ -79,3 +79,11 @@ class Lifecycles:
             await h.execute_update(SkeletonWorkflow.step)
         await h.result()
         return wid
+
+
+def stop_work_command(i: int, cases: int) -> dict[str, Any]:
+    """The latency benches' i-th command, round-robin over `cases` graded hazards: a stop-work ordered on
+    each case, then lifted, then ordered again (a case's state stays the same size)."""
+    if (i // cases) % 2 == 0:
+        return {"type": "order_stop_work", "scope": "partial", "reason": "r"}
+    return {"type": "lift_stop_work", "reason": "r"}

@@ -10,12 +10,17 @@ update that waits for the first INSERT, then `steps` updates, re-arming its time
 from __future__ import annotations
 
 import asyncio
+import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity, workflow
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 
 class SkeletonStep(BaseModel):
@@ -94,3 +99,63 @@ class SkeletonWorkflow:
     def _validate(self) -> None:
         if self.done >= self.steps:
             raise ValueError("no more steps")
+
+
+# --- the plain variant: the same workflow under the SDK's default data converter (no pydantic, no codec) ---
+
+
+@dataclass
+class PlainStep:
+    case_id: str
+    step: int
+
+
+class PlainSkeletonActivities(SkeletonActivities):
+    @activity.defn(name="plain_skeleton_insert")
+    async def plain_insert(self, step: PlainStep) -> int:
+        return await self.insert(SkeletonStep(case_id=step.case_id, step=step.step))
+
+
+@workflow.defn(name="PlainSkeletonWorkflow")
+class PlainSkeletonWorkflow(SkeletonWorkflow):
+    """The skeleton as a plain Temporal application writes it: a dataclass argument, so the SDK's default
+    JSON converter carries it (bench/deployed.py runs it on a client without the project's converter)."""
+
+    @workflow.run
+    async def run(self, case_id: str, steps: int) -> int:
+        return await super().run(case_id, steps)
+
+    async def _insert(self) -> None:
+        await workflow.execute_activity(
+            "plain_skeleton_insert",
+            PlainStep(case_id=self.case_id, step=self.done),
+            result_type=int,
+            start_to_close_timeout=timedelta(seconds=30),
+        )
+
+
+def plain_skeleton_worker(client: Client, queue: str, engine: AsyncEngine) -> Worker:
+    """The plain skeleton's worker: `client` should carry the SDK's default converter; the sandbox passes
+    the already imported libraries through, as a plain application's `imports_passed_through` does."""
+    return Worker(
+        client,
+        task_queue=queue,
+        workflows=[PlainSkeletonWorkflow],
+        activities=[PlainSkeletonActivities(engine).plain_insert],
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                "harness", "pydantic", "pydantic_core", "sqlalchemy"
+            )
+        ),
+    )
+
+
+async def plain_skeleton_lifecycle(client: Client, queue: str, steps: int = 3) -> str:
+    """One plain skeleton lifecycle: start, the `created` update, `steps` step updates, the result."""
+    wid = f"PSK-{uuid.uuid4().hex[:12]}"
+    h = await client.start_workflow(PlainSkeletonWorkflow.run, args=[wid, steps], id=wid, task_queue=queue)
+    await h.execute_update(PlainSkeletonWorkflow.created_update)
+    for _ in range(steps):
+        await h.execute_update(PlainSkeletonWorkflow.step)
+    await h.result()
+    return wid
