@@ -159,6 +159,8 @@ def test_plan_builds_cli_children_with_shared_env(tmp_path: Path) -> None:
     argv = temporal.server.args()  # type: ignore[attr-defined]
     assert argv[argv.index("--ui-codec-endpoint") + 1] == "http://127.0.0.1:18001/codec"
     assert argv[argv.index("--ui-port") + 1] == "18301"
+    # quiet at idle: the namespace cache is refreshed every 30 s, not every 2 s (issue #21)
+    assert argv[argv.index("--dynamic-config-value") + 1] == 'system.namespaceCacheRefreshInterval="30s"'
     # every variable passed is a setting the children read
     fields = set(Settings.model_fields)
     for name in env:
