@@ -91,3 +91,27 @@ async def test_only_a_committed_insert_into_notifications_wakes(db_url: str) -> 
 
 async def _true_after(value: Any) -> bool:
     return bool(value)
+
+
+async def test_the_event_stores_own_write_of_a_notice_wakes(db_url: str) -> None:
+    """Through the path record_events takes (append + project_append in one transaction): if that
+    write ever stops matching what the wake looks for, this fails rather than notices waiting for the
+    fallback poll."""
+    from datetime import timedelta
+
+    from store.events import NewEvent
+    from tests.integration.test_event_store import T0, opened, record
+
+    engine = make_engine(db_url)
+    wake = OutboxWake(engine)
+    try:
+        await record(engine, "T-W1", 0, [opened("T-W1")])
+        await asyncio.sleep(0)
+        assert not wake.event.is_set()  # no notice in these events
+        due = (T0 + timedelta(hours=1)).isoformat()
+        await record(engine, "T-W1", 1, [NewEvent(type="reminded", data={"type": "reminded", "due_at": due})])
+        await asyncio.sleep(0)
+        assert wake.event.is_set()
+    finally:
+        wake.close()
+        await engine.dispose()
