@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notify.delivery import Deliverer, build_deliverer
+from notify.wake import OutboxWake
 from runtime.settings import Settings
 from store.deliveries import pending_notifications, settle_notification
 
@@ -88,7 +89,11 @@ class OutboxDrainer:
                 await settle_notification(conn, row["id"], outcome, error, datetime.now(UTC))
         return len(rows)
 
-    async def run(self, stop: asyncio.Event, idle_interval: float = 1.0) -> None:
+    async def run(
+        self, stop: asyncio.Event, idle_interval: float = 1.0, wake: OutboxWake | None = None
+    ) -> None:
+        """Drain until `stop`. Idle, it sleeps `idle_interval`, or until `wake` says notifications were
+        committed on this engine (notify/wake.py): then a rare fallback poll is enough."""
         while not stop.is_set():
             try:
                 handled = await self.drain_once()
@@ -98,10 +103,22 @@ class OutboxDrainer:
                 log.warning("outbox drain failed", error=str(e)[:300])
                 handled = 0
             if handled == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), idle_interval)
-                except TimeoutError:
-                    pass
+                await _sleep(stop, idle_interval, wake)
+
+
+async def _sleep(stop: asyncio.Event, seconds: float, wake: OutboxWake | None) -> None:
+    """Until `stop`, a wake, or `seconds`; a wake is consumed before the next drain pass (a commit after
+    this point wakes the next sleep)."""
+    waits = [asyncio.ensure_future(stop.wait())]
+    if wake is not None:
+        waits.append(asyncio.ensure_future(wake.event.wait()))
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in waits:
+            t.cancel()
+    if wake is not None:
+        wake.event.clear()
 
 
 def outbox_drainer(settings: Settings) -> Callable[[AsyncEngine, asyncio.Event], Coroutine[Any, Any, None]]:
@@ -109,6 +126,11 @@ def outbox_drainer(settings: Settings) -> Callable[[AsyncEngine, asyncio.Event],
     e-mail when an SMTP server is configured, signed webhooks always."""
 
     async def drain(engine: AsyncEngine, stop: asyncio.Event) -> None:
-        await OutboxDrainer(engine, deliverer=build_deliverer(settings, engine)).run(stop)
+        wake = OutboxWake(engine)
+        try:
+            drainer = OutboxDrainer(engine, deliverer=build_deliverer(settings, engine))
+            await drainer.run(stop, settings.outbox_poll_seconds, wake)
+        finally:
+            wake.close()
 
     return drain

@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     )
     delivery_max_attempts: int = Field(default=6, ge=1)
     delivery_backoff_seconds: float = Field(default=30.0, gt=0)
+    outbox_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="the idle drainer's fallback poll (a worker's commits wake it)",
+    )
 
     @field_validator("trusted_proxies", "codec_cors_origins", mode="before")
     @classmethod

@@ -112,7 +112,9 @@ def api_server(
         # every new process again and again on a busy machine
         timeout_worker_healthcheck=30,
     )
-    return uvicorn.Server(config)
+    from starter.api.server import QuietServer
+
+    return QuietServer(config)
 
 
 @app.command()

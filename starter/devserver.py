@@ -173,6 +173,38 @@ class Child(Protocol):
     def stop(self) -> None: ...
 
 
+def children_table() -> dict[int, list[int]]:
+    """parent pid -> its children's pids, from one pass over the process table (psutil's own pass, the
+    one `Process.children` makes on every call)."""
+    ppids: dict[int, int] = (
+        psutil._ppid_map()
+        if hasattr(psutil, "_ppid_map")
+        else {p.pid: p.info["ppid"] for p in psutil.process_iter(["ppid"])}
+    )
+    table: dict[int, list[int]] = {}
+    for pid, ppid in ppids.items():
+        table.setdefault(ppid, []).append(pid)
+    return table
+
+
+class _SharedScan:
+    table: dict[int, list[int]] | None = None
+
+
+_scan = _SharedScan()
+
+
+@contextlib.contextmanager
+def one_scan() -> Iterator[None]:
+    """Every `ProcessTree.refresh` inside reads one pass over the process table, taken on entry: the
+    supervisor's periodic walk of all its children costs one pass, not one per child (issue #21)."""
+    _scan.table = children_table()
+    try:
+        yield
+    finally:
+        _scan.table = None
+
+
 class ProcessTree:
     """Every descendant of one child seen while it ran, so a stop can leave none behind (even one that
     moved to its own session, which the process-group kill would miss)."""
@@ -188,9 +220,17 @@ class ProcessTree:
     def refresh(self) -> None:
         if self.root is None:
             return
-        with contextlib.suppress(psutil.Error):
-            for p in self.root.children(recursive=True):
-                self.seen.setdefault(p.pid, p)
+        kids = _scan.table if _scan.table is not None else children_table()
+        stack, visited = [self.root.pid], {self.root.pid}
+        while stack:
+            for pid in kids.get(stack.pop(), ()):
+                if pid in visited:
+                    continue
+                visited.add(pid)
+                stack.append(pid)
+                if pid not in self.seen:
+                    with contextlib.suppress(psutil.Error):
+                        self.seen[pid] = psutil.Process(pid)
 
     def kill_leftovers(self, pgid: int | None, timeout: float = 5.0) -> None:
         if pgid is not None:
@@ -476,18 +516,22 @@ class Supervisor:
 
     def _check_alive(self, *, walk: bool = True) -> None:
         """Raises if a long-running child has exited; with `walk`, first notes each one's descendants."""
-        for child in self.started:
-            if child.oneshot:
-                continue
-            if walk:
-                child.refresh()
-            code = child.poll()
-            if code is not None:
-                tail = _tail(child.log_path)
-                raise DevError(
-                    f"{child.name} exited unexpectedly with code {code} (log: {child.log_path})"
-                    + (f"\n{tail}" if tail else "")
-                )
+        with one_scan() if walk else contextlib.nullcontext():
+            for child in self.started:
+                if child.oneshot:
+                    continue
+                if walk:
+                    child.refresh()
+                self._raise_if_exited(child)
+
+    def _raise_if_exited(self, child: Child) -> None:
+        code = child.poll()
+        if code is not None:
+            tail = _tail(child.log_path)
+            raise DevError(
+                f"{child.name} exited unexpectedly with code {code} (log: {child.log_path})"
+                + (f"\n{tail}" if tail else "")
+            )
 
     def _stop_all(self) -> None:
         if not self.started:

@@ -159,6 +159,8 @@ def test_plan_builds_cli_children_with_shared_env(tmp_path: Path) -> None:
     argv = temporal.server.args()  # type: ignore[attr-defined]
     assert argv[argv.index("--ui-codec-endpoint") + 1] == "http://127.0.0.1:18001/codec"
     assert argv[argv.index("--ui-port") + 1] == "18301"
+    # quiet at idle: the namespace cache is refreshed every 30 s, not every 2 s (issue #21)
+    assert argv[argv.index("--dynamic-config-value") + 1] == 'system.namespaceCacheRefreshInterval="30s"'
     # every variable passed is a setting the children read
     fields = set(Settings.model_fields)
     for name in env:
@@ -342,3 +344,48 @@ def test_one_dev_per_data_dir(tmp_path: Path) -> None:
         assert str(tmp_path) in str(e.value)
     with lock_data_dir(tmp_path):  # released with the first run
         pass
+
+
+SPAWNER = """
+import pathlib, signal, subprocess, sys, time
+g = subprocess.Popen(["sleep", "600"], start_new_session=True)
+pathlib.Path(sys.argv[1]).write_text(str(g.pid))
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+time.sleep(600)
+"""
+
+
+def test_the_periodic_walk_reads_the_process_table_once_for_all_children(
+    log_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Idle, the supervisor's walk of every child's tree is one pass over /proc (psutil's per-child
+    `children(recursive=True)` was one pass each), and still remembers every grandchild."""
+    import starter.devserver as devserver
+
+    scans: list[int] = []
+    table = devserver.children_table
+
+    def counted() -> dict[int, list[int]]:
+        scans.append(1)
+        return table()
+
+    monkeypatch.setattr(devserver, "children_table", counted)
+    children = [
+        AppProcess(py(f"c{i}", SPAWNER, log_dir, str(tmp_path / f"g{i}")), dict(os.environ)) for i in range(3)
+    ]
+    sup = Supervisor(children, ready=lambda: True)
+    try:
+        for c in children:
+            c.start()
+            sup.started.append(c)
+        wait_for(lambda: all((tmp_path / f"g{i}").exists() for i in range(3)))
+        grandchildren = [int((tmp_path / f"g{i}").read_text()) for i in range(3)]
+        sup._check_alive(walk=True)
+        assert len(scans) == 1
+        assert [set(c.tree.seen) for c in children] == [{g} for g in grandchildren]
+        sup._check_alive(walk=False)  # the 5-second check between walks reads no process table
+        assert len(scans) == 1
+    finally:
+        for c in children:
+            c.stop()
+    assert not [g for g in grandchildren if alive(g)]  # remembered, so killed though in their own session
