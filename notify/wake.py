@@ -7,6 +7,9 @@ that engine notes a connection whose statement inserted notifications; when the 
 the connection goes back to the pool, the drainer is woken. The wake comes after the commit has
 completed, so the drainer's next claim sees the rows. A rolled-back transaction wakes nobody.
 
+The one-statement recording (store/record.py, `hl_record_events` in autocommit) marks its connection
+committed itself when its statement wrote notices.
+
 Notifications written elsewhere (the API process, another worker's engine) and deliveries waiting for
 their retry time are found by the drainer's slower fallback poll (HAZARDLOOP_OUTBOX_POLL_SECONDS).
 """
@@ -22,8 +25,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from store.record import NOTICES_COMMITTED
+
 _INSERTS_NOTIFICATIONS = re.compile(r"\bINSERT\s+INTO\s+notifications\b", re.IGNORECASE)
-_WRITTEN = "hazardloop_outbox_written"  # the key on the pooled connection's info
+_WRITTEN = NOTICES_COMMITTED  # the key on the pooled connection's info
 
 
 class OutboxWake:
@@ -54,7 +59,10 @@ class OutboxWake:
             conn.info[_WRITTEN] = "committed"  # woken at checkin: the COMMIT is still under way here
 
     def _rollback(self, conn: Connection) -> None:
-        conn.info.pop(_WRITTEN, None)
+        # a statement in autocommit (store/record.py's one-statement recording) marks itself committed;
+        # closing such a connection rolls back nothing of it
+        if conn.info.get(_WRITTEN) == "pending":
+            conn.info.pop(_WRITTEN, None)
 
     def _checkin(self, _dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
         if record.info.pop(_WRITTEN, None) == "committed":

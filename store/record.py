@@ -70,6 +70,9 @@ class StreamCache:
         self._heads.pop(stream_id, None)
 
 
+# the pooled connection's info key marking a committed write of notifications (read by notify/wake.py)
+NOTICES_COMMITTED = "hazardloop_outbox_written"
+
 _RECORD = text(
     "SELECT outcome, head, row_version FROM hl_record_events(:stream, :kind, :expected, :prev_hash, "
     ":events, :actor, :occurred_at, :policy_id, :policy_version, :command_id, :case, :state, :view, :notes)"
@@ -193,6 +196,10 @@ async def _call(
         async with engine.connect() as conn:
             auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
             row = (await auto.execute(_RECORD, params)).one()
+            if row.outcome == "ok" and params["notes"] is not None:
+                # committed (autocommit) with notices: the outbox drainer is woken when the connection is
+                # checked in (notify/wake.py)
+                conn.info[NOTICES_COMMITTED] = "committed"
     except DBAPIError as e:
         _name_inner_statement(e)
         raise

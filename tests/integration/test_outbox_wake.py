@@ -94,22 +94,51 @@ async def _true_after(value: Any) -> bool:
 
 
 async def test_the_event_stores_own_write_of_a_notice_wakes(db_url: str) -> None:
-    """Through the path record_events takes (append + project_append in one transaction): if that
-    write ever stops matching what the wake looks for, this fails rather than notices waiting for the
-    fallback poll."""
+    """Through both paths record_events takes: the one-statement recording (`hl_record_events` in
+    autocommit) and the old transaction (append + project_append) it falls back to. If either write ever
+    stops being seen by the wake, this fails rather than notices waiting for the fallback poll."""
     from datetime import timedelta
 
     from store.events import NewEvent
-    from tests.integration.test_event_store import T0, opened, record
+    from store.record import Recording, StreamCache
+    from store.record import record as record_one
+    from tests.integration.test_event_store import ACTOR, T0, opened, record
+
+    def reminded() -> NewEvent:
+        due = (T0 + timedelta(hours=1)).isoformat()
+        return NewEvent(type="reminded", data={"type": "reminded", "due_at": due})
+
+    def recording(case_id: str, expected: int, new: list[NewEvent]) -> Recording:
+        return Recording(
+            stream_id=case_id,
+            kind="ticket",
+            expected_version=expected,
+            new=new,
+            actor=ACTOR,
+            occurred_at=T0 + timedelta(minutes=expected),
+            policy_id="p",
+            policy_version="1",
+            command_id=None,
+            parent_id=None,
+        )
 
     engine = make_engine(db_url)
     wake = OutboxWake(engine)
+    cache = StreamCache()
     try:
-        await record(engine, "T-W1", 0, [opened("T-W1")])
+        # the one-statement path
+        await record_one(engine, cache, recording("T-W0", 0, [opened("T-W0")]))
         await asyncio.sleep(0)
         assert not wake.event.is_set()  # no notice in these events
-        due = (T0 + timedelta(hours=1)).isoformat()
-        await record(engine, "T-W1", 1, [NewEvent(type="reminded", data={"type": "reminded", "due_at": due})])
+        await record_one(engine, cache, recording("T-W0", 1, [reminded()]))
+        await asyncio.sleep(0)
+        assert wake.event.is_set()
+        wake.event.clear()
+        # the transaction path
+        await record(engine, "T-W1", 0, [opened("T-W1")])
+        await asyncio.sleep(0)
+        assert not wake.event.is_set()
+        await record(engine, "T-W1", 1, [reminded()])
         await asyncio.sleep(0)
         assert wake.event.is_set()
     finally:
