@@ -6,11 +6,19 @@ Each payload encoded for a workflow (the SDK hands the codec a serialization con
 that workflow's id in clear in its metadata (`LABEL`) — for a case, its case id — so the codec endpoint
 can check the caller's jurisdiction over the case before decoding. The label is the cipher's associated
 data: a payload relabelled (or unlabelled) to pass that check no longer opens. Payloads without a label
-(encoded before labels existed, or outside any workflow) open as before."""
+(encoded before labels existed, or outside any workflow) open as before.
+
+A payload is compressed (zlib) before it is sealed when that makes it smaller, and marked inside the
+sealed bytes by a leading NUL: a serialized Payload never starts with one (field number 0 does not
+exist), so a payload sealed before compression existed opens as before, and the mark is authenticated
+with the rest. Measured on one general hazard's lifecycle (bench/history_bytes.py): the plaintext of its
+payloads shrinks from about 32 KB to 13 KB, mostly the policy pack every case input carries (issue #21).
+Decompression is bounded (`MAX_PLAIN`): a sealed payload is ours, but its size is not trusted."""
 
 from __future__ import annotations
 
 import copy
+import zlib
 from collections.abc import Sequence
 from typing import Self
 
@@ -21,6 +29,28 @@ from store.sealing import KeyRing, SealedBox
 
 ENCODING = b"binary/encrypted"
 LABEL = "hazardloop-workflow-id"
+ZLIB_MARK = b"\x00"  # leads the sealed bytes of a compressed payload (never those of a plain one)
+MAX_PLAIN = 8 * 1024 * 1024  # a payload inflating beyond this is refused (Temporal's own limit is 2 MB)
+
+
+def pack(raw: bytes) -> bytes:
+    """The bytes to seal for a serialized payload: compressed and marked when that is shorter."""
+    squeezed = ZLIB_MARK + zlib.compress(raw, 6)
+    return squeezed if len(squeezed) < len(raw) else raw
+
+
+def unpack(sealed: bytes) -> bytes:
+    """The serialized payload in opened bytes (compressed or not). ValueError when it does not inflate."""
+    if not sealed.startswith(ZLIB_MARK):
+        return sealed
+    inflate = zlib.decompressobj()
+    try:
+        raw = inflate.decompress(sealed[1:], MAX_PLAIN)
+    except zlib.error as e:
+        raise ValueError(f"a compressed payload does not inflate: {e}") from None
+    if inflate.unconsumed_tail or not inflate.eof:
+        raise ValueError(f"a compressed payload is truncated or inflates beyond {MAX_PLAIN} bytes")
+    return raw
 
 
 def label_of(p: Payload) -> str | None:
@@ -54,7 +84,7 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         out = []
         for p in payloads:
-            box = self.ring.seal(p.SerializeToString(), _associated(self.workflow_id))
+            box = self.ring.seal(pack(p.SerializeToString()), _associated(self.workflow_id))
             metadata = {"encoding": ENCODING, "encryption-key-id": box.key_id.encode()}
             if self.workflow_id is not None:
                 metadata[LABEL] = self.workflow_id.encode()
@@ -69,5 +99,5 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
                 continue
             kid = p.metadata.get("encryption-key-id", b"").decode()
             plain = self.ring.open(SealedBox(kid, p.data), _associated(label_of(p)))
-            out.append(Payload.FromString(plain))
+            out.append(Payload.FromString(unpack(plain)))
         return out
