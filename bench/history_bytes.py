@@ -2,6 +2,7 @@
 general lifecycle vs skeleton" row).
 
     python -m bench.history_bytes        # one lifecycle of each on fresh servers; prints the breakdown
+    python -m bench.history_bytes --cpu 40   # 40 lifecycles: this run's dev server's CPU ms per lifecycle
 
 Drives one general hazard (report → grade → rectification → review over the HTTP API, as
 harness/baseline.py's `Lifecycles` does) and two skeletons (harness/skeleton.py): one through a client
@@ -22,10 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+import time
 import zlib
 from collections import Counter, defaultdict
 from typing import Any
 
+import psutil
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
@@ -34,8 +38,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
+from domain.enterprise import record_id
 from harness.apptest import running_app
-from harness.baseline import Lifecycles, skeleton_worker
+from harness.baseline import ENT, Lifecycles, skeleton_worker
 from harness.servers import PgServer, start_dev_server, unique_queue
 from runtime.codec import is_encrypted
 from runtime.temporal_client import data_converter
@@ -160,6 +165,62 @@ async def run() -> dict[str, Any]:
         pg.stop()
 
 
+IDLE_WINDOW_S = 5.0
+
+
+def _dev_server() -> psutil.Process:
+    """This process's own Temporal dev server (not another run's on a shared machine)."""
+    (server,) = [p for p in psutil.Process().children(recursive=True) if p.name() == "temporal"]
+    return server
+
+
+def _cpu(p: psutil.Process) -> float:
+    t = p.cpu_times()
+    return t.user + t.system
+
+
+async def server_cpu(n: int, in_flight: int = 10) -> dict[str, Any]:
+    """CPU ms per general hazard lifecycle of this run's dev server (user + system, psutil), over `n`
+    lifecycles with `in_flight` at once, after one warm-up lifecycle; also less the server's idle rate
+    (measured over a few seconds before) times the run's duration; with the upserts per lifecycle, and
+    the upserts and bytes of the enterprise record all `n + 1` lifecycles tell (one enterprise)."""
+    pg = PgServer()
+    await pg.start()
+    env = await start_dev_server()
+    try:
+        async with running_app(env.client, await pg.fresh_database()) as app:
+            drive = Lifecycles(app, "unused")
+            first = await drive.lifecycle(0)
+            server = _dev_server()
+            sem = asyncio.Semaphore(in_flight)
+
+            async def one(i: int) -> None:
+                async with sem:
+                    await drive.lifecycle(i)
+
+            idle_from, t0 = _cpu(server), time.perf_counter()
+            await asyncio.sleep(IDLE_WINDOW_S)  # a measuring window, not a synchronisation
+            idle_rate = (_cpu(server) - idle_from) / (time.perf_counter() - t0)
+            before, t0 = _cpu(server), time.perf_counter()
+            await asyncio.gather(*(one(i) for i in range(n)))
+            spent, took = _cpu(server) - before, time.perf_counter() - t0
+            upserts = count_upserts(await fetch(env.client, first))
+            record = await fetch(env.client, record_id(ENT))
+    finally:
+        await env.shutdown()
+        pg.stop()
+    return {
+        "n": n,
+        "server_cpu_ms_per_lifecycle": round(1000 * spent / n, 2),
+        "idle_ms_per_s": round(1000 * idle_rate, 2),
+        "less_idle_ms_per_lifecycle": round(1000 * (spent - idle_rate * took) / n, 2),
+        "seconds": round(took, 1),
+        "upserts": upserts,
+        "enterprise_record_upserts": count_upserts(record),
+        "enterprise_record_bytes": record.ByteSize(),
+    }
+
+
 def report(r: dict[str, Any]) -> str:
     lines = [
         f"hazard (general lifecycle): {r['hazard']['bytes']:,} bytes in {r['hazard']['events']} events, "
@@ -188,6 +249,9 @@ def report(r: dict[str, Any]) -> str:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--cpu"]:
+        print(json.dumps(asyncio.run(server_cpu(int(sys.argv[2])))))
+        return
     r = asyncio.run(run())
     print(report(r))
     print(json.dumps({k: v for k, v in r.items() if k.startswith("ratio")}))
