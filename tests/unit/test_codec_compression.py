@@ -11,7 +11,7 @@ import zlib
 import pytest
 from temporalio.api.common.v1 import Payload
 
-from runtime.codec import MAX_PLAIN, ZLIB_MARK, EncryptionCodec, _associated, label_of
+from runtime.codec import KEY_ID, LABEL, MAX_PLAIN, ZLIB_MARK, EncryptionCodec, _associated, label_of
 from store.sealing import KeyRing, SealedBox
 
 RING = KeyRing(base64.urlsafe_b64encode(bytes(range(32))).decode())
@@ -28,7 +28,8 @@ SMALL = json_payload(1)
 
 
 def sealed_as_before(inside: bytes) -> Payload:
-    """A payload sealed by hand, as the codec labels one for CASE (without compressing it itself)."""
+    """A payload sealed by hand, labelled for CASE as the codec did before its metadata keys were
+    shortened (and before it compressed)."""
     box = RING.seal(inside, _associated(CASE))
     metadata = {"encoding": b"binary/encrypted", "encryption-key-id": box.key_id.encode()}
     return Payload(metadata={**metadata, "hazardloop-workflow-id": CASE.encode()}, data=box.ciphertext)
@@ -36,7 +37,7 @@ def sealed_as_before(inside: bytes) -> Payload:
 
 def opened(p: Payload) -> bytes:
     """The sealed bytes of an encoded payload, opened without the codec."""
-    return RING.open(SealedBox(p.metadata["encryption-key-id"].decode(), p.data), _associated(label_of(p)))
+    return RING.open(SealedBox(p.metadata[KEY_ID].decode(), p.data), _associated(label_of(p)))
 
 
 async def test_a_large_payload_is_sealed_compressed_and_opens_as_it_was() -> None:
@@ -72,3 +73,13 @@ async def test_a_payload_sealed_before_compression_existed_still_opens() -> None
 async def test_a_compressed_payload_that_does_not_inflate_within_bounds_is_refused(inside: bytes) -> None:
     with pytest.raises(ValueError, match="compressed payload"):
         await EncryptionCodec(RING).decode([sealed_as_before(inside)])
+
+
+async def test_a_payload_names_its_case_and_key_under_short_metadata_keys() -> None:
+    (sealed,) = await EncryptionCodec(RING, CASE).encode([BIG])
+    assert dict(sealed.metadata) == {
+        "encoding": b"binary/encrypted",
+        KEY_ID: RING.current_id.encode(),
+        LABEL: CASE.encode(),
+    }
+    assert label_of(sealed) == label_of(sealed_as_before(b"")) == CASE
