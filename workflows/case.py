@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -416,19 +416,28 @@ class CaseWorkflow:
         return dict(list(self._results.items())[-MAX_CACHED_RESULTS:])
 
     def _upsert_search_attributes(self) -> None:
+        """Mirror `index(state)` in the search attributes. Since the `upsert-changed-search-attributes`
+        patch only those whose value differs from the workflow's current ones (as started, continued or
+        last upserted) are sent, and none at all when nothing changed: each upsert is a history event and a
+        visibility write on the server (issue #21). Histories recorded before it replay upserting all."""
         idx = self.decider.index(self._state)
-        updates: list[SearchAttributeUpdate[Any]] = [
-            sa.CASE_KIND.value_set(self.decider.kind),
-            sa.CASE_STATUS.value_set(idx.status),
-            sa.REGION.value_set(idx.region),
-            sa.OVERDUE.value_set(idx.overdue),
-            sa.CASE_LEVEL.value_set(idx.level) if idx.level else sa.CASE_LEVEL.value_unset(),
-            sa.ENTERPRISE_ID.value_set(idx.enterprise_id)
-            if idx.enterprise_id
-            else sa.ENTERPRISE_ID.value_unset(),
-            sa.NEXT_DUE_AT.value_set(idx.next_due_at) if idx.next_due_at else sa.NEXT_DUE_AT.value_unset(),
+        wanted: list[tuple[SearchAttributeKey[Any], Any]] = [
+            (sa.CASE_KIND, self.decider.kind),
+            (sa.CASE_STATUS, idx.status),
+            (sa.REGION, idx.region),
+            (sa.OVERDUE, idx.overdue),
+            (sa.CASE_LEVEL, idx.level or None),
+            (sa.ENTERPRISE_ID, idx.enterprise_id or None),
+            (sa.NEXT_DUE_AT, idx.next_due_at or None),
         ]
-        workflow.upsert_search_attributes(updates)
+        if workflow.patched("upsert-changed-search-attributes"):
+            current = workflow.info().typed_search_attributes
+            wanted = [(k, v) for k, v in wanted if current.get(k) != v]
+        updates: list[SearchAttributeUpdate[Any]] = [
+            k.value_unset() if v is None else k.value_set(v) for k, v in wanted
+        ]
+        if updates:
+            workflow.upsert_search_attributes(updates)
 
     async def _start_child(self, child: Any) -> None:
         await self._start_case(

@@ -410,6 +410,25 @@ async def enterprise_closure_listed(client: Client, task_queue: str) -> list[str
     return [rid, hid]
 
 
+@scenario("hazard_general_changed_upserts")
+async def hazard_general_changed_upserts(client: Client, task_queue: str) -> list[str]:
+    """general, since a case upserts only the search attributes a command changed (the
+    `upsert-changed-search-attributes` patch): grading, rectification and review each change the status;
+    the enterprise record's facts, told after each, change none of its attributes."""
+    enterprise_id = f"ENT-SA-{uuid.uuid4().hex[:8].upper()}"
+    hid = await _start(
+        client, task_queue, "hazard", INSPECTOR, {**HAZARD_REPORT, "enterprise_id": enterprise_id}
+    )
+    await _do(client, hid, INSPECTOR, {"type": "grade", "level": "general"})
+    owner = ENTERPRISE.model_copy(update={"enterprise_id": enterprise_id})
+    await _do(client, hid, owner, {"type": "submit_rectification", "summary": "fixed", "evidence": []})
+    await _do(client, hid, SUPERVISOR, {"type": "review", "passed": True, "comment": "ok"})
+    await client.get_workflow_handle(hid).result()
+    rid = record_id(enterprise_id)
+    await _until(client, rid, "the closed hazard's facts", lambda v: v["version"] >= 5)
+    return [hid, rid]
+
+
 # the evaluation window of the test pack (five minutes) shortened so that a recording runs in seconds
 EVAL_POLICY = TEST_POLICY.model_copy(
     update={
@@ -493,7 +512,12 @@ async def campaign_launched_signed(client: Client, task_queue: str) -> list[str]
         "deadline": (today + timedelta(days=30)).isoformat(),
     }
     cid = await _start(client, task_queue, "campaign", SUPERVISOR, launch)
-    sign = {"type": "sign_report", "period": "阶段情况", "content_sha256": "0" * 64, "signer_title": "分管领导"}
+    sign = {
+        "type": "sign_report",
+        "period": "阶段情况",
+        "content_sha256": "0" * 64,
+        "signer_title": "分管领导",
+    }
     await _do(client, cid, SUPERVISOR, sign)
     return [cid]
 
