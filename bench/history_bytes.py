@@ -142,27 +142,31 @@ async def run() -> dict[str, Any]:
     await pg.start()
     env = await start_dev_server()
     try:
-        db_url = await pg.fresh_database()
-        engine = make_engine(db_url)
-        queue, plain_queue = unique_queue("hb-skeleton"), unique_queue("hb-plain")
-        plain = plain_client(env.client)
-        try:
-            async with (
-                await skeleton_worker(env.client, queue, engine),
-                await skeleton_worker(plain, plain_queue, engine),
-                running_app(env.client, db_url) as app,
-            ):
-                drive = Lifecycles(app, queue)
-                hazard = await drive.lifecycle(0)
-                skeleton = await drive.skeleton(0)
-                drive.client, drive.skq = plain, plain_queue
-                plain_skeleton = await drive.skeleton(0)
-                return await measure(env.client, hazard, skeleton, plain_skeleton)
-        finally:
-            await engine.dispose()
+        return await run_on(env.client, await pg.fresh_database())
     finally:
         await env.shutdown()
         pg.stop()
+
+
+async def run_on(client: Client, db_url: str) -> dict[str, Any]:
+    """One general lifecycle and the two skeletons on these servers (a fresh database), measured."""
+    engine = make_engine(db_url)
+    queue, plain_queue = unique_queue("hb-skeleton"), unique_queue("hb-plain")
+    plain = plain_client(client)
+    try:
+        async with (
+            await skeleton_worker(client, queue, engine),
+            await skeleton_worker(plain, plain_queue, engine),
+            running_app(client, db_url) as app,
+        ):
+            drive = Lifecycles(app, queue)
+            hazard = await drive.lifecycle(0)
+            skeleton = await drive.skeleton(0)
+            drive.client, drive.skq = plain, plain_queue
+            plain_skeleton = await drive.skeleton(0)
+            return await measure(client, hazard, skeleton, plain_skeleton)
+    finally:
+        await engine.dispose()
 
 
 IDLE_WINDOW_S = 5.0

@@ -30,8 +30,8 @@ runs it), one embedded PostgreSQL, one in-process worker, the in-process HTTP AP
    lifecycles/s, CPU by process, command latency idle and under load, and where a command under load
    spends its time, stage by stage;
 8. idle CPU of the embedded stack (bench/dev_idle.py: `hazardloop dev` settled, every process of it).
-The final table holds issue #21's targets, each with its ratio and whether it is met. Hooks the lead fills
-when the figures' modules land: `history_bytes` (bench/history_bytes.py), `replay` (bench/replay_ab.py).
+9. history bytes (bench/history_bytes.py): one general lifecycle's history against the plain skeleton's.
+The final table holds issue #21's targets, each with its ratio and whether it is met.
 
 6. daily storm (bench/daily_storm.py): N enterprises with the same 15:00 deadline, a tenth filing before
    it; the time until every missed report is recorded and noticed, by the 15:00 sweep and by one duty
@@ -64,6 +64,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from bench import daily_storm, deployed, dev_idle, readmodel
+from bench import history_bytes as history_bytes_bench
 from harness.apptest import App, running_app
 from harness.baseline import REPORT, Lifecycles, skeleton_worker, stop_work_command
 from harness.servers import PgServer, register_search_attributes, world_traversable_tmpdir
@@ -467,8 +468,7 @@ async def main(mode: str) -> dict[str, Any]:
         results["daily_storm"] = await daily_storm.run(env.client, await pg.fresh_database(), size["storm"])
         phase("as deployed (API and worker in their own processes, over HTTP)")
         results["deployed"] = await deployed.measure(pg, env, mode)
-        results["history_bytes"] = await history_bytes(env, mode)
-        results["replay_ab"] = await replay(env, mode)
+        results["history_bytes"] = await history_bytes(pg, env)
         readmodel_db = await pg.fresh_database()
         phase("read model load")
         results["read_model_load"] = await readmodel.load(readmodel_db, size["rows"])
@@ -484,19 +484,19 @@ async def main(mode: str) -> dict[str, Any]:
     return results
 
 
-# --- hooks: figures other benches produce; each returns None until its module is wired in here ---------
+# --- figures of the other benches ---------------------------------------------------------------------
 
 
-async def history_bytes(env: WorkflowEnvironment, mode: str) -> dict[str, Any] | None:
-    """Hook: bench/history_bytes.py `measure(...)`: {"ratio": history bytes per general lifecycle against
-    the skeleton's, ...}."""
-    return None
-
-
-async def replay(env: WorkflowEnvironment, mode: str) -> dict[str, Any] | None:
-    """Hook: bench/replay_ab.py `measure(...)`: {"ratio": skeleton ms / hazard ms per history, ...}; until
-    then the table takes the replay figure of (3)."""
-    return None
+async def history_bytes(pg: PgServer, env: WorkflowEnvironment) -> dict[str, Any]:
+    """bench/history_bytes.py: one general lifecycle's history bytes against the plain skeleton's (the
+    SDK's default converter, no codec) and the codec skeleton's, with the breakdown."""
+    out = await history_bytes_bench.run_on(env.client, await pg.fresh_database())
+    hz, plain = out["hazard"]["bytes"], out["plain_skeleton"]["bytes"]
+    out["ratio"] = out.pop("ratio_vs_plain")
+    out["how"] = (
+        f"{hz} / {plain} bytes ({out['hazard']['events']} / {out['plain_skeleton']['events']} events)"
+    )
+    return out
 
 
 async def idle_cpu(mode: str) -> dict[str, Any]:
@@ -597,7 +597,7 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, float | None, str, str]]:
         "<= 10",
         None if v is None else v <= 10,
     )
-    rp = r.get("replay_ab") or r["replay"]
+    rp = r["replay"]
     row(
         "replay, ms per history (service / skeleton; ratio skeleton / service)",
         f"{rp.get('service_ms_per_history')} / {rp.get('skeleton_ms_per_history')} ms",
@@ -605,6 +605,14 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, float | None, str, str]]:
         ">= 0.8",
         rp["ratio"] >= 0.8,
     )
+    if "cpu_ratio" in rp:
+        row(
+            "replay, CPU ms per history (service / skeleton; ratio skeleton / service)",
+            f"{rp['service_cpu_ms_per_history']} / {rp['skeleton_cpu_ms_per_history']} ms",
+            rp["cpu_ratio"],
+            ">= 0.8",
+            rp["cpu_ratio"] >= 0.8,
+        )
     lm = r["read_model_load"]
     rate, load_rate = lm["rebuild_events_per_s"], lm["event_load_per_s"]
     row("projection rebuild, events/s", f"bulk load {load_rate} events/s", rate, ">= 20000", rate >= 20000)
