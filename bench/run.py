@@ -240,8 +240,13 @@ class Bench(Lifecycles):
             if sizes[steps] >= events:
                 break
         steps = min(sizes, key=lambda k: abs(sizes[k] - events))
-        sk_ids = [await self.skeleton(i, steps) for i in range(min(len(ids), 200))]
-        sk = [await self.client.get_workflow_handle(i).fetch_history() for i in sk_ids]
+        gate = asyncio.Semaphore(50)
+
+        async def one(i: int) -> WorkflowHistory:
+            async with gate:
+                return await self.client.get_workflow_handle(await self.skeleton(i, steps)).fetch_history()
+
+        sk = list(await asyncio.gather(*(one(i) for i in range(min(len(ids), 200)))))
         conv = data_converter()
 
         async def run(workflows: list[type], histories: list[WorkflowHistory]) -> tuple[float, float]:
