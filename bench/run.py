@@ -597,7 +597,7 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, float | None, str, str]]:
     v = ic.get("stack_ms_per_s")
     row(
         "idle CPU of the whole embedded stack, ms/s",
-        f"supervisor {ic.get('supervisor_ms_per_s')} ms/s" if v is not None else ic.get("error", "not run"),
+        f"by role {ic.get('by_role_ms_per_s')}" if v is not None else ic.get("error", "not run"),
         v,
         "<= 10",
         None if v is None else v <= 10,
@@ -665,7 +665,7 @@ def table(r: dict[str, Any]) -> str:
     lines += deployed.lines(r["deployed"])
     ic = r["idle_cpu"]
     lines.append(
-        f"idle stack    {ic.get('stack_ms_per_s', ic.get('error'))} ms/s, supervisor {ic.get('supervisor_ms_per_s')} ms/s  {ic.get('by_process_ms_per_s')}"
+        f"idle stack    {ic.get('stack_ms_per_s', ic.get('error'))} ms/s  by role {ic.get('by_role_ms_per_s')}  by process {ic.get('by_process_ms_per_s')}"
     )
     lm, rm = r["read_model_load"], r["read_model"]
     lines.append(
