@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -91,6 +92,16 @@ class Checked:
     events: list[Any] | None
 
 
+@dataclass(frozen=True)
+class Telling:
+    """One telling of an enterprise's record: the facts of a case at the moment they changed."""
+
+    record_id: str
+    enterprise_id: str
+    region: str
+    update: ChildCaseUpdated
+
+
 def update_id() -> str:
     """The id of the update whose validator or handler is running."""
     info = workflow.current_update_info()
@@ -150,6 +161,9 @@ class CaseWorkflow:
         self._spent_deadlines: set[tuple[str, datetime]] = set()
         self._checked: dict[str, Checked] = {}  # by update id, from `execute`'s validator to its handler
         self._records_opened: set[str] = set()  # enterprise records this run has started (or found)
+        self._tellings: deque[Telling] = deque()  # told behind the answers, in order (record-told-behind)
+        self._teller_running = False
+        self._teller: asyncio.Task[None] | None = None
         if inp.carried is not None:
             self._state = self.decider.parse_state(inp.carried.state)
             self._version = inp.carried.version
@@ -171,7 +185,7 @@ class CaseWorkflow:
                     # early command) answers with the refusal, then the workflow fails with it
                     self._refusal = e
             if self._refusal is not None:
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                await workflow.wait_condition(self._tellings_done)
                 raise self._refused()
         while True:
             await self._fire_due()
@@ -195,7 +209,7 @@ class CaseWorkflow:
                         pass  # the deadline passed: _fire_due at the top of the loop handles it
             else:
                 await workflow.wait_condition(self._woken)
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.wait_condition(self._tellings_done)  # no telling is lost
         if not self.decider.index(self._state).terminal:
             workflow.continue_as_new(
                 self._inp.model_copy(
@@ -390,8 +404,15 @@ class CaseWorkflow:
         except BaseException:
             self._state = previous
             raise
-        # the enterprise's record is told before the command counts as done (its answer, `created`)
-        await self._tell_record(previous)
+        # the enterprise's record is told of the facts of this moment: behind the answer, in order (issue
+        # #21: awaiting the start and the signal cost the command two more workflow tasks); histories
+        # recorded before then told it before the command counted as done (its answer, `created`)
+        telling = self._record_telling(previous)
+        if telling is not None:
+            if workflow.patched("record-told-behind"):
+                self._tell_behind(telling)
+            else:
+                await self._tell_record(telling)
         self._version = recorded.version
         self._wake = True
         self._upsert_search_attributes()
@@ -470,28 +491,55 @@ class CaseWorkflow:
             else:
                 raise
 
-    async def _tell_record(self, previous: Any) -> None:
-        """Tell the enterprise's record (started on demand) this case's facts when they changed. Behind
-        patches: histories recorded before the enterprise record existed replay without these commands,
-        and those recorded before an incident told its 瞒报/谎报 replay with the facts told then."""
+    def _record_telling(self, previous: Any) -> Telling | None:
+        """What the enterprise's record (started on demand) is to be told of this case's facts, when they
+        changed. Behind patches: histories recorded before the enterprise record existed replay without
+        these commands, and those recorded before an incident told its 瞒报/谎报 replay with the facts told
+        then. Decided when the facts change, so each telling carries the facts of its moment."""
         kind = self.decider.kind
         told, before = case_facts(kind, self._state), case_facts(kind, previous)
         old = case_facts(kind, self._state, reporting=False), case_facts(kind, previous, reporting=False)
         if (told, before) != old and not workflow.patched("record-reporting-facts"):
             told, before = old
         if told is None or told == before or "enterprise" not in self.child_workflows:
-            return
+            return None
         if not workflow.patched("enterprise-record"):
-            return
+            return None
         enterprise_id, region, facts = told
-        rid = record_id(enterprise_id)
         update = ChildCaseUpdated(
             child_id=self._inp.case_id, child_kind=self.decider.kind, ref="facts", summary=facts
         )
+        return Telling(record_id(enterprise_id), enterprise_id, region, update)
+
+    def _tell_behind(self, telling: Telling) -> None:
+        """Queue the telling behind the command's answer: one teller per run tells them one after another
+        (first in, first out); the run waits for the queue to empty before it completes or continues."""
+        self._tellings.append(telling)
+        if not self._teller_running:
+            self._teller_running = True
+            self._teller = asyncio.create_task(self._teller_loop())
+
+    async def _teller_loop(self) -> None:
+        try:
+            while self._tellings:
+                await self._tell_record(self._tellings[0])
+                self._tellings.popleft()
+        finally:
+            self._teller_running = False
+
+    def _tellings_done(self) -> bool:
+        return workflow.all_handlers_finished() and not self._tellings
+
+    async def _tell_record(self, telling: Telling) -> None:
+        rid = telling.record_id
         # the case's own command stands whatever happens here; the record hears of the next change
         try:
             if rid not in self._records_opened:
-                command = {"type": "open_record", "enterprise_id": enterprise_id, "region": region}
+                command = {
+                    "type": "open_record",
+                    "enterprise_id": telling.enterprise_id,
+                    "region": telling.region,
+                }
                 await self._start_case(
                     CaseInput(
                         case_id=rid,
@@ -503,7 +551,7 @@ class CaseWorkflow:
                     )
                 )
                 self._records_opened.add(rid)
-            await workflow.get_external_workflow_handle(rid).signal("case_facts", update)
+            await workflow.get_external_workflow_handle(rid).signal("case_facts", telling.update)
         except Exception as e:
             workflow.logger.warning("record %s not told of %s: %s", rid, self._inp.case_id, e)
 

@@ -241,6 +241,17 @@ async def hazard_general_closed(client: Client, task_queue: str) -> list[str]:
     return [hid]
 
 
+@scenario("hazard_record_told_behind")
+async def hazard_record_told_behind(client: Client, task_queue: str) -> list[str]:
+    """general, closed at the first review; its enterprise record told behind each answer (issue #21)."""
+    hid = await _start(client, task_queue, "hazard", INSPECTOR, HAZARD_REPORT)
+    await _do(client, hid, INSPECTOR, {"type": "grade", "level": "general", "deadline": _in(300)})
+    await _do(client, hid, ENTERPRISE, {"type": "submit_rectification", "summary": "done", "evidence": []})
+    await _do(client, hid, SUPERVISOR, {"type": "review", "passed": True, "comment": "closed"})
+    await client.get_workflow_handle(hid).result()
+    return [hid]
+
+
 @scenario("hazard_major_written_off")
 async def hazard_major_written_off(client: Client, task_queue: str) -> list[str]:
     """major: listing with stop-work, 五落实 plan, extension, penalty, treatment, assessment, 核销."""
