@@ -56,7 +56,7 @@ async def test_the_skeleton_does_what_a_general_hazard_lifecycle_does(dev_env, d
     assert inserts == 4  # each skeleton activity is a real INSERT
     # what the skeleton leaves out, and bench/RESULTS.md names as part of the service's cost: one upsert per
     # command (each changes the hazard's status; since `upsert-changed-search-attributes` it names only the
-    # attributes that changed), and the version markers of the `enterprise-record` and
-    # `upsert-changed-search-attributes` patches (the SDK records each as an upsert of
-    # TemporalChangeVersion) until those patches are deprecated
-    assert hz["search_attribute_upserts"] == 6 and sk["search_attribute_upserts"] == 0
+    # attributes that changed), and the version markers of the `enterprise-record`,
+    # `upsert-changed-search-attributes` and `record-told-behind` patches (the SDK records each as an
+    # upsert of TemporalChangeVersion) until those patches are deprecated
+    assert hz["search_attribute_upserts"] == 7 and sk["search_attribute_upserts"] == 0
