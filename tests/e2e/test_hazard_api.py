@@ -14,6 +14,7 @@ from sqlalchemy import select
 from harness.apptest import App, running_app
 from store.events import read_stream, verify_chain
 from store.schema import cases, notifications
+from tests.support.poll import settled_history_length
 
 REGION = "500107"
 ENT = "ENT-001"
@@ -218,7 +219,7 @@ async def test_bad_input_gets_its_documented_error_and_changes_nothing(app) -> N
     hid = case["id"]
     url = f"/v1/hazards/{hid}/commands"
     handle = app.client.get_workflow_handle(hid)
-    before_history = len((await handle.fetch_history()).events)
+    before_history = await settled_history_length(handle)  # the record's telling comes behind the answer
     other_ent = app.token("ent-x", "enterprise", REGION, "ENT-999")
     other_region = app.token("insp-x", "inspector", "500108")
     attempts = [
