@@ -69,6 +69,21 @@ RECORD_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=5),
     non_retryable_error_types=["append_conflict"],
 )
+# Every patch of this loop up to issue #21, as one. A run started since records this one marker (and the
+# SDK's one TemporalChangeVersion upsert beside it) where it recorded one of each per patch: two markers and
+# two upserts fewer in a general hazard's history, each a history event and the upserts each a visibility
+# write. Runs recorded before replay with the patches they recorded (`CaseWorkflow._patched`).
+PATCHES_2026_12 = "patches-2026-12"
+BUNDLED_PATCHES = frozenset(
+    {
+        "refuse-reused-key",
+        "enterprise-record",
+        "record-reporting-facts",
+        "upsert-changed-search-attributes",
+        "record-told-behind",
+        "record-signalled-first",  # new with the bundle: no run has its own marker
+    }
+)
 MAX_CACHED_RESULTS = 64
 MAX_FIRES_PER_WAKE = 100
 KEY_REUSED = IdempotencyMismatch(
@@ -266,7 +281,7 @@ class CaseWorkflow:
             if req.command_id and req.command_id in self._results:
                 return self._results[req.command_id]
             # two requests with one key and different bodies at once: the second is refused here
-            if self._key_reused(req.command_id) and workflow.patched("refuse-reused-key"):
+            if self._key_reused(req.command_id) and self._patched("refuse-reused-key"):
                 raise domain_failure(KEY_REUSED)
             if checked is None:
                 return await self._apply(self._parse(req.command, req.actor), req.actor, req.command_id)
@@ -332,6 +347,15 @@ class CaseWorkflow:
         return self._view()
 
     # ---- internals ----------------------------------------------------------------------------------------
+
+    def _patched(self, patch_id: str) -> bool:
+        """`workflow.patched(patch_id)`, but a run that has the bundle of every patch up to issue #21 has
+        them all without a marker each. The bundle is asked first: replaying a run recorded before it, the
+        bundle is absent (and memoised so by the SDK for the run) and each patch answers as recorded; a new
+        run records the bundle's marker once, at its first patched step."""
+        if patch_id in BUNDLED_PATCHES and workflow.patched(PATCHES_2026_12):
+            return True
+        return workflow.patched(patch_id)
 
     def _view(self) -> dict[str, Any]:
         return {**self.decider.view(self._state), "version": self._version}
@@ -409,7 +433,7 @@ class CaseWorkflow:
         # recorded before then told it before the command counted as done (its answer, `created`)
         telling = self._record_telling(previous)
         if telling is not None:
-            if workflow.patched("record-told-behind"):
+            if self._patched("record-told-behind"):
                 self._tell_behind(telling)
             else:
                 await self._tell_record(telling)
@@ -451,7 +475,7 @@ class CaseWorkflow:
             (sa.ENTERPRISE_ID, idx.enterprise_id or None),
             (sa.NEXT_DUE_AT, idx.next_due_at or None),
         ]
-        if workflow.patched("upsert-changed-search-attributes"):
+        if self._patched("upsert-changed-search-attributes"):
             current = workflow.info().typed_search_attributes
             wanted = [(k, v) for k, v in wanted if current.get(k) != v]
         updates: list[SearchAttributeUpdate[Any]] = [
@@ -499,11 +523,11 @@ class CaseWorkflow:
         kind = self.decider.kind
         told, before = case_facts(kind, self._state), case_facts(kind, previous)
         old = case_facts(kind, self._state, reporting=False), case_facts(kind, previous, reporting=False)
-        if (told, before) != old and not workflow.patched("record-reporting-facts"):
+        if (told, before) != old and not self._patched("record-reporting-facts"):
             told, before = old
         if told is None or told == before or "enterprise" not in self.child_workflows:
             return None
-        if not workflow.patched("enterprise-record"):
+        if not self._patched("enterprise-record"):
             return None
         enterprise_id, region, facts = told
         update = ChildCaseUpdated(
@@ -531,9 +555,20 @@ class CaseWorkflow:
         return workflow.all_handlers_finished() and not self._tellings
 
     async def _tell_record(self, telling: Telling) -> None:
+        """Signal the enterprise's record, started first when it does not exist yet. Since the bundle of
+        patches the record is signalled first and started only when that fails (the enterprise's first
+        case): an enterprise's later cases no longer each carry a start of its record (its input holds the
+        policy pack) that fails as already started, nor the workflow task its outcome wakes (issue #21)."""
         rid = telling.record_id
         # the case's own command stands whatever happens here; the record hears of the next change
         try:
+            if rid not in self._records_opened and self._patched("record-signalled-first"):
+                try:
+                    await workflow.get_external_workflow_handle(rid).signal("case_facts", telling.update)
+                    self._records_opened.add(rid)
+                    return
+                except ApplicationError as e:  # not found: the enterprise's first case starts it below
+                    workflow.logger.info("record %s not signalled (%s): starting it", rid, e)
             if rid not in self._records_opened:
                 command = {
                     "type": "open_record",

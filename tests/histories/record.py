@@ -440,6 +440,28 @@ async def hazard_general_changed_upserts(client: Client, task_queue: str) -> lis
     return [hid, rid]
 
 
+@scenario("hazard_patches_bundled")
+async def hazard_patches_bundled(client: Client, task_queue: str) -> list[str]:
+    """Two general hazards of a new enterprise, since every patch up to issue #21 is one marker
+    (`patches-2026-12`): the first finds no record to signal and starts it; the second, the common case,
+    signals the record it finds and starts nothing."""
+    enterprise_id = f"ENT-PB-{uuid.uuid4().hex[:8].upper()}"
+    owner = ENTERPRISE.model_copy(update={"enterprise_id": enterprise_id})
+    ids = []
+    for _ in range(2):
+        hid = await _start(
+            client, task_queue, "hazard", INSPECTOR, {**HAZARD_REPORT, "enterprise_id": enterprise_id}
+        )
+        await _do(client, hid, INSPECTOR, {"type": "grade", "level": "general"})
+        await _do(client, hid, owner, {"type": "submit_rectification", "summary": "fixed", "evidence": []})
+        await _do(client, hid, SUPERVISOR, {"type": "review", "passed": True, "comment": "ok"})
+        await client.get_workflow_handle(hid).result()
+        ids.append(hid)
+    rid = record_id(enterprise_id)
+    await _until(client, rid, "both hazards' closing facts", lambda v: v["version"] >= 9)
+    return [*ids, rid]
+
+
 # the evaluation window of the test pack (five minutes) shortened so that a recording runs in seconds
 EVAL_POLICY = TEST_POLICY.model_copy(
     update={
