@@ -75,8 +75,9 @@ from store.db import make_engine
 from worker import MAX_CACHED_WORKFLOWS, workflow_runner
 from workflows.kinds import HazardWorkflow
 
-SIZES = {"full": {"n": [200, 1000], "latency": 200, "rows": 1_000_000, "open": 8000, "storm": 2000},
-         "quick": {"n": [50], "latency": 40, "rows": 20_000, "open": 300, "storm": 200}}  # fmt: skip
+# quick: every figure at small sizes within three minutes (issue #21), rougher than the full run's
+SIZES = {"full": {"n": [200, 1000], "latency": 200, "rows": 1_000_000, "open": 8000, "storm": 2000, "replay": 1000},
+         "quick": {"n": [50], "latency": 40, "rows": 10_000, "open": 120, "storm": 80, "replay": 40}}  # fmt: skip
 OUT = Path(__file__).with_name("results.json")
 CASES = 20  # the latency bench's commands go round-robin over this many cases per side
 
@@ -465,7 +466,7 @@ async def main(mode: str) -> dict[str, Any]:
             phase("latency under load")
             results["latency_under_load"] = await bench.latency(size["latency"] // 2, load=size["n"][0])
             phase("replay")
-            results["replay"] = await bench.replay(1000)
+            results["replay"] = await bench.replay(size["replay"])
         async with running_app(env.client, await pg.fresh_database(), policy="cn-national") as app:
             phase("open cases")
             results["open_cases"] = await open_cases(Bench(app, sk_queue), size["open"], MAX_CACHED_WORKFLOWS)
@@ -498,8 +499,10 @@ async def history_bytes(pg: PgServer, env: WorkflowEnvironment) -> dict[str, Any
     out = await history_bytes_bench.run_on(env.client, await pg.fresh_database())
     hz, plain = out["hazard"]["bytes"], out["plain_skeleton"]["bytes"]
     out["ratio"] = out.pop("ratio_vs_plain")
+    fc = out["enterprise_first_case"]
     out["how"] = (
-        f"{hz} / {plain} bytes ({out['hazard']['events']} / {out['plain_skeleton']['events']} events)"
+        f"{hz} / {plain} bytes ({out['hazard']['events']} / {out['plain_skeleton']['events']} events;"
+        f" an enterprise's first case {fc['bytes']} bytes, {fc['events']} events)"
     )
     return out
 
@@ -507,8 +510,8 @@ async def history_bytes(pg: PgServer, env: WorkflowEnvironment) -> dict[str, Any
 async def idle_cpu(mode: str) -> dict[str, Any]:
     """bench/dev_idle.py: the whole `hazardloop dev` stack settled, CPU ms per second of wall time. In its
     first minute the Temporal dev server still creates its system schedules and loads its task queues
-    (10–12 ms/s alone), so the full run measures from 60 s after `/readyz`; quick from 20 s."""
-    seconds, settle = (10.0, 20.0) if mode == "quick" else (30.0, 60.0)
+    (10–12 ms/s alone), so the full run measures 30 s from 60 s after `/readyz`; quick 6 s from 14 s."""
+    seconds, settle = (6.0, 14.0) if mode == "quick" else (30.0, 60.0)
     try:
         return await asyncio.to_thread(dev_idle.measure, seconds, settle)
     except Exception as e:  # a figure missing from the table, not a lost run

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from temporalio.api.common.v1 import Payload
 
 from harness.apptest import App, running_app
-from runtime.codec import ENCODING, LABEL, is_encrypted, label_of
+from runtime.codec import ENCODING, LABEL, envelope, is_encrypted, label_of, open_envelope
 from runtime.settings import get_settings
 from runtime.temporal_client import data_converter
 from store.schema import sealed_identities
@@ -67,10 +67,9 @@ def _body(payloads: list[Payload]) -> dict[str, Any]:
 
 
 def _relabelled(p: Payload, label: str | None) -> Payload:
-    metadata = {k: v for k, v in p.metadata.items() if k != LABEL}
-    if label is not None:
-        metadata[LABEL] = label.encode()
-    return Payload(metadata=metadata, data=p.data)
+    """The payload under another label (or none), its sealed bytes unchanged."""
+    kid, _, sealed = open_envelope(p.data)
+    return Payload(metadata=dict(p.metadata), data=envelope(kid, label, sealed))
 
 
 async def test_decoding_is_limited_to_cases_within_the_callers_jurisdiction(app) -> None:

@@ -18,6 +18,7 @@ from store.db import make_engine
 COUNTED = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: "updates",
     EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: "activities",
+    EventType.EVENT_TYPE_MARKER_RECORDED: "markers",
     EventType.EVENT_TYPE_TIMER_STARTED: "timers",
     EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: "search_attribute_upserts",
 }
@@ -54,9 +55,9 @@ async def test_the_skeleton_does_what_a_general_hazard_lifecycle_does(dev_env, d
     assert (hz["updates"], hz["activities"], hz["timers"]) == (4, 4, 3)
     assert (sk["updates"], sk["activities"], sk["timers"]) == (hz["updates"], hz["activities"], hz["timers"])
     assert inserts == 4  # each skeleton activity is a real INSERT
+    assert hz["markers"] == 1 and sk["markers"] == 0  # the `patches-2026-12` bundle's one version marker
     # what the skeleton leaves out, and bench/RESULTS.md names as part of the service's cost: one upsert per
     # command (each changes the hazard's status; since `upsert-changed-search-attributes` it names only the
-    # attributes that changed), and the version markers of the `enterprise-record`,
-    # `upsert-changed-search-attributes` and `record-told-behind` patches (the SDK records each as an
-    # upsert of TemporalChangeVersion) until those patches are deprecated
-    assert hz["search_attribute_upserts"] == 7 and sk["search_attribute_upserts"] == 0
+    # attributes that changed), and the bundle of patches' version marker (the SDK records it as an upsert
+    # of TemporalChangeVersion; one where each of three patches had its own before the bundle)
+    assert hz["search_attribute_upserts"] == 5 and sk["search_attribute_upserts"] == 0

@@ -11,8 +11,17 @@ import zlib
 import pytest
 from temporalio.api.common.v1 import Payload
 
-from runtime.codec import KEY_ID, LABEL, MAX_PLAIN, ZLIB_MARK, EncryptionCodec, _associated, label_of
-from store.sealing import KeyRing, SealedBox
+from runtime.codec import (
+    ENCODING_V2,
+    MAX_PLAIN,
+    ZLIB_MARK,
+    EncryptionCodec,
+    _associated,
+    envelope,
+    label_of,
+    open_envelope,
+)
+from store.sealing import KeyRing, SealedBox, SealError
 
 RING = KeyRing(base64.urlsafe_b64encode(bytes(range(32))).decode())
 CASE = "HZ-0123456789ABCDEF0123"
@@ -37,7 +46,8 @@ def sealed_as_before(inside: bytes) -> Payload:
 
 def opened(p: Payload) -> bytes:
     """The sealed bytes of an encoded payload, opened without the codec."""
-    return RING.open(SealedBox(p.metadata[KEY_ID].decode(), p.data), _associated(label_of(p)))
+    kid, label, sealed = open_envelope(p.data)
+    return RING.open(SealedBox(kid, sealed), _associated(label))
 
 
 async def test_a_large_payload_is_sealed_compressed_and_opens_as_it_was() -> None:
@@ -75,11 +85,37 @@ async def test_a_compressed_payload_that_does_not_inflate_within_bounds_is_refus
         await EncryptionCodec(RING).decode([sealed_as_before(inside)])
 
 
-async def test_a_payload_names_its_case_and_key_under_short_metadata_keys() -> None:
+async def test_a_payload_names_its_case_and_key_in_a_clear_header_under_one_metadata_entry() -> None:
     (sealed,) = await EncryptionCodec(RING, CASE).encode([BIG])
-    assert dict(sealed.metadata) == {
-        "encoding": b"binary/encrypted",
-        KEY_ID: RING.current_id.encode(),
-        LABEL: CASE.encode(),
-    }
+    assert dict(sealed.metadata) == {"encoding": ENCODING_V2}
+    kid, label, _ = open_envelope(sealed.data)
+    assert (kid, label) == (RING.current_id, CASE)
     assert label_of(sealed) == label_of(sealed_as_before(b"")) == CASE
+    (unlabelled,) = await EncryptionCodec(RING).encode([SMALL])
+    assert label_of(unlabelled) is None
+    assert await EncryptionCodec(RING).decode([unlabelled]) == [SMALL]
+
+
+async def test_a_payload_is_shorter_than_under_the_three_metadata_entries() -> None:
+    """SMALL does not compress: both seal the same bytes, and differ only in where key id and label sit."""
+    (sealed,) = await EncryptionCodec(RING, CASE).encode([SMALL])
+    before = sealed_as_before(SMALL.SerializeToString())  # under the short keys, as the codec did since
+    before.metadata["hl-wf"] = before.metadata.pop("hazardloop-workflow-id")
+    before.metadata["hl-key"] = before.metadata.pop("encryption-key-id")
+    assert sealed.ByteSize() < before.ByteSize() - 20
+    assert await EncryptionCodec(RING).decode([before]) == [SMALL]
+
+
+async def test_a_relabelled_or_truncated_envelope_does_not_open() -> None:
+    (sealed,) = await EncryptionCodec(RING, CASE).encode([BIG])
+    kid, _, inside = open_envelope(sealed.data)
+    for label in ("HZ-SOMEONE-ELSES", None):
+        moved = Payload(metadata=dict(sealed.metadata), data=envelope(kid, label, inside))
+        assert label_of(moved) == label
+        with pytest.raises(SealError, match="does not open"):
+            await EncryptionCodec(RING).decode([moved])
+    for cut in (0, 2, 1 + len(kid) + 1, 1 + len(kid) + 2 + len(CASE) - 1):
+        short = Payload(metadata=dict(sealed.metadata), data=sealed.data[:cut])
+        assert label_of(short) is None or cut > 1 + len(kid) + 2
+        with pytest.raises(ValueError):
+            await EncryptionCodec(RING).decode([short])

@@ -255,14 +255,19 @@ async def test_a_concealment_recorded_before_the_record_heard_of_it_replays(worl
     """An incident history from before the enterprise record was told 瞒报/谎报 (`case_facts` then left
     them out; simulated here) replays against the current code: the `record-reporting-facts` patch keeps
     the facts, and so the signals to the record, as they were then."""
+    from temporalio import workflow
     from temporalio.worker import Replayer
 
     import domain.enterprise.facts as facts
     from worker import workflow_runner
+    from workflows.case import PATCHES_2026_12
 
     w, queue = world
     told_then = facts.incident_facts
     monkeypatch.setattr(facts, "incident_facts", lambda s, reporting=True: told_then(s, reporting=False))
+    # and a worker from before the `patches-2026-12` bundle, which would stand for the patch on replay
+    patched = workflow.patched
+    monkeypatch.setattr(workflow, "patched", lambda pid: pid != PATCHES_2026_12 and patched(pid))
     occurred = await w.now() - timedelta(minutes=20)
     view = await report(w, queue, "INC-TS-PATCH", ENTERPRISE, occurred_at=occurred.isoformat(), deaths=1)
     view = await w.do(view["id"], CITY, {"type": "flag_concealment", "source": "tip", "note": "hidden"})
