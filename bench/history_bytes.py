@@ -165,6 +165,8 @@ async def run_on(client: Client, db_url: str) -> dict[str, Any]:
             # the enterprise's first case starts its record; the measured one is a later case, as most are
             first = await drive.lifecycle(0)
             hazard = await drive.lifecycle(1)
+            for done in (first, hazard):  # whole histories: the record's tellings come behind the answers
+                await client.get_workflow_handle(done).result()
             skeleton = await drive.skeleton(0)
             drive.client, drive.skq = plain, plain_queue
             plain_skeleton = await drive.skeleton(0)

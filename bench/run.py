@@ -76,8 +76,8 @@ from worker import MAX_CACHED_WORKFLOWS, workflow_runner
 from workflows.kinds import HazardWorkflow
 
 # quick: every figure at small sizes within three minutes (issue #21), rougher than the full run's
-SIZES = {"full": {"n": [200, 1000], "latency": 200, "rows": 1_000_000, "open": 8000, "storm": 2000, "replay": 1000},
-         "quick": {"n": [50], "latency": 40, "rows": 10_000, "open": 120, "storm": 80, "replay": 40}}  # fmt: skip
+SIZES = {"full": {"n": [200, 1000], "latency": 200, "rows": 1_000_000, "open": 8000, "open_latency": 100, "storm": 2000, "replay": 1000},
+         "quick": {"n": [50], "latency": 30, "rows": 8_000, "open": 100, "open_latency": 30, "storm": 50, "replay": 30}}  # fmt: skip
 OUT = Path(__file__).with_name("results.json")
 CASES = 20  # the latency bench's commands go round-robin over this many cases per side
 
@@ -335,7 +335,7 @@ async def read_model(app: App, rows: int) -> dict[str, Any]:
     }
 
 
-async def open_cases(bench: Bench, k: int, cache: int) -> dict[str, Any]:
+async def open_cases(bench: Bench, k: int, cache: int, commands: int = 100) -> dict[str, Any]:
     """K hazards reported under the national pack, each then waiting on its grading clock (3 days), opened
     in steps; after each step the RSS of this process (API + worker, whose sticky cache holds at most
     `cache` workflows) and of the dev server is sampled, so the series shows whether the worker's memory
@@ -350,7 +350,7 @@ async def open_cases(bench: Bench, k: int, cache: int) -> dict[str, Any]:
         ),
         None,
     )
-    idle = await bench.latency(100, baseline=False)
+    idle = await bench.latency(commands, baseline=False)
     rss0 = proc.memory_info().rss
 
     async def open_one(_: int) -> None:
@@ -369,7 +369,7 @@ async def open_cases(bench: Bench, k: int, cache: int) -> dict[str, Any]:
             }
         )
     opened_s = time.perf_counter() - t
-    lat = await bench.latency(100, baseline=False)
+    lat = await bench.latency(commands, baseline=False)
     full = [x for x in series if x["open"] >= 2 * cache]  # well past the point the cache filled
     per_1000 = (
         round((full[-1]["worker_rss_mb"] - full[0]["worker_rss_mb"]) / ((full[-1]["open"] - full[0]["open"]) / 1000), 1)
@@ -469,7 +469,9 @@ async def main(mode: str) -> dict[str, Any]:
             results["replay"] = await bench.replay(size["replay"])
         async with running_app(env.client, await pg.fresh_database(), policy="cn-national") as app:
             phase("open cases")
-            results["open_cases"] = await open_cases(Bench(app, sk_queue), size["open"], MAX_CACHED_WORKFLOWS)
+            results["open_cases"] = await open_cases(
+                Bench(app, sk_queue), size["open"], MAX_CACHED_WORKFLOWS, size["open_latency"]
+            )
         phase(f"daily storm ({size['storm']})")
         results["daily_storm"] = await daily_storm.run(env.client, await pg.fresh_database(), size["storm"])
         phase("as deployed (API and worker in their own processes, over HTTP)")
@@ -510,8 +512,8 @@ async def history_bytes(pg: PgServer, env: WorkflowEnvironment) -> dict[str, Any
 async def idle_cpu(mode: str) -> dict[str, Any]:
     """bench/dev_idle.py: the whole `hazardloop dev` stack settled, CPU ms per second of wall time. In its
     first minute the Temporal dev server still creates its system schedules and loads its task queues
-    (10–12 ms/s alone), so the full run measures 30 s from 60 s after `/readyz`; quick 6 s from 14 s."""
-    seconds, settle = (6.0, 14.0) if mode == "quick" else (30.0, 60.0)
+    (10–12 ms/s alone), so the full run measures 30 s from 60 s after `/readyz`; quick 5 s from 12 s."""
+    seconds, settle = (5.0, 12.0) if mode == "quick" else (30.0, 60.0)
     try:
         return await asyncio.to_thread(dev_idle.measure, seconds, settle)
     except Exception as e:  # a figure missing from the table, not a lost run
