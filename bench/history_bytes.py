@@ -151,7 +151,8 @@ async def run() -> dict[str, Any]:
 async def run_on(client: Client, db_url: str) -> dict[str, Any]:
     """One general lifecycle and the two skeletons on these servers (a fresh database), measured. The
     measured hazard is its enterprise's second: the first starts the enterprise's record (since the
-    `patches-2026-12` bundle a later case only signals it), reported apart as `enterprise_first_case`."""
+    `patches-2026-12` bundle a later case only signals it), reported apart as `enterprise_first_case` (on
+    servers where that record did not exist yet: bench/run.py's earlier phases started it)."""
     engine = make_engine(db_url)
     queue, plain_queue = unique_queue("hb-skeleton"), unique_queue("hb-plain")
     plain = plain_client(client)
