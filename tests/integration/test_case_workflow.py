@@ -17,6 +17,7 @@ from activities.store import StoreActivities
 from domain.actors import Actor, Role
 from domain.policy import parse_pack
 from harness.servers import unique_queue
+from runtime.codec import ENCODING_V2
 from runtime.settings import REPO_ROOT
 from store.db import make_engine
 from store.events import read_stream, verify_chain
@@ -206,5 +207,5 @@ async def test_history_payloads_are_encrypted_before_they_leave_the_process(harn
     )
     blob = raw.SerializeToString()
     assert b"SECRET-MARKER" not in blob and b"insp-1" not in blob
-    assert b"binary/encrypted" in blob
+    assert ENCODING_V2 in blob  # the codec's mark (runtime/codec.py)
     assert (await handle.query(TicketWorkflow.state))["notes"] == ["SECRET-MARKER"]  # decoded with the key
