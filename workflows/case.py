@@ -401,21 +401,20 @@ class CaseWorkflow:
             before = self._state
             self._state = self.decider.evolve(self._state, e)
             children.extend(self.decider.children(before, e, self._state))
-        request = RecordEventsInput(
-            stream_id=self._inp.case_id,
-            kind=self.decider.kind,
-            expected_version=self._version,
-            events=[EventData(type=e.type, data=e.model_dump(mode="json")) for e in events],
-            actor=actor,
-            occurred_at=now,
-            policy=self._inp.policy.ref,
-            command_id=command_id,
-            parent_id=self._inp.parent.case_id if self._inp.parent else None,
-        )
         try:
             recorded: RecordEventsResult = await workflow.execute_activity(
                 RECORD_EVENTS,
-                request,
+                RecordEventsInput(
+                    stream_id=self._inp.case_id,
+                    kind=self.decider.kind,
+                    expected_version=self._version,
+                    events=[EventData(type=e.type, data=e.model_dump(mode="json")) for e in events],
+                    actor=actor,
+                    occurred_at=now,
+                    policy=self._inp.policy.ref,
+                    command_id=command_id,
+                    parent_id=self._inp.parent.case_id if self._inp.parent else None,
+                ),
                 result_type=RecordEventsResult,
                 start_to_close_timeout=RECORD_TIMEOUT,
                 retry_policy=RECORD_RETRY,
