@@ -71,7 +71,7 @@ from starter.auth import mint_token
 JWT_SECRET = "bench-secret-0123456789-0123456789-abcdef"
 IN_FLIGHT = 50
 IDLE_CASES = 20
-SIZES = {"full": {"rounds": 5, "per_round": 150, "idle": 100, "histories": 150}, "quick": {"rounds": 2, "per_round": 50, "idle": 8, "histories": 20}}  # fmt: skip
+SIZES = {"full": {"rounds": 3, "per_round": 150, "idle": 100, "histories": 150}, "quick": {"rounds": 2, "per_round": 50, "idle": 8, "histories": 20}}  # fmt: skip
 RETRIES = 5
 ET = EventType
 

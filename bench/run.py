@@ -17,7 +17,7 @@ runs it), one embedded PostgreSQL, one in-process worker, the in-process HTTP AP
 1. lifecycle throughput: N general hazards concurrently through report → grade → rectification → review
    over the HTTP API, versus N skeleton workflows doing the same updates and INSERT activities;
 2. command latency p50/p95/p99: idle, and under the load of (1), versus a bare update running one INSERT;
-3. replay: the hazard histories of (1) (300 in full, 30 in quick) through the Replayer with the project's
+3. replay: the hazard histories of (1) (200 in full, 30 in quick) through the Replayer with the project's
    workflows and codec, versus skeleton histories of the same event count, in three interleaved rounds;
 4. read model: M hazards of a realistic mix (bench/readmodel.py: decided by the real decider, chained by
    the event store's `build_records`, written with COPY; `cases` built by the real `rebuild`); the list
@@ -77,7 +77,7 @@ from worker import MAX_CACHED_WORKFLOWS, workflow_runner
 from workflows.kinds import HazardWorkflow
 
 # quick: every figure at small sizes within three minutes (issue #21), rougher than the full run's
-SIZES = {"full": {"n": [200, 1000], "latency": 200, "rows": 1_000_000, "open": 8000, "open_latency": 100, "storm": 2000, "replay": 300},
+SIZES = {"full": {"n": [200, 1000], "latency": 200, "rows": 1_000_000, "open": 5000, "open_latency": 100, "storm": 2000, "replay": 200},
          "quick": {"n": [50], "latency": 30, "rows": 8_000, "open": 100, "open_latency": 30, "storm": 50, "replay": 30}}  # fmt: skip
 OUT = Path(__file__).with_name("results.json")
 CASES = 20  # the latency bench's commands go round-robin over this many cases per side
