@@ -177,6 +177,7 @@ class Bench(Lifecycles):
             "skeleton_per_s": round(bare, 2),
             "ratio": round(service / bare, 3),
             "round_ratios": per_round,
+            "requests_retried": self.retries,  # 503s answered again (harness/baseline.py), since the start
             "cpu_ms_per_lifecycle": {
                 side: {g: round(1000 * v / n, 1) for g, v in cpu[side].items()} for side in cpu
             },
@@ -658,7 +659,7 @@ def table(r: dict[str, Any]) -> str:
     ]
     for t in r["throughput"]:
         lines.append(
-            f"lifecycles/s  (in-process) N={t['n']:<5} service {t['service_per_s']:>7}  skeleton {t['skeleton_per_s']:>7}  ratio {t['ratio']}  (rounds {t.get('round_ratios')})"
+            f"lifecycles/s  (in-process) N={t['n']:<5} service {t['service_per_s']:>7}  skeleton {t['skeleton_per_s']:>7}  ratio {t['ratio']}  (rounds {t.get('round_ratios')}; {t.get('requests_retried', 0)} requests retried after a 503)"
         )
         c = t["cpu_ms_per_lifecycle"]
         lines.append(f"              CPU ms per lifecycle  service {c['service']}  skeleton {c['skeleton']}")

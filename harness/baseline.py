@@ -42,6 +42,9 @@ async def skeleton_worker(client: Client, queue: str, engine: AsyncEngine) -> Wo
     )
 
 
+RETRIES = 5
+
+
 class Lifecycles:
     """One general hazard's lifecycle over the HTTP API, and one skeleton's on the skeleton queue."""
 
@@ -53,9 +56,19 @@ class Lifecycles:
         self.insp = app.token("insp-1", "inspector", REGION)
         self.sup = app.token("sup-1", "supervisor", "500100")
         self.hazards: list[str] = []
+        self.retries = 0  # 503s answered again with the same Idempotency-Key (`post`)
 
     async def post(self, url: str, who: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-        r = await self.app.http.post(url, json=body, headers=who, timeout=120)
+        """As the API asks a client to: a 503 (`unavailable`, e.g. the dev server's "workflow update was
+        aborted" on a saturated machine, which once ended a full bench run) is retried with the same
+        Idempotency-Key, at most `RETRIES` times; the retries are counted in `self.retries`, and their time
+        stays in the lifecycle's."""
+        headers = who | {"Idempotency-Key": uuid.uuid4().hex}
+        for _attempt in range(RETRIES):
+            r = await self.app.http.post(url, json=body, headers=headers, timeout=120)
+            if r.status_code != 503:
+                break
+            self.retries += 1
         if r.status_code not in (200, 201):
             raise RuntimeError(f"{url}: {r.status_code} {r.text[:200]}")
         return dict(r.json())
