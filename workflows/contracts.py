@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from domain.actors import Actor
+from domain.decider import ChildCaseUpdated
 from domain.policy import PolicyPack
 
 # A command's id is the client's Idempotency-Key and a fingerprint of who sent which body: recorded with the
@@ -47,6 +48,10 @@ class Carried(BaseModel):
     state: dict[str, Any]
     version: int
     results: dict[str, CommandResult] = Field(default_factory=dict)
+    deferred: list[ChildCaseUpdated] = Field(
+        default_factory=list,
+        description="child updates received once continue-as-new was suggested, for the next run to apply",
+    )
 
 
 class CaseInput(BaseModel):
