@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -65,9 +66,10 @@ class PgServer:
 
 
 async def start_dev_server(
-    *, ui_port: int | None = None, ui_codec_endpoint: str | None = None
+    *, ui_port: int | None = None, ui_codec_endpoint: str | None = None, extra_args: Sequence[str] = ()
 ) -> WorkflowEnvironment:
-    """Headless unless `ui_port` is given: then its Web UI is there, decoding via `ui_codec_endpoint`."""
+    """Headless unless `ui_port` is given: then its Web UI is there, decoding via `ui_codec_endpoint`.
+    `extra_args` go to `temporal server start-dev` (e.g. `--dynamic-config-value` for a lower limit)."""
     codec = ["--ui-codec-endpoint", ui_codec_endpoint] if ui_codec_endpoint else []
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=venv_binary("temporal"),
@@ -82,6 +84,7 @@ async def start_dev_server(
             "--sqlite-pragma",
             "synchronous=normal",
             *codec,
+            *extra_args,
         ],
     )
 

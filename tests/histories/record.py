@@ -55,13 +55,16 @@ HERE = Path(__file__).resolve().parent
 PASSTHROUGH = ["tests.support.ticket"]
 Scenario = Callable[[Client, str], Awaitable[list[str]]]
 SCENARIOS: dict[str, Scenario] = {}
+# a scenario that needs the dev server started otherwise (a lower limit, say) gets a server of its own
+SERVER_ARGS: dict[str, tuple[str, ...]] = {}
 
 
-def scenario(name: str) -> Callable[[Scenario], Scenario]:
+def scenario(name: str, server_args: tuple[str, ...] = ()) -> Callable[[Scenario], Scenario]:
     def register(fn: Scenario) -> Scenario:
         if name in SCENARIOS:
             raise ValueError(f"scenario {name!r} is registered twice")
         SCENARIOS[name] = fn
+        SERVER_ARGS[name] = server_args
         return fn
 
     return register
@@ -462,6 +465,29 @@ async def hazard_patches_bundled(client: Client, task_queue: str) -> list[str]:
     return [*ids, rid]
 
 
+@scenario(
+    "record_storm_deferred",
+    server_args=("--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=30"),
+)
+async def record_storm_deferred(client: Client, task_queue: str) -> list[str]:
+    """An enterprise's record told of 24 hazards faster than it records them, on a server that suggests
+    continue-as-new at 30 events: each run carries the tellings it receives once that is suggested to the
+    next run, which applies them first (`carry-deferred-updates`, issue #21). The record's runs only."""
+    enterprise_id = f"ENT-RS-{uuid.uuid4().hex[:8].upper()}"
+    slots = asyncio.Semaphore(8)
+
+    async def report() -> str:
+        async with slots:
+            command = {**HAZARD_REPORT, "enterprise_id": enterprise_id}
+            return await _start(client, task_queue, "hazard", INSPECTOR, command)
+
+    first = await report()  # the enterprise's first case starts the record
+    ids = [first, *await asyncio.gather(*(report() for _ in range(23)))]
+    rid = record_id(enterprise_id)
+    await _until(client, rid, "every hazard on the record", lambda v: all(i in v["cases"] for i in ids))
+    return [rid]
+
+
 # the evaluation window of the test pack (five minutes) shortened so that a recording runs in seconds
 EVAL_POLICY = TEST_POLICY.model_copy(
     update={
@@ -563,7 +589,20 @@ def file_names(workflow_type: str, name: str, index: int, run: int, runs: int) -
 async def record(names: list[str], out: Path = HERE) -> list[Path]:
     pg = PgServer()
     await pg.start()
-    env = await start_dev_server()
+    written: list[Path] = []
+    try:
+        by_server: dict[tuple[str, ...], list[str]] = {}
+        for name in names:
+            by_server.setdefault(SERVER_ARGS[name], []).append(name)
+        for server_args, group in by_server.items():
+            written += await _record_on(pg, server_args, group, out)
+    finally:
+        pg.stop()
+    return written
+
+
+async def _record_on(pg: PgServer, server_args: tuple[str, ...], names: list[str], out: Path) -> list[Path]:
+    env = await start_dev_server(extra_args=server_args)
     engine = make_engine(await pg.fresh_database())
     written: list[Path] = []
     try:
@@ -593,7 +632,6 @@ async def record(names: list[str], out: Path = HERE) -> list[Path]:
     finally:
         await engine.dispose()
         await env.shutdown()
-        pg.stop()
     return written
 
 

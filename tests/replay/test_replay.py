@@ -17,6 +17,7 @@ from harness.servers import TEST_SEAL_KEY
 from runtime.settings import Settings
 from runtime.temporal_client import data_converter
 from tests.support.ticket_workflow import TicketWorkflow
+from workflows.contracts import CaseInput
 
 HISTORIES_DIR = Path(__file__).resolve().parent.parent / "histories"
 HISTORIES = sorted(HISTORIES_DIR.glob("*__*.json"))
@@ -66,3 +67,17 @@ async def test_recorded_history_replays_against_current_code(path: Path) -> None
         passthrough=PASSTHROUGH,
     )
     assert report.ok, f"{path.name} no longer replays: {report.first_divergence}"
+
+
+async def test_the_deferral_of_a_record_told_faster_than_it_records_is_recorded() -> None:
+    """`carry-deferred-updates` (workflows/case.py) has stored runs: one that carried the tellings it was
+    told once continue-as-new was suggested, and the next, which applied them first (scenario
+    `record_storm_deferred`). Without them the path would replay only in its own test."""
+    converter = data_converter(Settings(seal_key=TEST_SEAL_KEY))
+    carried = 0
+    for path in sorted(HISTORIES_DIR.glob("EnterpriseWorkflow__record_storm_deferred*.json")):
+        started = load(path).history.events[0].workflow_execution_started_event_attributes
+        (inp,) = await converter.decode(started.input.payloads, [CaseInput])
+        assert isinstance(inp, CaseInput)
+        carried += len(inp.carried.deferred) if inp.carried else 0
+    assert carried > 0
