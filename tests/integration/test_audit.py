@@ -98,7 +98,9 @@ def auditor_headers(app: App) -> dict[str, str]:
 
 
 async def test_trail_shows_who_what_rules_deadlines_and_notifications(app: App) -> None:
-    case_id = await open_ticket(app, ttl=2)
+    # the reminder falls due at half the ttl: the note must be recorded before it, so the ttl leaves a loaded
+    # machine seconds for one command (at 2 s a CI run once recorded the reminder first)
+    case_id = await open_ticket(app, ttl=8)
     await command(app, case_id, {"type": "note", "text": "on site"}, key="cmd-42")
     await app.client.get_workflow_handle(case_id).result()  # reminder, then expiry, fire
 

@@ -21,17 +21,14 @@ from temporalio.worker import Replayer
 
 from activities.store import StoreActivities
 from domain.enterprise import record_id
-from harness.servers import unique_queue
-from runtime.embedded import venv_binary
-from runtime.temporal_client import data_converter
+from harness.servers import start_dev_server, unique_queue
 from store.db import make_engine
 from tests.support.poll import eventually
-from tests.workflow.test_hazard_timeskip import INSPECTOR, POLICY, REPORT
+from tests.workflow.test_record_told_behind import start_hazard
 from worker import build_worker, workflow_runner
 from workflows.case import CaseWorkflow
 from workflows.contracts import CaseInput
 from workflows.kinds import EnterpriseWorkflow, HazardWorkflow
-from workflows.search_attributes import ALL_KEYS
 
 CASES = 100  # one telling each (the report): 100 signals to the record, faster than it records them
 IN_FLIGHT = 8  # creations at once: a steady stream, not one burst between two of the record's tasks
@@ -45,17 +42,13 @@ NOT_FOUND = Cause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKF
 
 @pytest.fixture(scope="module")
 async def tight_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=venv_binary("temporal"),
-        search_attributes=ALL_KEYS,
-        data_converter=data_converter(),
-        dev_server_log_level="error",
-        dev_server_extra_args=[
+    env = await start_dev_server(
+        extra_args=[
             "--dynamic-config-value",
             f"limit.historyCount.suggestContinueAsNew={SUGGEST_AT}",
             "--dynamic-config-value",
             f"history.maximumSignalsPerExecution={SIGNALS_PER_RUN}",
-        ],
+        ]
     )
     yield env
     await env.shutdown()
@@ -93,18 +86,7 @@ async def test_a_record_told_faster_than_it_records_continues_as_new_and_loses_n
 
             async def create(i: int) -> str:
                 case_id = f"HZ-STORM-{uuid.uuid4().hex[:8]}-{i}"
-                handle = await client.start_workflow(
-                    HazardWorkflow.run,
-                    CaseInput(
-                        case_id=case_id,
-                        kind="hazard",
-                        policy=POLICY,
-                        actor=INSPECTOR,
-                        command=REPORT | {"enterprise_id": enterprise_id},
-                    ),
-                    id=case_id,
-                    task_queue=queue,
-                )
+                handle = await start_hazard(client, queue, case_id, enterprise_id)
                 await handle.execute_update(CaseWorkflow.created)
                 return case_id
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.store import StoreActivities
@@ -27,6 +27,24 @@ from workflows.kinds import EnterpriseWorkflow, HazardWorkflow
 GRADE = {"type": "grade", "level": "general"}
 
 
+async def start_hazard(
+    client: Client, queue: str, case_id: str, enterprise_id: str
+) -> WorkflowHandle[Any, Any]:
+    """A general hazard of `enterprise_id` reported by the inspector (the test national pack)."""
+    return await client.start_workflow(
+        HazardWorkflow.run,
+        CaseInput(
+            case_id=case_id,
+            kind="hazard",
+            policy=POLICY,
+            actor=INSPECTOR,
+            command=REPORT | {"enterprise_id": enterprise_id},
+        ),
+        id=case_id,
+        task_queue=queue,
+    )
+
+
 @pytest.fixture
 async def hazard(dev_env: WorkflowEnvironment, db_url: str) -> AsyncIterator[WorkflowHandle[Any, Any]]:
     engine = make_engine(db_url)
@@ -34,20 +52,7 @@ async def hazard(dev_env: WorkflowEnvironment, db_url: str) -> AsyncIterator[Wor
     enterprise_id = f"ENT-BEHIND-{uuid.uuid4().hex[:8]}"
     workflows = [HazardWorkflow, EnterpriseWorkflow]
     async with build_worker(dev_env.client, queue, StoreActivities(engine), workflows=workflows):
-        case_id = f"HZ-BEHIND-{uuid.uuid4().hex[:8]}"
-        handle = await dev_env.client.start_workflow(
-            HazardWorkflow.run,
-            CaseInput(
-                case_id=case_id,
-                kind="hazard",
-                policy=POLICY,
-                actor=INSPECTOR,
-                command=REPORT | {"enterprise_id": enterprise_id},
-            ),
-            id=case_id,
-            task_queue=queue,
-        )
-        yield handle
+        yield await start_hazard(dev_env.client, queue, f"HZ-BEHIND-{uuid.uuid4().hex[:8]}", enterprise_id)
     await engine.dispose()
 
 
