@@ -61,7 +61,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from harness.baseline import REGION, REPORT, stop_work_command
+from harness.baseline import REGION, REPORT, post_as_asked, stop_work_command
 from harness.servers import TEST_SEAL_KEY, PgServer, world_traversable_tmpdir
 from harness.skeleton import CREATE_TABLE, PlainSkeletonWorkflow
 from runtime.embedded import free_port
@@ -72,7 +72,6 @@ JWT_SECRET = "bench-secret-0123456789-0123456789-abcdef"
 IN_FLIGHT = 50
 IDLE_CASES = 20
 SIZES = {"full": {"rounds": 3, "per_round": 150, "idle": 100, "histories": 150}, "quick": {"rounds": 2, "per_round": 50, "idle": 8, "histories": 20}}  # fmt: skip
-RETRIES = 5
 ET = EventType
 
 
@@ -285,24 +284,11 @@ class Driver:
         self.sup = self.token("sup-1", "supervisor", "500100")
 
     async def post(self, url: str, who: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-        """As the API asks a client to: a 503 (`unavailable`: the workflow did not answer in time, on a
-        saturated machine) or a dropped connection is retried with the same Idempotency-Key; the retries are
-        counted, and their time stays in the command's latency."""
-        headers = who | {"Idempotency-Key": uuid.uuid4().hex}
-        for attempt in range(RETRIES):
-            try:
-                r = await self.stack.http.post(url, json=body, headers=headers)
-            except httpx.TransportError:  # a connection the loaded server dropped: the same request again
-                if attempt == RETRIES - 1:
-                    raise
-                self.retries += 1
-                continue
-            if r.status_code != 503:
-                break
-            self.retries += 1
-        if r.status_code not in (200, 201):
-            raise RuntimeError(f"{url}: {r.status_code} {r.text[:200]}")
-        return dict(r.json())
+        """`post_as_asked` over real HTTP, a dropped connection retried too; the retries are counted, and
+        their time stays in the command's latency."""
+        answer, retries = await post_as_asked(self.stack.http, url, who, body, retry_dropped=True)
+        self.retries += retries
+        return answer
 
     async def timed(self, side: str, wid: str, update: int, call: Awaitable[Any], keep: bool) -> Any:
         sent = time.time()

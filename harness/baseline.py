@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
@@ -45,6 +46,37 @@ async def skeleton_worker(client: Client, queue: str, engine: AsyncEngine) -> Wo
 RETRIES = 5
 
 
+async def post_as_asked(
+    http: httpx.AsyncClient,
+    url: str,
+    who: dict[str, str],
+    body: dict[str, Any],
+    *,
+    retry_dropped: bool = False,
+    request_timeout: Any = httpx.USE_CLIENT_DEFAULT,
+) -> tuple[dict[str, Any], int]:
+    """A command posted as the API asks a client to: a 503 (`unavailable`, e.g. the dev server's "workflow
+    update was aborted", or the workflow not answering in time, on a saturated machine) is retried with the
+    same Idempotency-Key, at most `RETRIES` times; with `retry_dropped`, so is a connection the loaded
+    server dropped. Returns the answer and how many retries it took (their time stays the caller's)."""
+    headers = who | {"Idempotency-Key": uuid.uuid4().hex}
+    retries = 0
+    for attempt in range(RETRIES):
+        try:
+            r = await http.post(url, json=body, headers=headers, timeout=request_timeout)
+        except httpx.TransportError:
+            if not retry_dropped or attempt == RETRIES - 1:
+                raise
+            retries += 1
+            continue
+        if r.status_code != 503:
+            break
+        retries += 1
+    if r.status_code not in (200, 201):
+        raise RuntimeError(f"{url}: {r.status_code} {r.text[:200]}")
+    return dict(r.json()), retries
+
+
 class Lifecycles:
     """One general hazard's lifecycle over the HTTP API, and one skeleton's on the skeleton queue."""
 
@@ -59,19 +91,10 @@ class Lifecycles:
         self.retries = 0  # 503s answered again with the same Idempotency-Key (`post`)
 
     async def post(self, url: str, who: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-        """As the API asks a client to: a 503 (`unavailable`, e.g. the dev server's "workflow update was
-        aborted" on a saturated machine, which once ended a full bench run) is retried with the same
-        Idempotency-Key, at most `RETRIES` times; the retries are counted in `self.retries`, and their time
-        stays in the lifecycle's."""
-        headers = who | {"Idempotency-Key": uuid.uuid4().hex}
-        for _attempt in range(RETRIES):
-            r = await self.app.http.post(url, json=body, headers=headers, timeout=120)
-            if r.status_code != 503:
-                break
-            self.retries += 1
-        if r.status_code not in (200, 201):
-            raise RuntimeError(f"{url}: {r.status_code} {r.text[:200]}")
-        return dict(r.json())
+        """`post_as_asked` over the in-process API; its retries are counted in `self.retries`."""
+        answer, retries = await post_as_asked(self.app.http, url, who, body, request_timeout=120)
+        self.retries += retries
+        return answer
 
     async def lifecycle(self, _: int) -> str:
         hid = (await self.post("/v1/hazards", self.ent, REPORT))["id"]
